@@ -1,0 +1,31 @@
+// The allow-list of IPC channels between the main process and the preload, with the payload
+// each carries. Nothing else crosses: the preload can only name these, the main process
+// only handles these.
+import type { AppCommand, HostMethod, HostResult, LaneEvent, ModelInfo } from '../engine/api.js';
+
+export const INVOKE_CHANNELS = {
+  /** Renderer -> main: one HostCall; answers a HostResult. */
+  call: 'hamburger:call',
+  /** Renderer -> main: show the folder dialog; answers the chosen path or null. */
+  pickModelFolder: 'hamburger:pick-model-folder',
+} as const;
+
+export const SEND_CHANNELS = {
+  event: 'hamburger:event',
+  model: 'hamburger:model',
+  command: 'hamburger:command',
+} as const;
+
+export type InvokeChannel = (typeof INVOKE_CHANNELS)[keyof typeof INVOKE_CHANNELS];
+export type SendChannel = (typeof SEND_CHANNELS)[keyof typeof SEND_CHANNELS];
+
+export interface InvokeReplies {
+  'hamburger:call': HostResult<HostMethod>;
+  'hamburger:pick-model-folder': string | null;
+}
+
+export interface SendPayloads {
+  'hamburger:event': LaneEvent;
+  'hamburger:model': ModelInfo | null;
+  'hamburger:command': AppCommand;
+}

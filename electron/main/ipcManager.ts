@@ -1,0 +1,77 @@
+// The one place the main process answers the renderer. Every handler checks that the call
+// comes from the app's own page in the app's own window, validates the payload against the
+// API schema, and answers errors as data (HostResult), so the UI can show them.
+import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { hostCallSchema, type EngineErrorInfo, type HostMethod, type HostResult, type LaneEvent, type ModelInfo } from '../../engine/api.js';
+import { toErrorInfo } from '../../engine/errors.js';
+import { INVOKE_CHANNELS, SEND_CHANNELS, type InvokeReplies, type SendChannel, type SendPayloads } from '../ipcChannels.js';
+
+/** What the IPC manager needs of the engine session (HostSession has it). */
+export interface EngineSessionPort {
+  readonly currentModel: ModelInfo | null;
+  call(call: unknown): Promise<unknown>;
+  onEvent(listener: (event: LaneEvent) => void): () => void;
+  onModel(listener: (model: ModelInfo | null) => void): () => void;
+}
+
+function refused(message: string, field?: string): { ok: false; error: EngineErrorInfo } {
+  return { ok: false, error: field === undefined ? { code: 'invalid_request', message } : { code: 'invalid_request', message, field } };
+}
+
+export class IpcManager {
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly session: EngineSessionPort,
+    private readonly window: BrowserWindow,
+    /** The URL of the app's page; calls from any other document are refused. */
+    private readonly pageUrl: string,
+  ) {}
+
+  register(): void {
+    ipcMain.handle(INVOKE_CHANNELS.call, (event, payload: unknown) => this.onCall(event, payload));
+    ipcMain.handle(INVOKE_CHANNELS.pickModelFolder, (event, payload: unknown) => this.onPickModelFolder(event, payload));
+    this.unsubscribe.push(
+      this.session.onEvent((event) => this.send(SEND_CHANNELS.event, event)),
+      this.session.onModel((model) => this.send(SEND_CHANNELS.model, model)),
+    );
+  }
+
+  dispose(): void {
+    ipcMain.removeHandler(INVOKE_CHANNELS.call);
+    ipcMain.removeHandler(INVOKE_CHANNELS.pickModelFolder);
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  send<C extends SendChannel>(channel: C, payload: SendPayloads[C]): void {
+    if (!this.window.isDestroyed()) this.window.webContents.send(channel, payload);
+  }
+
+  /** True only for the app's page in the app's window (not another frame, not a navigated page). */
+  isTrustedSender(event: IpcMainInvokeEvent): boolean {
+    if (this.window.isDestroyed() || event.sender !== this.window.webContents) return false;
+    const frame = event.senderFrame;
+    return frame !== null && frame === event.sender.mainFrame && frame.url === this.pageUrl;
+  }
+
+  async onCall(event: IpcMainInvokeEvent, payload: unknown): Promise<InvokeReplies['hamburger:call']> {
+    if (!this.isTrustedSender(event)) return refused('call refused: it did not come from the app window');
+    const parsed = hostCallSchema.safeParse(payload);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join('.');
+      return refused(`bad call: ${field === '' ? '' : `${field}: `}${issue.message}`, field === '' ? undefined : field);
+    }
+    try {
+      return { ok: true, value: (await this.session.call(parsed.data)) as HostResult<HostMethod> extends { value: infer V } ? V : never };
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error) };
+    }
+  }
+
+  async onPickModelFolder(event: IpcMainInvokeEvent, payload: unknown): Promise<InvokeReplies['hamburger:pick-model-folder']> {
+    if (!this.isTrustedSender(event) || payload !== undefined) return null;
+    const chosen = await dialog.showOpenDialog(this.window, { title: 'Open a HAMburger model package', properties: ['openDirectory'] });
+    return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+  }
+}

@@ -1,0 +1,430 @@
+// Every request, event and result that crosses a process boundary (worker thread, Electron
+// IPC, the browser mode's WebSocket, trace files). The zod schemas are the source of truth;
+// the TypeScript types are inferred from them, so a payload that passes `schema.parse`
+// is exactly the type the code expects. Browser-safe: imports nothing from Node.
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------
+// Requests
+
+export const MODES = ['hamburger', 'baseline'] as const;
+export const modeSchema = z.enum(MODES, { error: () => `mode must be one of: ${MODES.join(', ')}` });
+export type Mode = z.infer<typeof modeSchema>;
+
+export const MAX_SEED = 0xffff_ffff;
+export const MAX_TEMPERATURE = 10;
+
+export const samplingSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('greedy') }).strict(),
+  z
+    .object({
+      kind: z.literal('sample'),
+      temperature: z
+        .number({ error: () => 'sampling.temperature must be a number' })
+        .gt(0, { error: () => `sampling.temperature must be in (0, ${MAX_TEMPERATURE}]` })
+        .max(MAX_TEMPERATURE, { error: () => `sampling.temperature must be in (0, ${MAX_TEMPERATURE}]` }),
+      topK: z
+        .number({ error: () => 'sampling.topK must be a number' })
+        .int({ error: () => 'sampling.topK must be an integer (0 = off)' })
+        .min(0, { error: () => 'sampling.topK must be >= 0 (0 = off)' }),
+      topP: z
+        .number({ error: () => 'sampling.topP must be a number' })
+        .gt(0, { error: () => 'sampling.topP must be in (0, 1]' })
+        .max(1, { error: () => 'sampling.topP must be in (0, 1]' }),
+      seed: z
+        .number({ error: () => 'sampling.seed must be a number' })
+        .int({ error: () => `sampling.seed must be an integer in [0, ${MAX_SEED}]` })
+        .min(0, { error: () => `sampling.seed must be an integer in [0, ${MAX_SEED}]` })
+        .max(MAX_SEED, { error: () => `sampling.seed must be an integer in [0, ${MAX_SEED}]` }),
+    })
+    .strict(),
+], { error: () => 'sampling must be {kind: "greedy"} or {kind: "sample", temperature, topK, topP, seed}' });
+export type Sampling = z.infer<typeof samplingSchema>;
+
+/** What a caller sends to start a generation. Omitted fields take the model's defaults. */
+export const generateRequestSchema = z
+  .object({
+    prompt: z.string({ error: () => 'prompt must be a string' }),
+    mode: modeSchema.default('hamburger'),
+    /** Confidence level c of the stop rule (stop when 1 - p < c); null: stop when p > 0.5. */
+    confidence: z
+      .number({ error: () => 'confidence must be a number in [0, 1] or null' })
+      .min(0, { error: () => 'confidence must be in [0, 1]' })
+      .max(1, { error: () => 'confidence must be in [0, 1]' })
+      .nullable()
+      .optional(),
+    maxNewTokens: z
+      .number({ error: () => 'maxNewTokens must be a number' })
+      .int({ error: () => 'maxNewTokens must be an integer' })
+      .optional(),
+    sampling: samplingSchema.default({ kind: 'greedy' }),
+    /** Wrap the prompt in the model's chat template as one user message (default), or feed it raw. */
+    chatTemplate: z.boolean({ error: () => 'chatTemplate must be a boolean' }).default(true),
+    /** Start paused: nothing runs until stepMacro, stepMicro or resume. */
+    startPaused: z.boolean({ error: () => 'startPaused must be a boolean' }).default(false),
+  })
+  .strict();
+export type GenerateRequestInput = z.input<typeof generateRequestSchema>;
+export type GenerateRequest = z.output<typeof generateRequestSchema>;
+
+export const CONTROL_ACTIONS = ['pause', 'resume', 'stepMacro', 'stepMicro', 'cancel'] as const;
+export const controlActionSchema = z.enum(CONTROL_ACTIONS, {
+  error: () => `control action must be one of: ${CONTROL_ACTIONS.join(', ')}`,
+});
+export type ControlAction = z.infer<typeof controlActionSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+export const ERROR_CODES = [
+  // request checking
+  'invalid_request',
+  'empty_prompt',
+  'prompt_too_long',
+  'invalid_confidence',
+  'invalid_max_new_tokens',
+  'unknown_mode',
+  'invalid_sampling',
+  'busy',
+  'no_run',
+  'no_model',
+  // model package
+  'manifest_missing',
+  'manifest_not_json',
+  'manifest_invalid',
+  'graph_missing',
+  'graph_unreadable',
+  'graph_interface_mismatch',
+  'tokenizer_missing',
+  'tokenizer_invalid',
+  'tokenizer_vocab_mismatch',
+  'chat_template_invalid',
+  // files and runtime
+  'trace_invalid',
+  'inference_failed',
+  'internal',
+] as const;
+export type EngineErrorCode = (typeof ERROR_CODES)[number];
+
+export const engineErrorInfoSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  /** The request or manifest field at fault, dotted ("sampling.topP", "architecture.vocab_size"). */
+  field: z.string().optional(),
+  /** The limit that was broken, in words ("<= 1023 tokens"). */
+  limit: z.string().optional(),
+});
+export type EngineErrorInfo = z.infer<typeof engineErrorInfoSchema>;
+
+// ---------------------------------------------------------------------------------------
+// The model as the UI sees it
+
+export const modelInfoSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  directory: z.string(),
+  architecture: z.object({
+    hiddenSize: z.number(),
+    numLayers: z.number(),
+    numKvHeads: z.number(),
+    headDim: z.number(),
+    vocabSize: z.number(),
+    maxPosition: z.number(),
+    microLayers: z.number(),
+    maxSteps: z.number(),
+    featureLayers: z.array(z.number()),
+  }),
+  defaults: z.object({ confidence: z.number().nullable(), maxNewTokens: z.number() }),
+  limits: z.object({
+    /** Longest prompt in tokens (after the chat template): max_position - 1. */
+    maxPromptTokens: z.number(),
+    /** Largest maxNewTokens accepted: max_position - 1. */
+    maxNewTokens: z.number(),
+  }),
+  /** What `baseline` mode runs: the package's own baseline graphs, or the HAMburger graphs forced to one token per step. */
+  baseline: z.enum(['baseline-graphs', 'hamburger-single-token']),
+  /** Where token embeddings come from during decoding (see docs/engine.md). */
+  embeddings: z.enum(['js-table', 'embed-graph']),
+  loadMs: z.number(),
+  threads: z.number(),
+  provenance: z.unknown(),
+});
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Events of one generation
+
+export const STOP_REASONS = ['stop_head', 'max_steps', 'eos', 'limit'] as const;
+export const stopReasonSchema = z.enum(STOP_REASONS);
+/** Why a macro step ended after this micro step: the stop head said so, the group is full, end of sequence, or the token limit. */
+export type StopReason = z.infer<typeof stopReasonSchema>;
+
+export const alternativeSchema = z.object({ tokenId: z.number(), text: z.string(), prob: z.number() });
+export type Alternative = z.infer<typeof alternativeSchema>;
+
+export const microStepSchema = z.object({
+  /** Macro step this micro step belongs to. */
+  step: z.number(),
+  /** 0: from the base forward's own logits; 1..: one micro-decoder call each. */
+  index: z.number(),
+  tokenId: z.number(),
+  text: z.string(),
+  /** Probability of the chosen token under the model's (untempered) distribution. */
+  prob: z.number(),
+  /** Entropy of that distribution in nats. */
+  entropy: z.number(),
+  /** The five most likely tokens. */
+  top: z.array(alternativeSchema),
+  /** Stop head's probability that this token ends the macro step (null: no stop head, baseline graphs). */
+  stopProb: z.number().nullable(),
+  /** Null while the macro step goes on. */
+  stopReason: stopReasonSchema.nullable(),
+  /** Time of this micro step's graph call and bookkeeping (micro step 0: 0, the base forward is counted on the macro step). */
+  ms: z.number(),
+});
+export type MicroStep = z.infer<typeof microStepSchema>;
+
+export const kvEntrySchema = z.object({
+  /** Index of the entry in the base model's KV cache (0-based, prompt entries first). */
+  index: z.number(),
+  positionId: z.number(),
+  kind: z.enum(['prompt', 'group']),
+  /** Tokens stored (smashed) in this entry: one for a prompt entry, the previous step's group otherwise. */
+  tokenIds: z.array(z.number()),
+  text: z.string(),
+});
+export type KvEntry = z.infer<typeof kvEntrySchema>;
+
+export const featureSummarySchema = z.object({
+  /** 1-based base layer whose output feeds the micro decoder (the last is after the final norm). */
+  layer: z.number(),
+  norm: z.number(),
+  /** The first few values, for the step-through view. */
+  head: z.array(z.number()),
+});
+export type FeatureSummary = z.infer<typeof featureSummarySchema>;
+
+export const totalsSchema = z.object({
+  tokens: z.number(),
+  macroSteps: z.number(),
+  promptEntries: z.number(),
+  /** KV entries written for generated tokens so far (the last group is pending until a next step feeds it). */
+  generatedEntries: z.number(),
+  kvEntries: z.number(),
+  /** Generated tokens per generated KV entry, counting the pending group as one entry. */
+  tokensPerEntry: z.number(),
+  tokensPerStep: z.number(),
+  /** Active time since the start (paused time excluded). */
+  elapsedMs: z.number(),
+  tokensPerSecond: z.number(),
+});
+export type Totals = z.infer<typeof totalsSchema>;
+
+export const macroStepSchema = z.object({
+  index: z.number(),
+  /** The KV entries this step's base forward appended: the whole prompt for step 0, one group entry after. */
+  appended: z.array(kvEntrySchema),
+  /** Index and position id of the last entry appended (the one this step's tokens were predicted from). */
+  kvEntry: z.number(),
+  positionId: z.number(),
+  features: z.array(featureSummarySchema),
+  micro: z.array(microStepSchema),
+  /** Tokens emitted by this step: the group that the next step smashes into one KV entry. */
+  tokenIds: z.array(z.number()),
+  text: z.string(),
+  stopReason: stopReasonSchema,
+  timings: z.object({
+    /** Embedding lookup of the input group (its composition runs inside the base graph, in baseMs). */
+    composeMs: z.number(),
+    baseMs: z.number(),
+    microMs: z.number(),
+    totalMs: z.number(),
+    /** Time inside session.run for this step, all graphs together. */
+    sessionMs: z.number(),
+  }),
+  totals: totalsSchema,
+});
+export type MacroStep = z.infer<typeof macroStepSchema>;
+
+export const FINISH_REASONS = ['eos', 'max_new_tokens', 'context_full', 'cancelled'] as const;
+export type FinishReason = (typeof FINISH_REASONS)[number];
+
+export const runSettingsSchema = z.object({
+  mode: modeSchema,
+  /** What actually ran: the method, the package's baseline graphs, or the HAMburger graphs forced to one token per step. */
+  decoder: z.enum(['hamburger', 'baseline-graphs', 'hamburger-single-token']),
+  label: z.string(),
+  confidence: z.number().nullable(),
+  maxNewTokens: z.number(),
+  maxTokensPerStep: z.number(),
+  sampling: samplingSchema,
+  chatTemplate: z.boolean(),
+});
+export type RunSettings = z.infer<typeof runSettingsSchema>;
+
+export const resultSchema = z.object({
+  runId: z.string(),
+  finishReason: z.enum(FINISH_REASONS),
+  text: z.string(),
+  tokenIds: z.array(z.number()),
+  tokens: z.number(),
+  macroSteps: z.number(),
+  tokensPerStep: z.number(),
+  kvEntries: z.object({ prompt: z.number(), generated: z.number() }),
+  tokensPerSecond: z.number(),
+  /** Active time (paused time excluded). */
+  elapsedMs: z.number(),
+  prefillMs: z.number(),
+  /** Time inside session.run, all graphs. */
+  sessionMs: z.number(),
+  /** Share of active time spent outside session.run. */
+  engineOverhead: z.number(),
+});
+export type GenerationResult = z.infer<typeof resultSchema>;
+
+export const startedEventSchema = z.object({
+  type: z.literal('started'),
+  runId: z.string(),
+  model: z.string(),
+  settings: runSettingsSchema,
+  prompt: z.object({ text: z.string(), rendered: z.string(), tokenIds: z.array(z.number()), tokens: z.array(z.string()) }),
+  paused: z.boolean(),
+});
+export const microEventSchema = z.object({ type: z.literal('micro'), runId: z.string(), micro: microStepSchema });
+export const macroEventSchema = z.object({ type: z.literal('macro'), runId: z.string(), step: macroStepSchema });
+export const stateEventSchema = z.object({
+  type: z.literal('state'),
+  runId: z.string(),
+  state: z.enum(['running', 'paused']),
+});
+export const finishedEventSchema = z.object({ type: z.literal('finished'), runId: z.string(), result: resultSchema });
+export const failedEventSchema = z.object({ type: z.literal('failed'), runId: z.string(), error: engineErrorInfoSchema });
+
+export const engineEventSchema = z.discriminatedUnion('type', [
+  startedEventSchema,
+  microEventSchema,
+  macroEventSchema,
+  stateEventSchema,
+  finishedEventSchema,
+  failedEventSchema,
+]);
+export type StartedEvent = z.infer<typeof startedEventSchema>;
+export type MicroEvent = z.infer<typeof microEventSchema>;
+export type MacroEvent = z.infer<typeof macroEventSchema>;
+export type StateEvent = z.infer<typeof stateEventSchema>;
+export type FinishedEvent = z.infer<typeof finishedEventSchema>;
+export type FailedEvent = z.infer<typeof failedEventSchema>;
+export type EngineEvent = z.infer<typeof engineEventSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Traces: a whole generation as one JSON document, replayable without the model
+
+export const TRACE_FORMAT = 'hamburger-trace';
+export const TRACE_VERSION = 1;
+
+export const traceSchema = z.object({
+  format: z.literal(TRACE_FORMAT),
+  version: z.literal(TRACE_VERSION),
+  createdAt: z.string(),
+  model: z.object({ name: z.string(), description: z.string() }),
+  /** Settings and prompt of the run: enough to run it again. */
+  started: startedEventSchema,
+  steps: z.array(macroStepSchema),
+  result: resultSchema.nullable(),
+  error: engineErrorInfoSchema.nullable(),
+});
+export type Trace = z.infer<typeof traceSchema>;
+
+/** The events a live run emitted, rebuilt from its trace in order (state events are not recorded). */
+export function traceEvents(trace: Trace): EngineEvent[] {
+  const runId = trace.started.runId;
+  const events: EngineEvent[] = [trace.started];
+  for (const step of trace.steps) {
+    for (const micro of step.micro) events.push({ type: 'micro', runId, micro });
+    events.push({ type: 'macro', runId, step });
+  }
+  if (trace.result !== null) events.push({ type: 'finished', runId, result: trace.result });
+  if (trace.error !== null) events.push({ type: 'failed', runId, error: trace.error });
+  return events;
+}
+
+// ---------------------------------------------------------------------------------------
+// App hosts: what the UI sends to the process that owns the engines (Electron main, or
+// the browser-mode server) and what comes back. Several engines run at once, one per lane
+// (the playground, and one per race lane), so every call and event names its lane.
+
+export const LANE_IDS = ['playground', 'race-0', 'race-1', 'race-2'] as const;
+export const laneIdSchema = z.enum(LANE_IDS, { error: () => `lane must be one of: ${LANE_IDS.join(', ')}` });
+export type LaneId = z.infer<typeof laneIdSchema>;
+
+export const hostCallSchema = z.discriminatedUnion(
+  'method',
+  [
+    /** The model every lane runs now (null before the first load). */
+    z.object({ method: z.literal('currentModel') }).strict(),
+    /** Loads a model package for all lanes; null = the package shipped with the app. */
+    z.object({ method: z.literal('loadModel'), directory: z.string({ error: () => 'directory must be a string or null' }).min(1, { error: () => 'directory is empty' }).nullable() }).strict(),
+    z.object({ method: z.literal('encode'), prompt: z.string({ error: () => 'prompt must be a string' }), chatTemplate: z.boolean().default(true) }).strict(),
+    /** `request` is checked by the engine, which names the field and limit at fault. */
+    z.object({ method: z.literal('generate'), lane: laneIdSchema, request: z.unknown() }).strict(),
+    z.object({ method: z.literal('control'), lane: laneIdSchema, action: controlActionSchema }).strict(),
+  ],
+  { error: () => 'method must be one of: currentModel, loadModel, encode, generate, control' },
+);
+export type HostCall = z.input<typeof hostCallSchema>;
+export type HostMethod = HostCall['method'];
+
+export const encodedPromptInfoSchema = z.object({ rendered: z.string(), tokenIds: z.array(z.number()), tokens: z.array(z.string()) });
+export type EncodedPromptInfo = z.infer<typeof encodedPromptInfoSchema>;
+
+/** What each host call answers with. */
+export interface HostReplies {
+  currentModel: ModelInfo | null;
+  loadModel: ModelInfo;
+  encode: EncodedPromptInfo;
+  generate: { runId: string };
+  control: null;
+}
+
+export const laneEventSchema = z.object({ lane: laneIdSchema, event: engineEventSchema });
+export type LaneEvent = z.infer<typeof laneEventSchema>;
+
+/** Messages of the browser mode's WebSocket. Client to server: one call with an id. */
+export const socketRequestSchema = z.object({ id: z.number().int().nonnegative(), call: z.unknown() }).strict();
+export const socketMessageSchema = z.discriminatedUnion('kind', [
+  z.discriminatedUnion('ok', [
+    z.object({ kind: z.literal('reply'), id: z.number().nullable(), ok: z.literal(true), value: z.unknown() }),
+    /** id null: the request was too malformed to read its id. */
+    z.object({ kind: z.literal('reply'), id: z.number().nullable(), ok: z.literal(false), error: engineErrorInfoSchema }),
+  ]),
+  z.object({ kind: z.literal('event'), lane: laneIdSchema, event: engineEventSchema }),
+  /** Sent whenever the model changes (and on connect), so every window shows the same model. */
+  z.object({ kind: z.literal('model'), model: modelInfoSchema.nullable() }),
+]);
+export type SocketMessage = z.infer<typeof socketMessageSchema>;
+
+/** A host call's answer as it crosses a bridge: errors as data, since Electron's contextBridge drops an Error's fields. */
+export type HostResult<M extends HostMethod> = { ok: true; value: HostReplies[M] } | { ok: false; error: EngineErrorInfo };
+
+export type ConnectionState = 'connecting' | 'open' | 'lost';
+
+/** Commands from the host's own UI (Electron's menus) to the page. */
+export const APP_COMMANDS = ['generate', 'stop', 'save-trace', 'open-trace', 'present', 'toggle-theme', 'view-playground', 'view-race', 'view-debugger'] as const;
+export const appCommandSchema = z.enum(APP_COMMANDS);
+export type AppCommand = z.infer<typeof appCommandSchema>;
+
+/**
+ * The one object the UI talks to (`window.hamburger`): Electron's preload, or the browser
+ * mode's WebSocket client. The UI cannot tell which is behind it.
+ */
+export interface HostApi {
+  readonly transport: 'electron' | 'websocket';
+  call<M extends HostMethod>(call: Extract<HostCall, { method: M }>): Promise<HostResult<M>>;
+  onEvent(listener: (event: LaneEvent) => void): () => void;
+  onModel(listener: (model: ModelInfo | null) => void): () => void;
+  onConnection(listener: (state: ConnectionState) => void): () => void;
+  /** Menu commands (Electron); never fires in the browser, where the page's own keys do the same. */
+  onCommand(listener: (command: AppCommand) => void): () => void;
+  /** A native folder dialog (Electron); null where there is none and the user types a path. */
+  readonly pickModelFolder: (() => Promise<string | null>) | null;
+}

@@ -1,0 +1,127 @@
+// `generate`: one generation, streamed to the terminal (or one JSON object with --json).
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { GenerationResult, MacroStep, MicroStep } from '../api.js';
+import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
+import { HamburgerEngine } from '../engine.js';
+import { EngineError } from '../errors.js';
+import { TraceRecorder } from '../traceRecorder.js';
+import { MODEL_OPTIONS, SAMPLING_OPTIONS, requestFromFlags, threadsFlag } from './requestOptions.js';
+import { round } from './stats.js';
+import { probabilityLegend, styleFor } from './terminalStyle.js';
+
+export const GENERATE_USAGE = `usage: npm run cli -- generate --prompt TEXT [--model DIR] [--mode hamburger|baseline]
+       [--confidence C] [--max-new-tokens N] [--temperature T --top-k K --top-p P --seed S]
+       [--raw] [--trace FILE] [--threads N] [--json]`;
+
+function microJson(m: MicroStep): Record<string, unknown> {
+  return {
+    token_id: m.tokenId,
+    text: m.text,
+    prob: m.prob,
+    entropy: m.entropy,
+    top: m.top.map((t) => ({ token_id: t.tokenId, text: t.text, prob: t.prob })),
+    stop_prob: m.stopProb,
+    stop_reason: m.stopReason,
+  };
+}
+
+function stepJson(s: MacroStep): Record<string, unknown> {
+  return {
+    index: s.index,
+    kv_entry: s.kvEntry,
+    position_id: s.positionId,
+    token_ids: s.tokenIds,
+    text: s.text,
+    stop_reason: s.stopReason,
+    micro: s.micro.map(microJson),
+    timings_ms: { compose: s.timings.composeMs, base: s.timings.baseMs, micro: s.timings.microMs, total: s.timings.totalMs },
+  };
+}
+
+export function resultJson(result: GenerationResult, steps: readonly MacroStep[], extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...extra,
+    text: result.text,
+    tokens: result.tokens,
+    macro_steps: result.macroSteps,
+    tokens_per_step: result.tokensPerStep,
+    kv_entries: { prompt: result.kvEntries.prompt, generated: result.kvEntries.generated },
+    tokens_per_second: result.tokensPerSecond,
+    finish_reason: result.finishReason,
+    elapsed_ms: result.elapsedMs,
+    prefill_ms: result.prefillMs,
+    engine_overhead: result.engineOverhead,
+    token_ids: result.tokenIds,
+    steps: steps.map(stepJson),
+  };
+}
+
+export async function generateCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...MODEL_OPTIONS,
+      ...SAMPLING_OPTIONS,
+      prompt: { type: 'string' },
+      mode: { type: 'string' },
+      confidence: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      raw: { type: 'boolean', default: false },
+      trace: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(GENERATE_USAGE);
+    return 0;
+  }
+  if (values.prompt === undefined) throw new EngineError('empty_prompt', '--prompt is required', { field: 'prompt' });
+  const request = requestFromFlags(values, values.prompt);
+  const threads = threadsFlag(values);
+  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, threads === undefined ? {} : { threads });
+  try {
+    const steps: MacroStep[] = [];
+    const recorder = new TraceRecorder({ name: engine.info.name, description: engine.info.description });
+    const out = process.stdout;
+    const style = styleFor(out);
+    const live = !values.json;
+    let promptTokens = 0;
+    let label = '';
+    const handle = engine.generate(request, (event) => {
+      recorder.record(event);
+      if (event.type === 'started') {
+        promptTokens = event.prompt.tokenIds.length;
+        label = event.settings.label;
+        if (live) {
+          const c = event.settings.confidence;
+          out.write(style.dim(`${engine.info.name} · ${label} · confidence ${c === null ? 'p>0.5' : c} · prompt ${promptTokens} tokens · loaded in ${Math.round(engine.info.loadMs)} ms\n`));
+          out.write(style.dim(`${probabilityLegend(style)}\n\n`));
+        }
+      } else if (event.type === 'micro' && live) {
+        if (event.micro.index === 0 && event.micro.step > 0) out.write(style.stepSeparator());
+        out.write(style.token(event.micro.text, event.micro.prob, event.micro.step, engine.isSpecialToken(event.micro.tokenId)));
+      } else if (event.type === 'macro') {
+        steps.push(event.step);
+      }
+    });
+    const result = await handle.done;
+    if (values.trace !== undefined) await writeFile(values.trace, `${JSON.stringify(recorder.trace())}\n`);
+    if (values.json) {
+      out.write(`${JSON.stringify(resultJson(result, steps, { model: engine.info.name, mode: request.mode ?? 'hamburger', decoder: label, prompt_tokens: promptTokens }))}\n`);
+    } else {
+      const kv = result.kvEntries;
+      out.write('\n\n');
+      out.write(
+        style.bold(
+          `${result.tokens} tokens in ${result.macroSteps} macro steps (${round(result.tokensPerStep, 2)} tokens/step) · ` +
+            `KV entries ${kv.prompt} prompt + ${kv.generated} generated · ${round(result.tokensPerSecond, 1)} tokens/s · ` +
+            `stopped: ${result.finishReason}\n`,
+        ),
+      );
+    }
+  } finally {
+    await engine.dispose();
+  }
+  return 0;
+}

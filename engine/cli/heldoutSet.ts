@@ -1,0 +1,40 @@
+// The held-out task split the Python side writes to models/<name>/eval/heldout.jsonl.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { EngineError } from '../errors.js';
+
+export const heldoutExampleSchema = z.object({ id: z.string(), family: z.string(), prompt: z.string(), response: z.string() });
+export type HeldoutExample = z.infer<typeof heldoutExampleSchema>;
+
+export async function readHeldout(file: string): Promise<HeldoutExample[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new EngineError('invalid_request', `held-out set ${file} not found (the training pipeline writes it)`, { field: 'file', cause });
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => {
+      const parsed = heldoutExampleSchema.safeParse(JSON.parse(line));
+      if (!parsed.success) throw new EngineError('invalid_request', `${file} line ${i + 1}: ${parsed.error.issues[0]?.message}`, { field: 'file' });
+      return parsed.data;
+    });
+}
+
+/** The first `limit` examples of each family, in file order (0: all), as the Python evaluator picks them. */
+export function firstPerFamily(examples: readonly HeldoutExample[], limit: number): HeldoutExample[] {
+  if (limit === 0) return [...examples];
+  const counts = new Map<string, number>();
+  return examples.filter((e) => {
+    const n = (counts.get(e.family) ?? 0) + 1;
+    counts.set(e.family, n);
+    return n <= limit;
+  });
+}
+
+/** Exact match as the task definition has it: output and expected response equal once stripped. */
+export function isExactMatch(output: string, expected: string): boolean {
+  return output.trim() === expected.trim();
+}

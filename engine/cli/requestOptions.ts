@@ -1,0 +1,57 @@
+// Command-line flags shared by the commands, and their translation into a GenerateRequest.
+import type { GenerateRequestInput, Mode, Sampling } from '../api.js';
+import { EngineError } from '../errors.js';
+
+export const MODEL_OPTIONS = {
+  model: { type: 'string' },
+  threads: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export const SAMPLING_OPTIONS = {
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+/** A numeric flag; absent stays undefined, text that is not a number is a usage error naming the flag. */
+export function numberFlag(values: Record<string, unknown>, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) {
+    throw new EngineError('invalid_request', `--${name} must be a number, got "${String(raw)}"`, { field: name });
+  }
+  return value;
+}
+
+/** Greedy unless a sampling flag is given; then temperature 1, top-k off, top-p 1, seed 0 unless set. */
+export function samplingFromFlags(values: Record<string, unknown>): Sampling {
+  const temperature = numberFlag(values, 'temperature');
+  const topK = numberFlag(values, 'top-k');
+  const topP = numberFlag(values, 'top-p');
+  const seed = numberFlag(values, 'seed');
+  if (temperature === undefined && topK === undefined && topP === undefined && seed === undefined) return { kind: 'greedy' };
+  return { kind: 'sample', temperature: temperature ?? 1, topK: topK ?? 0, topP: topP ?? 1, seed: seed ?? 0 };
+}
+
+export function requestFromFlags(values: Record<string, unknown>, prompt: string): GenerateRequestInput {
+  const request: GenerateRequestInput = { prompt, sampling: samplingFromFlags(values) };
+  if (values['mode'] !== undefined) request.mode = values['mode'] as Mode;
+  const confidence = numberFlag(values, 'confidence');
+  if (confidence !== undefined) request.confidence = confidence;
+  const maxNewTokens = numberFlag(values, 'max-new-tokens');
+  if (maxNewTokens !== undefined) request.maxNewTokens = maxNewTokens;
+  if (values['raw'] === true) request.chatTemplate = false;
+  return request;
+}
+
+export function threadsFlag(values: Record<string, unknown>): number | undefined {
+  const threads = numberFlag(values, 'threads');
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new EngineError('invalid_request', `--threads must be a positive integer, got ${threads}`, { field: 'threads' });
+  }
+  return threads;
+}

@@ -1,0 +1,76 @@
+// The parts one decoding mode runs with. `hamburger` and `hamburger-single-token` share
+// the HAMburger graphs (and their KV cache: an engine runs one generation at a time);
+// `baseline-graphs` has its own.
+import type { RunSettings } from './api.js';
+import { BaseForward } from './baseForward.js';
+import type { Architecture } from './manifest.js';
+import { MicroStepDecoder } from './microStepDecoder.js';
+import type { ModelPackage } from './modelPackage.js';
+import { createTokenEmbedder, type TokenEmbedder } from './tokenEmbedder.js';
+
+export type DecoderKind = RunSettings['decoder'];
+
+export interface DecoderSet {
+  kind: DecoderKind;
+  architecture: Architecture;
+  embedder: TokenEmbedder;
+  base: BaseForward;
+  /** Null when every macro step is one token. */
+  micro: MicroStepDecoder | null;
+  maxTokensPerStep: number;
+}
+
+function baseFor(arch: Architecture, session: ModelPackage['graphs']['base'], hamburger: boolean): BaseForward {
+  return new BaseForward(
+    session,
+    {
+      layers: arch.num_layers,
+      kvHeads: arch.num_kv_heads,
+      headDim: arch.head_dim,
+      hiddenSize: arch.hidden_size,
+      vocabSize: arch.vocab_size,
+      featureCount: arch.feature_layers.length,
+      maxPosition: arch.max_position,
+    },
+    hamburger,
+  );
+}
+
+export interface DecoderSets {
+  hamburger: DecoderSet;
+  /** What `baseline` mode runs: the package's baseline graphs, or the HAMburger graphs one token per step. */
+  baseline: DecoderSet;
+}
+
+export async function createDecoderSets(pkg: ModelPackage): Promise<DecoderSets> {
+  const arch = pkg.manifest.architecture;
+  const d = arch.hidden_size;
+  const embedder = await createTokenEmbedder(pkg.graphs.embed, arch.vocab_size, d);
+  const base = baseFor(arch, pkg.graphs.base, true);
+  const micro = new MicroStepDecoder(
+    pkg.graphs.micro,
+    d,
+    arch.feature_layers.length,
+    arch.micro_layers,
+    arch.num_kv_heads,
+    arch.head_dim,
+    arch.vocab_size,
+    arch.max_steps,
+  );
+  const hamburger: DecoderSet = { kind: 'hamburger', architecture: arch, embedder, base, micro, maxTokensPerStep: arch.max_steps };
+  if (pkg.baseline === null) {
+    return { hamburger, baseline: { ...hamburger, kind: 'hamburger-single-token', micro: null, maxTokensPerStep: 1 } };
+  }
+  const b = pkg.baseline;
+  const bArch = b.architecture;
+  const bEmbedder = await createTokenEmbedder(b.embed, bArch.vocab_size, bArch.hidden_size);
+  const baseline: DecoderSet = {
+    kind: 'baseline-graphs',
+    architecture: bArch,
+    embedder: bEmbedder,
+    base: baseFor(bArch, b.base, false),
+    micro: null,
+    maxTokensPerStep: 1,
+  };
+  return { hamburger, baseline };
+}

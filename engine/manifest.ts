@@ -1,0 +1,136 @@
+// The manifest `hamburger.json` of a model package (docs/model-package.md), read and checked.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { EngineError } from './errors.js';
+
+export const MANIFEST_FILE = 'hamburger.json';
+export const MODEL_FORMAT = 'hamburger-onnx';
+export const MODEL_FORMAT_VERSION = 1;
+
+const positiveInt = z.number().int().positive();
+const fileName = z
+  .string()
+  .min(1)
+  .refine((name) => !path.isAbsolute(name) && !name.split(/[\\/]/).includes('..'), {
+    message: 'must be a file name inside the package folder',
+  });
+
+const architectureSchema = z
+  .object({
+    hidden_size: positiveInt,
+    num_layers: positiveInt,
+    num_heads: positiveInt,
+    num_kv_heads: positiveInt,
+    head_dim: positiveInt,
+    intermediate_size: positiveInt,
+    vocab_size: positiveInt,
+    max_position: z.number().int().min(2),
+    rope_theta: z.number().positive(),
+    rms_norm_eps: z.number().positive(),
+    micro_layers: z.number().int().min(0),
+    max_steps: positiveInt,
+    feature_layers: z.array(positiveInt).min(1),
+  })
+  .superRefine((arch, ctx) => {
+    if (arch.num_heads % arch.num_kv_heads !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['num_kv_heads'], message: `must divide num_heads (${arch.num_heads})` });
+    }
+    if (arch.feature_layers.at(-1) !== arch.num_layers) {
+      ctx.addIssue({ code: 'custom', path: ['feature_layers'], message: `must end with num_layers (${arch.num_layers})` });
+    }
+    if (arch.feature_layers.some((layer) => layer > arch.num_layers)) {
+      ctx.addIssue({ code: 'custom', path: ['feature_layers'], message: `entries must lie in 1..${arch.num_layers}` });
+    }
+  });
+export type Architecture = z.infer<typeof architectureSchema>;
+
+const tokenId = z.number().int().min(0);
+
+export const manifestSchema = z
+  .object({
+    format: z.literal(MODEL_FORMAT),
+    format_version: z.literal(MODEL_FORMAT_VERSION),
+    name: z.string().min(1),
+    description: z.string(),
+    provenance: z.record(z.string(), z.unknown()).optional(),
+    architecture: architectureSchema,
+    tokens: z.object({
+      bos_id: tokenId,
+      eos_id: tokenId,
+      pad_id: tokenId,
+      user_id: tokenId.optional(),
+      assistant_id: tokenId.optional(),
+      chat_template: z.string().min(1),
+    }),
+    defaults: z.object({
+      confidence: z.number().min(0).max(1).nullable(),
+      max_new_tokens: positiveInt,
+    }),
+    graphs: z.object({ embed: fileName, base: fileName, micro: fileName, heads: fileName }),
+    baseline: z
+      .object({
+        architecture: architectureSchema,
+        graphs: z.object({ embed: fileName, base: fileName, heads: fileName }),
+      })
+      .optional(),
+  })
+  .superRefine((m, ctx) => {
+    const { vocab_size: vocab, micro_layers: microLayers, max_position: maxPosition } = m.architecture;
+    for (const key of ['bos_id', 'eos_id', 'pad_id', 'user_id', 'assistant_id'] as const) {
+      const id = m.tokens[key];
+      if (id !== undefined && id >= vocab) {
+        ctx.addIssue({ code: 'custom', path: ['tokens', key], message: `must be < vocab_size (${vocab})` });
+      }
+    }
+    if (microLayers < 1) {
+      ctx.addIssue({ code: 'custom', path: ['architecture', 'micro_layers'], message: 'must be >= 1 for a HAMburger model' });
+    }
+    if (m.defaults.max_new_tokens > maxPosition - 1) {
+      ctx.addIssue({ code: 'custom', path: ['defaults', 'max_new_tokens'], message: `must be <= max_position - 1 (${maxPosition - 1})` });
+    }
+    if (m.baseline) {
+      const b = m.baseline.architecture;
+      for (const key of ['hidden_size', 'vocab_size', 'max_position'] as const) {
+        if (b[key] !== m.architecture[key]) {
+          ctx.addIssue({ code: 'custom', path: ['baseline', 'architecture', key], message: `must equal architecture.${key} (${m.architecture[key]})` });
+        }
+      }
+    }
+  });
+export type Manifest = z.infer<typeof manifestSchema>;
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  return `${where}: ${issue.message}`;
+}
+
+/** Parses a manifest object; one EngineError naming the first bad field and listing every problem. */
+export function parseManifest(raw: unknown, source: string): Manifest {
+  const parsed = manifestSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues;
+  const first = issues[0];
+  const field = first && first.path.length > 0 ? first.path.join('.') : undefined;
+  const details = issues.map(describeIssue).join('; ');
+  throw new EngineError('manifest_invalid', `${source} is not a valid HAMburger manifest: ${details}`, field === undefined ? {} : { field });
+}
+
+/** Reads and checks `<dir>/hamburger.json`. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new EngineError('manifest_missing', `${file} not found: ${dir} is not a HAMburger model package`, { field: MANIFEST_FILE, cause });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new EngineError('manifest_not_json', `${file} is not valid JSON (${reason})`, { field: MANIFEST_FILE, cause });
+  }
+  return parseManifest(raw, file);
+}

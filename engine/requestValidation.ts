@@ -1,0 +1,73 @@
+// Checks a generation request against the API schema and the loaded model's limits; each
+// problem becomes one EngineError with a code, the field and the limit.
+import { generateRequestSchema, type EngineErrorCode, type GenerateRequest } from './api.js';
+import { EngineError } from './errors.js';
+import type { Manifest } from './manifest.js';
+
+/** A prompt this long (characters) is refused before tokenizing. */
+export const MAX_PROMPT_CHARS = 200_000;
+
+const CODE_BY_FIELD: Record<string, EngineErrorCode> = {
+  prompt: 'empty_prompt',
+  mode: 'unknown_mode',
+  confidence: 'invalid_confidence',
+  maxNewTokens: 'invalid_max_new_tokens',
+  sampling: 'invalid_sampling',
+};
+
+export interface ValidRequest {
+  request: GenerateRequest;
+  confidence: number | null;
+  maxNewTokens: number;
+}
+
+export function validateRequest(input: unknown, manifest: Manifest): ValidRequest {
+  const parsed = generateRequestSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const field = unknownKeys.length > 0 ? unknownKeys.join(', ') : issue.path.join('.');
+    const top = String(issue.path[0] ?? '');
+    const code = unknownKeys.length > 0 ? 'invalid_request' : (CODE_BY_FIELD[top] ?? 'invalid_request');
+    const message = unknownKeys.length > 0 ? `unknown request field(s): ${field}` : issue.message;
+    throw new EngineError(code, message, field === '' ? {} : { field });
+  }
+  const request = parsed.data;
+  const arch = manifest.architecture;
+  if (request.prompt.trim().length === 0) {
+    throw new EngineError('empty_prompt', 'prompt is empty', { field: 'prompt', limit: 'at least one non-space character' });
+  }
+  if (request.prompt.length > MAX_PROMPT_CHARS) {
+    throw new EngineError('prompt_too_long', `prompt has ${request.prompt.length} characters; the limit is ${MAX_PROMPT_CHARS}`, {
+      field: 'prompt',
+      limit: `<= ${MAX_PROMPT_CHARS} characters`,
+    });
+  }
+  const maxNewTokens = request.maxNewTokens ?? manifest.defaults.max_new_tokens;
+  const maxAllowed = arch.max_position - 1;
+  if (maxNewTokens < 1 || maxNewTokens > maxAllowed) {
+    throw new EngineError('invalid_max_new_tokens', `maxNewTokens must be in [1, ${maxAllowed}], got ${maxNewTokens}`, {
+      field: 'maxNewTokens',
+      limit: `1..${maxAllowed}`,
+    });
+  }
+  if (request.sampling.kind === 'sample' && request.sampling.topK > arch.vocab_size) {
+    throw new EngineError('invalid_sampling', `sampling.topK must be in [0, ${arch.vocab_size}], got ${request.sampling.topK}`, {
+      field: 'sampling.topK',
+      limit: `0..${arch.vocab_size}`,
+    });
+  }
+  const confidence = request.confidence === undefined ? manifest.defaults.confidence : request.confidence;
+  return { request, confidence, maxNewTokens };
+}
+
+/** The prompt must leave room for at least one generated token within max_position. */
+export function checkPromptLength(tokenCount: number, manifest: Manifest): void {
+  const limit = manifest.architecture.max_position - 1;
+  if (tokenCount > limit) {
+    throw new EngineError('prompt_too_long', `prompt is ${tokenCount} tokens after the chat template; the limit is ${limit} (max_position - 1)`, {
+      field: 'prompt',
+      limit: `<= ${limit} tokens`,
+    });
+  }
+}

@@ -1,0 +1,126 @@
+// Host side: runs the engine in a worker thread (session.run blocks its thread, so never on
+// a main or UI thread) and exposes it as typed async methods plus an event stream.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ControlAction, EncodedPromptInfo, EngineEvent, GenerateRequestInput, ModelInfo, Trace } from '../api.js';
+import { EngineError } from '../errors.js';
+import { workerMessageSchema, type HostRequest, type ReplyValues } from './protocol.js';
+
+export interface EngineHostOptions {
+  /** The worker entry; defaults to engineWorker.ts beside this file (a bundled app passes its built .js). */
+  workerUrl?: URL;
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: EngineError) => void };
+type RequestBody = HostRequest extends infer R ? (R extends HostRequest ? Omit<R, 'id'> : never) : never;
+
+/** tsx's ES-module register API (require.resolve would give its CommonJS build). */
+function tsxEsmApiUrl(): string {
+  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  const entry = manifest.exports['./esm/api']?.import.default;
+  if (entry === undefined) throw new Error('tsx has no ./esm/api export');
+  return pathToFileURL(path.join(path.dirname(manifestPath), entry)).href;
+}
+
+/**
+ * The module a worker starts from. A .ts entry (development, tests, the CLI) is wrapped in
+ * a small ES module that registers tsx's loader in the worker first: Node 20 does not apply
+ * `--import` loader hooks to a worker's own entry point.
+ */
+function workerModule(entry: URL): URL {
+  if (!entry.pathname.endsWith('.ts')) return entry;
+  const tsxApi = tsxEsmApiUrl();
+  const code = `import { register } from ${JSON.stringify(tsxApi)};\nregister();\nawait import(${JSON.stringify(entry.href)});\n`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+export class EngineHost {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
+  private nextId = 1;
+  private exited: EngineError | null = null;
+
+  constructor(options: EngineHostOptions = {}) {
+    const entry = options.workerUrl ?? new URL('./engineWorker.ts', import.meta.url);
+    this.worker = new Worker(workerModule(entry));
+    this.worker.on('message', (raw: unknown) => this.receive(raw));
+    this.worker.on('error', (error) => this.fail(new EngineError('internal', `engine worker crashed: ${error.message}`, { cause: error })));
+    this.worker.on('exit', (code) => this.fail(new EngineError('internal', `engine worker exited (code ${code})`)));
+  }
+
+  /** Subscribes to every engine event; returns the unsubscribe function. */
+  onEvent(listener: (event: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  load(directory: string, threads?: number): Promise<ModelInfo> {
+    return this.call<'load'>(threads === undefined ? { kind: 'load', directory } : { kind: 'load', directory, threads });
+  }
+
+  generate(request: GenerateRequestInput): Promise<{ runId: string }> {
+    return this.call<'generate'>({ kind: 'generate', request });
+  }
+
+  control(action: ControlAction, runId?: string): Promise<null> {
+    return this.call<'control'>(runId === undefined ? { kind: 'control', action } : { kind: 'control', action, runId });
+  }
+
+  trace(runId: string): Promise<Trace | null> {
+    return this.call<'trace'>({ kind: 'trace', runId });
+  }
+
+  encode(prompt: string, chatTemplate = true): Promise<EncodedPromptInfo> {
+    return this.call<'encode'>({ kind: 'encode', prompt, chatTemplate });
+  }
+
+  /** Frees the model and stops the worker. */
+  async close(): Promise<void> {
+    if (this.exited === null) {
+      await this.call<'dispose'>({ kind: 'dispose' }).catch(() => null);
+      await this.worker.terminate();
+    }
+  }
+
+  private call<K extends keyof ReplyValues>(body: RequestBody & { kind: K }): Promise<ReplyValues[K]> {
+    if (this.exited !== null) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise<ReplyValues[K]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.worker.postMessage({ ...body, id });
+    });
+  }
+
+  private receive(raw: unknown): void {
+    const parsed = workerMessageSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const message = parsed.data;
+    if (message.kind === 'event') {
+      for (const listener of this.listeners) listener(message.event);
+      return;
+    }
+    const pending = this.pending.get(message.id);
+    if (pending === undefined) return;
+    this.pending.delete(message.id);
+    if (message.ok) pending.resolve(message.value);
+    else {
+      const e = message.error;
+      const details: { field?: string; limit?: string } = {};
+      if (e.field !== undefined) details.field = e.field;
+      if (e.limit !== undefined) details.limit = e.limit;
+      pending.reject(new EngineError(e.code, e.message, details));
+    }
+  }
+
+  private fail(error: EngineError): void {
+    if (this.exited !== null) return;
+    this.exited = error;
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}

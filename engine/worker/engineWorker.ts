@@ -1,0 +1,77 @@
+// Worker-thread side of the engine host: owns one HamburgerEngine, answers HostRequests,
+// forwards every engine event, and keeps the trace of each run for `trace` requests.
+import { parentPort } from 'node:worker_threads';
+import { HamburgerEngine } from '../engine.js';
+import { EngineError, toErrorInfo } from '../errors.js';
+import { TraceRecorder } from '../traceRecorder.js';
+import { hostRequestSchema, type HostRequest, type ReplyValues, type WorkerMessage } from './protocol.js';
+
+/** Traces kept for `trace` requests: the latest few runs. */
+const KEPT_TRACES = 8;
+
+if (parentPort === null) throw new Error('engineWorker must run in a worker thread');
+const port = parentPort;
+
+let engine: HamburgerEngine | null = null;
+const traces = new Map<string, TraceRecorder>();
+
+function post(message: WorkerMessage): void {
+  port.postMessage(message);
+}
+
+function requireEngine(): HamburgerEngine {
+  if (engine === null) throw new EngineError('no_model', 'no model is loaded; send a load request first');
+  return engine;
+}
+
+async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['kind']]> {
+  switch (request.kind) {
+    case 'load': {
+      const next = await HamburgerEngine.load(request.directory, request.threads === undefined ? {} : { threads: request.threads });
+      await engine?.dispose();
+      engine = next;
+      traces.clear();
+      return next.info;
+    }
+    case 'generate': {
+      const current = requireEngine();
+      const recorder = new TraceRecorder({ name: current.info.name, description: current.info.description });
+      const handle = current.generate(request.request, (event) => {
+        recorder.record(event);
+        post({ kind: 'event', event });
+      });
+      traces.set(handle.runId, recorder);
+      while (traces.size > KEPT_TRACES) traces.delete(traces.keys().next().value!);
+      return { runId: handle.runId };
+    }
+    case 'control':
+      requireEngine().control(request.action, request.runId);
+      return null;
+    case 'trace':
+      return traces.get(request.runId)?.trace() ?? null;
+    case 'encode': {
+      const current = requireEngine();
+      const encoded = current.encodePrompt(request.prompt, request.chatTemplate);
+      return { ...encoded, tokens: encoded.tokenIds.map((id) => current.tokenText(id)) };
+    }
+    case 'dispose':
+      await engine?.dispose();
+      engine = null;
+      traces.clear();
+      return null;
+  }
+}
+
+port.on('message', (raw: unknown) => {
+  const parsed = hostRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'number' ? (raw as { id: number }).id : -1;
+    post({ kind: 'reply', id, ok: false, error: { code: 'invalid_request', message: `bad host request: ${parsed.error.issues[0]?.message ?? 'unknown'}` } });
+    return;
+  }
+  const request = parsed.data;
+  answer(request).then(
+    (value) => post({ kind: 'reply', id: request.id, ok: true, value }),
+    (error: unknown) => post({ kind: 'reply', id: request.id, ok: false, error: toErrorInfo(error) }),
+  );
+});

@@ -1,0 +1,41 @@
+// Messages between an engine host (Electron main process, browser-mode server, CLI) and
+// the worker thread that runs the engine. Payload types are the API types of engine/api.ts.
+import { z } from 'zod';
+import {
+  type EncodedPromptInfo,
+  controlActionSchema,
+  engineErrorInfoSchema,
+  engineEventSchema,
+  modelInfoSchema,
+  traceSchema,
+} from '../api.js';
+
+export const hostRequestSchema = z.discriminatedUnion('kind', [
+  z.object({ id: z.number(), kind: z.literal('load'), directory: z.string(), threads: z.number().int().positive().optional() }),
+  z.object({ id: z.number(), kind: z.literal('generate'), request: z.unknown() }),
+  z.object({ id: z.number(), kind: z.literal('control'), action: controlActionSchema, runId: z.string().optional() }),
+  z.object({ id: z.number(), kind: z.literal('trace'), runId: z.string() }),
+  z.object({ id: z.number(), kind: z.literal('encode'), prompt: z.string(), chatTemplate: z.boolean() }),
+  z.object({ id: z.number(), kind: z.literal('dispose') }),
+]);
+export type HostRequest = z.infer<typeof hostRequestSchema>;
+
+/** What each request answers with. */
+export interface ReplyValues {
+  load: z.infer<typeof modelInfoSchema>;
+  generate: { runId: string };
+  control: null;
+  trace: z.infer<typeof traceSchema> | null;
+  encode: EncodedPromptInfo;
+  dispose: null;
+}
+
+// zod 4 refuses a repeated discriminator value, so the two reply shapes are their own union on `ok`.
+export const workerMessageSchema = z.discriminatedUnion('kind', [
+  z.discriminatedUnion('ok', [
+    z.object({ kind: z.literal('reply'), id: z.number(), ok: z.literal(true), value: z.unknown() }),
+    z.object({ kind: z.literal('reply'), id: z.number(), ok: z.literal(false), error: engineErrorInfoSchema }),
+  ]),
+  z.object({ kind: z.literal('event'), event: engineEventSchema }),
+]);
+export type WorkerMessage = z.infer<typeof workerMessageSchema>;

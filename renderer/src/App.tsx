@@ -1,0 +1,103 @@
+// The app's frame: toolbar, the current view, notices; theme, presentation mode, keyboard
+// and the host's menu commands.
+import { useEffect, useMemo } from 'react';
+import { hostApi } from './bridge/hostApi';
+import { control, generate, race, RACE_LANES, saveTrace } from './controller';
+import { useKeyboard, type KeyboardActions } from './hooks/useKeyboard';
+import { useViewStore } from './stores/viewStore';
+import { Notices } from './views/Notices';
+import { Playground } from './views/Playground';
+import { PromptPanel } from './views/PromptPanel';
+import { RaceView } from './views/RaceView';
+import { Toolbar } from './views/Toolbar';
+
+function openTraceDialog(): void {
+  document.querySelector<HTMLInputElement>('[data-testid="trace-file"]')?.click();
+}
+
+async function setPresentation(on: boolean): Promise<void> {
+  useViewStore.getState().setPresentation(on);
+  // Full screen is a request: a browser may refuse it (no user gesture, kiosk rules); the mode works without.
+  try {
+    if (on && document.fullscreenElement === null) await document.documentElement.requestFullscreen();
+    if (!on && document.fullscreenElement !== null) await document.exitFullscreen();
+  } catch {
+    /* presentation mode stays on in the window */
+  }
+}
+
+export function App() {
+  const view = useViewStore((state) => state.view);
+  const theme = useViewStore((state) => state.theme);
+  const presentation = useViewStore((state) => state.presentation);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    document.documentElement.dataset.presentation = presentation ? 'on' : 'off';
+  }, [theme, presentation]);
+
+  useEffect(() => {
+    const onFullscreen = () => {
+      if (document.fullscreenElement === null && useViewStore.getState().presentation) useViewStore.getState().setPresentation(false);
+    };
+    document.addEventListener('fullscreenchange', onFullscreen);
+    return () => document.removeEventListener('fullscreenchange', onFullscreen);
+  }, []);
+
+  const actions = useMemo<KeyboardActions>(
+    () => ({
+      save: () => saveTrace(useViewStore.getState().view === 'race' ? 'race-0' : 'playground'),
+      open: openTraceDialog,
+      exitPresentation: () => void setPresentation(false),
+    }),
+    [],
+  );
+  useKeyboard(actions);
+
+  useEffect(
+    () =>
+      hostApi().onCommand((command) => {
+        const views = useViewStore.getState();
+        switch (command) {
+          case 'generate':
+            if (views.view === 'race') void race();
+            else void generate('hamburger', views.view === 'debugger');
+            return;
+          case 'stop':
+            (views.view === 'race' ? RACE_LANES.map((l) => l.lane) : (['playground'] as const)).forEach((lane) => void control(lane, 'cancel'));
+            return;
+          case 'save-trace':
+            return actions.save();
+          case 'open-trace':
+            return openTraceDialog();
+          case 'present':
+            return void setPresentation(!views.presentation);
+          case 'toggle-theme':
+            return views.setTheme(views.theme === 'dark' ? 'light' : 'dark');
+          case 'view-playground':
+            return views.setView('playground');
+          case 'view-race':
+            return views.setView('race');
+          case 'view-debugger':
+            return views.setView('debugger');
+        }
+      }),
+    [actions],
+  );
+
+  return (
+    <div className={`app view-${view}`}>
+      <Toolbar onPresent={() => void setPresentation(!presentation)} />
+      <main>
+        {!presentation && <PromptPanel />}
+        {view === 'race' ? <RaceView /> : <Playground debug={view === 'debugger'} />}
+      </main>
+      {presentation && (
+        <div className="presentation-hint" data-testid="presentation-hint">
+          Space: step · ←/→: scrub · Esc: leave
+        </div>
+      )}
+      <Notices />
+    </div>
+  );
+}

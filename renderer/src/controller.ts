@@ -1,0 +1,151 @@
+// What the UI's buttons do: host calls, with every failure turned into a message the user
+// sees. Views call these; they never talk to the host directly.
+import type { ControlAction, EngineErrorInfo, LaneId, Mode } from '../../engine/api';
+import { hostApi } from './bridge/hostApi';
+import { downloadBlob } from './download';
+import { enqueueEvent, forgetCursors, wakeFrameLoop } from './frameLoop';
+import { isActive } from './model/runRecord';
+import { parseTraceText, traceFileName, traceOf } from './model/traceFile';
+import { useFormErrorStore } from './stores/formErrorStore';
+import { useModelStore } from './stores/modelStore';
+import { useNoticeStore } from './stores/noticeStore';
+import { usePaceStore } from './stores/paceStore';
+import { useRunStore } from './stores/runStore';
+import { requestFrom, useSettingsStore } from './stores/settingsStore';
+import { useViewStore } from './stores/viewStore';
+
+/** The race's lanes and what each runs; the trust-audit work adds a verify lane on race-2. */
+export const RACE_LANES: readonly { lane: LaneId; mode: Mode }[] = [
+  { lane: 'race-0', mode: 'hamburger' },
+  { lane: 'race-1', mode: 'baseline' },
+];
+
+export function describeError(error: EngineErrorInfo): string {
+  const where = error.field === undefined ? '' : ` [${error.field}]`;
+  const limit = error.limit === undefined ? '' : ` (allowed: ${error.limit})`;
+  return `${error.message}${where}${limit}`;
+}
+
+const notify = (tone: 'error' | 'info', text: string): void => useNoticeStore.getState().push(tone, text);
+
+export function connectHost(): void {
+  const api = hostApi();
+  api.onEvent(enqueueEvent);
+  api.onModel((model) => {
+    const store = useModelStore.getState();
+    store.setModel(model);
+    if (model !== null) useSettingsStore.getState().update({ maxNewTokens: model.defaults.maxNewTokens, confidence: model.defaults.confidence });
+  });
+  let wasLost = false;
+  api.onConnection((state) => {
+    useModelStore.getState().setConnection(state);
+    if (state === 'lost' && !wasLost) {
+      wasLost = true;
+      useRunStore.getState().interruptLive('the connection to the engine was lost; the run stopped there (what it produced is kept and can be saved)');
+      notify('error', 'Connection to the engine lost. Reconnecting… Your runs are kept.');
+    }
+    if (state === 'open' && wasLost) {
+      wasLost = false;
+      notify('info', 'Reconnected to the engine.');
+    }
+  });
+  usePaceStore.subscribe(() => {
+    forgetCursors();
+    wakeFrameLoop();
+  });
+  void api.call({ method: 'currentModel' }).then((reply) => {
+    if (reply.ok && reply.value !== null) useModelStore.getState().setModel(reply.value);
+  });
+}
+
+export async function loadModel(directory: string | null): Promise<boolean> {
+  const store = useModelStore.getState();
+  store.setLoading(true);
+  store.setLoadError(null);
+  const reply = await hostApi().call({ method: 'loadModel', directory });
+  store.setLoading(false);
+  if (!reply.ok) {
+    store.setLoadError(reply.error);
+    notify('error', `Model not loaded: ${describeError(reply.error)}`);
+    return false;
+  }
+  store.setModel(reply.value);
+  notify('info', `Loaded ${reply.value.name}.`);
+  return true;
+}
+
+/** Starts the playground's run (paused at the start in the debugger). */
+export async function generate(mode: Mode, startPaused: boolean): Promise<void> {
+  useFormErrorStore.getState().set(null);
+  useViewStore.getState().selectEntry(null);
+  const request = requestFrom(useSettingsStore.getState(), mode, startPaused);
+  const reply = await hostApi().call({ method: 'generate', lane: 'playground', request });
+  if (!reply.ok) refuse(reply.error);
+  else wakeFrameLoop();
+}
+
+/** Starts every race lane on the same prompt and settings at once. */
+export async function race(): Promise<void> {
+  useFormErrorStore.getState().set(null);
+  const settings = useSettingsStore.getState();
+  const replies = await Promise.all(
+    RACE_LANES.map(({ lane, mode }) => hostApi().call({ method: 'generate', lane, request: requestFrom(settings, mode, false) })),
+  );
+  const failed = replies.find((reply) => !reply.ok);
+  if (failed !== undefined && !failed.ok) {
+    await Promise.all(RACE_LANES.map(({ lane }) => stopQuietly(lane)));
+    refuse(failed.error);
+  }
+}
+
+export async function control(lane: LaneId, action: ControlAction): Promise<void> {
+  const reply = await hostApi().call({ method: 'control', lane, action });
+  if (!reply.ok && reply.error.code !== 'no_run') notify('error', describeError(reply.error));
+}
+
+async function stopQuietly(lane: LaneId): Promise<void> {
+  if (isActive(useRunStore.getState().runs[lane])) await hostApi().call({ method: 'control', lane, action: 'cancel' });
+}
+
+function refuse(error: EngineErrorInfo): void {
+  useFormErrorStore.getState().set(error);
+  notify('error', `Not started: ${describeError(error)}`);
+}
+
+export function saveTrace(lane: LaneId): void {
+  const record = useRunStore.getState().runs[lane];
+  if (record === undefined) return notify('error', 'Nothing to save yet: run a generation or open a trace first.');
+  const model = useModelStore.getState().model;
+  const trace = traceOf(record, model?.name === record.started.model ? model.description : '');
+  downloadBlob(traceFileName(record), new Blob([JSON.stringify(trace, null, 1)], { type: 'application/json' }));
+  notify('info', `Saved ${traceFileName(record)}.`);
+}
+
+/** Opens a trace file into the playground as a replay; a bad file changes nothing. */
+export async function openTrace(file: File): Promise<void> {
+  const parsed = parseTraceText(await file.text());
+  if (!parsed.ok) return notify('error', `${file.name}: ${parsed.message}`);
+  await stopQuietly('playground');
+  useRunStore.getState().openTrace('playground', parsed.trace, file.name);
+  useViewStore.getState().selectEntry(null);
+  usePaceStore.getState().setPlaying(true);
+  forgetCursors('playground');
+  wakeFrameLoop();
+  notify('info', `Opened ${file.name}: ${parsed.trace.steps.length} macro steps. Replaying.`);
+}
+
+/** Moves a run's on-screen cursor by hand (scrubber, arrows, space in one-step-per-key pace). */
+export function scrub(lane: LaneId, shown: number): void {
+  const record = useRunStore.getState().runs[lane];
+  if (record === undefined) return;
+  const pace = usePaceStore.getState();
+  // A cursor moved by hand stays where it was put: a live run stops following, a replay pauses.
+  if (record.source === 'live' && pace.pace.kind !== 'manual' && shown < record.steps.length) {
+    pace.setPace({ kind: 'manual' });
+    notify('info', 'Pace set to one step per key press; pick "real time" to follow the run again.');
+  }
+  if (record.source === 'file') pace.setPlaying(false);
+  useRunStore.getState().setShown(lane, shown);
+  forgetCursors(lane);
+  wakeFrameLoop();
+}

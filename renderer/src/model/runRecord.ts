@@ -1,0 +1,31 @@
+// One generation as the UI holds it: live from a lane's events, or opened from a trace file.
+import type {
+  EngineErrorInfo,
+  GenerationResult,
+  LaneId,
+  MacroStep,
+  MicroStep,
+  StartedEvent,
+} from '../../../engine/api';
+
+export type RunPhase = 'running' | 'paused' | 'finished' | 'failed' | 'interrupted';
+
+export interface RunRecord {
+  lane: LaneId;
+  source: 'live' | 'file';
+  /** Name of the trace file a replay came from. */
+  fileName: string | null;
+  started: StartedEvent;
+  steps: MacroStep[];
+  /** Micro steps of the macro step being decoded, before its macro event closes it. */
+  openMicros: MicroStep[];
+  phase: RunPhase;
+  result: GenerationResult | null;
+  error: EngineErrorInfo | null;
+  /** Steps on screen (pace control and scrubber); at most steps.length. */
+  shown: number;
+}
+
+export function isActive(record: RunRecord | undefined): boolean {
+  return record !== undefined && record.source === 'live' && (record.phase === 'running' || record.phase === 'paused');
+}

@@ -1,0 +1,52 @@
+// The playground's generation settings, as typed by the user (numbers may be out of range:
+// the engine checks them and the form shows its message next to the field).
+import { create } from 'zustand';
+import type { GenerateRequestInput } from '../../../engine/api';
+
+export interface GenerationSettings {
+  prompt: string;
+  /** Confidence level c of the stop rule; null = stop when p > 0.5. */
+  confidence: number | null;
+  maxNewTokens: number;
+  sampled: boolean;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+  chatTemplate: boolean;
+}
+
+interface SettingsState extends GenerationSettings {
+  update(patch: Partial<GenerationSettings>): void;
+}
+
+export const DEFAULT_SETTINGS: GenerationSettings = {
+  prompt: '',
+  confidence: 0.9,
+  maxNewTokens: 256,
+  sampled: false,
+  temperature: 0.8,
+  topK: 40,
+  topP: 0.95,
+  seed: 1,
+  chatTemplate: true,
+};
+
+export const useSettingsStore = create<SettingsState>((set) => ({
+  ...DEFAULT_SETTINGS,
+  update: (patch) => set(patch),
+}));
+
+export function requestFrom(settings: GenerationSettings, mode: 'hamburger' | 'baseline', startPaused: boolean): GenerateRequestInput {
+  return {
+    prompt: settings.prompt,
+    mode,
+    confidence: settings.confidence,
+    maxNewTokens: settings.maxNewTokens,
+    sampling: settings.sampled
+      ? { kind: 'sample', temperature: settings.temperature, topK: settings.topK, topP: settings.topP, seed: settings.seed }
+      : { kind: 'greedy' },
+    chatTemplate: settings.chatTemplate,
+    startPaused,
+  };
+}

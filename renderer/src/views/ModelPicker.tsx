@@ -1,0 +1,60 @@
+// Which model package every lane runs: the one shipped with the app, or a folder (typed as a
+// path in the browser mode, or picked with the system dialog in Electron).
+import { useState } from 'react';
+import { hostApi } from '../bridge/hostApi';
+import { describeError, loadModel } from '../controller';
+import { useModelStore } from '../stores/modelStore';
+
+export function ModelPicker() {
+  const model = useModelStore((state) => state.model);
+  const loading = useModelStore((state) => state.loading);
+  const loadError = useModelStore((state) => state.loadError);
+  const [folder, setFolder] = useState('');
+  const pick = hostApi().pickModelFolder;
+
+  const browse = async () => {
+    if (pick === null) return;
+    const chosen = await pick();
+    if (chosen !== null) {
+      setFolder(chosen);
+      await loadModel(chosen);
+    }
+  };
+
+  return (
+    <fieldset className="model-picker">
+      <legend>Model</legend>
+      <div className="model-name" data-testid="model-name" title={model?.directory}>
+        {model === null ? (loading ? 'loading…' : 'none loaded') : `${model.name} — ${model.description}`}
+      </div>
+      <div className="row">
+        <input
+          type="text"
+          placeholder="model folder path"
+          value={folder}
+          onChange={(e) => setFolder(e.target.value)}
+          aria-label="Model folder path"
+          data-testid="model-folder"
+        />
+        {pick !== null && (
+          <button type="button" onClick={() => void browse()}>
+            Browse…
+          </button>
+        )}
+      </div>
+      <div className="row">
+        <button type="button" disabled={loading || folder.trim() === ''} onClick={() => void loadModel(folder.trim())} data-testid="load-folder">
+          Load folder
+        </button>
+        <button type="button" disabled={loading} onClick={() => void loadModel(null)}>
+          Shipped model
+        </button>
+      </div>
+      {loadError !== null && (
+        <p className="field-error" role="alert" data-testid="model-error">
+          {describeError(loadError)}
+        </p>
+      )}
+    </fieldset>
+  );
+}

@@ -1,0 +1,41 @@
+// The playground (and, with the step-through panel instead of charts, the debugger):
+// KV strip, token stream and scrubber in the middle; charts or debugger on the right.
+import { KvGrowthChart } from '../charts/KvGrowthChart';
+import { ThroughputChart, type ChartLane } from '../charts/ThroughputChart';
+import { TokenProbabilityChart } from '../charts/TokenProbabilityChart';
+import { TokensPerStepChart } from '../charts/TokensPerStepChart';
+import { DebuggerPanel } from './DebuggerPanel';
+import { KvStrip, KvSummary } from './KvStrip';
+import { ReplayBar } from './ReplayBar';
+import { RunStatus } from './RunStatus';
+import { TokenDetailsCard } from './TokenDetailsCard';
+import { TokenStream } from './TokenStream';
+
+const PLAYGROUND_LANES: readonly ChartLane[] = [{ lane: 'playground', label: 'this run' }];
+
+export function Playground({ debug }: { debug: boolean }) {
+  return (
+    <div className="playground">
+      <div className="run-column">
+        <RunStatus lane="playground" />
+        <KvSummary lane="playground" />
+        <KvStrip lane="playground" />
+        <TokenStream lane="playground" />
+        <ReplayBar lane="playground" />
+      </div>
+      <div className="side-column">
+        {debug ? (
+          <DebuggerPanel />
+        ) : (
+          <>
+            <TokensPerStepChart lane="playground" />
+            <TokenProbabilityChart lane="playground" />
+            <ThroughputChart lanes={PLAYGROUND_LANES} />
+            <KvGrowthChart lanes={PLAYGROUND_LANES} />
+          </>
+        )}
+      </div>
+      <TokenDetailsCard lane="playground" />
+    </div>
+  );
+}

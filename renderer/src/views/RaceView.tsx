@@ -1,0 +1,56 @@
+// The race: every race lane runs the same prompt and settings at once (HAMburger against the
+// baseline), each with its live tally, KV strip and stream; the charts overlay the lanes.
+import type { LaneId } from '../../../engine/api';
+import { KvGrowthChart } from '../charts/KvGrowthChart';
+import { ThroughputChart, type ChartLane } from '../charts/ThroughputChart';
+import { RACE_LANES } from '../controller';
+import { useRun } from '../hooks/useRun';
+import { KvStrip } from './KvStrip';
+import { RunStatus } from './RunStatus';
+import { TokenStream } from './TokenStream';
+
+const LANE_TITLES: Record<string, string> = { hamburger: 'HAMburger', baseline: 'Baseline' };
+const CHART_LANES: readonly ChartLane[] = RACE_LANES.map(({ lane, mode }) => ({ lane, label: LANE_TITLES[mode] ?? mode }));
+
+function Tally({ lane }: { lane: LaneId }) {
+  const record = useRun(lane);
+  const last = record !== undefined && record.shown > 0 ? record.steps[record.shown - 1]!.totals : null;
+  const cells: [string, string][] = [
+    ['forwards', last === null ? '–' : String(last.macroSteps)],
+    ['KV entries', last === null ? '–' : String(last.kvEntries)],
+    ['tokens', last === null ? '–' : String(last.tokens)],
+    ['tokens/s', last === null ? '–' : String(Math.round(last.tokensPerSecond))],
+  ];
+  return (
+    <dl className="tally" data-testid={`tally-${lane}`}>
+      {cells.map(([label, value]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd data-tally={label}>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function RaceView() {
+  return (
+    <div className="race">
+      <div className="race-lanes" style={{ gridTemplateColumns: `repeat(${RACE_LANES.length}, minmax(0, 1fr))` }}>
+        {RACE_LANES.map(({ lane, mode }, i) => (
+          <section key={lane} className={`race-lane series-border-${i}`} data-testid={`lane-${lane}`}>
+            <h2 className={`series-${i}-text`}>{LANE_TITLES[mode] ?? mode}</h2>
+            <Tally lane={lane} />
+            <RunStatus lane={lane} />
+            <KvStrip lane={lane} compact />
+            <TokenStream lane={lane} />
+          </section>
+        ))}
+      </div>
+      <div className="race-charts">
+        <KvGrowthChart lanes={CHART_LANES} />
+        <ThroughputChart lanes={CHART_LANES} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+// One line about a lane's run: what ran, its state, and the engine's own figures so far.
+import type { LaneId } from '../../../engine/api';
+import { describeError } from '../controller';
+import { useRun } from '../hooks/useRun';
+
+const PHASE_LABEL = {
+  running: 'running',
+  paused: 'paused',
+  finished: 'finished',
+  failed: 'failed',
+  interrupted: 'interrupted',
+} as const;
+
+export function RunStatus({ lane }: { lane: LaneId }) {
+  const record = useRun(lane);
+  if (record === undefined) return <div className="run-status muted">No run yet.</div>;
+  const last = record.shown > 0 ? record.steps[record.shown - 1]!.totals : null;
+  const finish = record.result?.finishReason;
+  return (
+    <div className={`run-status phase-${record.phase}`} data-testid={`status-${lane}`} data-phase={record.phase}>
+      <span className="badge">{record.source === 'file' ? `replay · ${record.fileName}` : PHASE_LABEL[record.phase]}</span>
+      <span>{record.started.settings.label}</span>
+      {finish !== undefined && record.shown === record.steps.length && <span className="muted">ended: {finish.replace(/_/g, ' ')}</span>}
+      {last !== null && (
+        <span className="figures">
+          {last.tokens} tokens · {last.macroSteps} steps · {last.tokensPerStep.toFixed(2)} tok/step · {Math.round(last.tokensPerSecond)} tok/s
+        </span>
+      )}
+      {record.error !== null && (
+        <span className="field-error inline" role="alert">
+          {describeError(record.error)}
+        </span>
+      )}
+    </div>
+  );
+}

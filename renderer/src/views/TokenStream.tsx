@@ -1,0 +1,119 @@
+// The generated text, grouped by macro step: each group boxed (its boundary is where the
+// step ended, with the reason marked), each token tinted by its probability. Rows are
+// virtualised, so 2,000 tokens cost no more to draw than a screenful.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useMemo, useRef, type MouseEvent } from 'react';
+import type { LaneId, MacroStep, MicroStep } from '../../../engine/api';
+import { useRun } from '../hooks/useRun';
+import { STOP_MARKS } from '../model/stopReason';
+import { streamRows } from '../model/streamRows';
+import { tokenBackground } from '../model/tokenColor';
+import { visibleToken } from '../model/tokenText';
+import { useViewStore } from '../stores/viewStore';
+
+const CHARS_PER_ROW = 56;
+
+function TokenSpan({ micro }: { micro: MicroStep }) {
+  return (
+    <span className="token" data-step={micro.step} data-micro={micro.index} style={{ background: tokenBackground(micro.prob) }}>
+      {visibleToken(micro.text)}
+    </span>
+  );
+}
+
+const Group = memo(function Group({ step, highlighted }: { step: MacroStep; highlighted: boolean }) {
+  const stop = STOP_MARKS[step.stopReason];
+  return (
+    <span className={`group group-${step.tokenIds.length}${highlighted ? ' highlighted' : ''}`} data-group={step.index}>
+      {step.micro.map((micro) => (
+        <TokenSpan key={micro.index} micro={micro} />
+      ))}
+      <span className={`stop-mark stop-${step.stopReason}`} title={stop.label}>
+        {stop.mark}
+      </span>
+    </span>
+  );
+});
+
+export function TokenStream({ lane }: { lane: LaneId }) {
+  const record = useRun(lane);
+  const selectedEntry = useViewStore((state) => state.selectedEntry);
+  const hover = useViewStore((state) => state.hover);
+  const scroller = useRef<HTMLDivElement>(null);
+  const rows = useMemo(() => (record === undefined ? [] : streamRows(record.steps, record.shown, CHARS_PER_ROW)), [record?.steps, record?.shown]);
+  const promptEntries = record?.started.prompt.tokenIds.length ?? 0;
+  const selectedStep = selectedEntry !== null && selectedEntry >= promptEntries ? selectedEntry - promptEntries : null;
+  const open = record !== undefined && record.shown === record.steps.length ? record.openMicros : [];
+
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 34,
+    overscan: 6,
+  });
+
+  useEffect(() => {
+    const element = scroller.current;
+    if (element === null || rows.length === 0) return;
+    const nearEnd = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+    if (nearEnd) virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+  }, [rows.length, virtualizer]);
+
+  useEffect(() => {
+    if (selectedStep === null || record === undefined) return;
+    const row = rows.findIndex((r) => r.steps.includes(selectedStep));
+    if (row >= 0) virtualizer.scrollToIndex(row, { align: 'center' });
+  }, [selectedStep]);
+
+  const onMouseOver = (event: MouseEvent<HTMLDivElement>) => {
+    const token = (event.target as HTMLElement).closest<HTMLElement>('.token');
+    if (token === null) return;
+    const rect = token.getBoundingClientRect();
+    hover({ step: Number(token.dataset.step), micro: Number(token.dataset.micro), x: rect.left, y: rect.bottom });
+  };
+
+  if (record === undefined) {
+    return (
+      <div className="token-stream empty muted" data-testid={`stream-${lane}`}>
+        Output appears here, one box per macro step.
+      </div>
+    );
+  }
+  return (
+    <div className="token-stream" ref={scroller} onMouseOver={onMouseOver} onMouseLeave={() => hover(null)} data-testid={`stream-${lane}`}>
+      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+        {virtualizer.getVirtualItems().map((item) => (
+          <div
+            key={item.key}
+            data-index={item.index}
+            ref={virtualizer.measureElement}
+            className="stream-row"
+            style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}
+          >
+            {rows[item.index]!.steps.map((s) => (
+              <Group key={s} step={record.steps[s]!} highlighted={s === selectedStep} />
+            ))}
+            {item.index === rows.length - 1 && open.length > 0 && <OpenGroup micros={open} />}
+          </div>
+        ))}
+        {rows.length === 0 && open.length > 0 && (
+          <div className="stream-row">
+            <OpenGroup micros={open} />
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/** The step being decoded (seen while stepping micro by micro). */
+function OpenGroup({ micros }: { micros: MicroStep[] }) {
+  return (
+    <span className="group composing" title="macro step in progress">
+      {micros.map((micro) => (
+        <TokenSpan key={micro.index} micro={micro} />
+      ))}
+      <span className="stop-mark">…</span>
+    </span>
+  );
+}

@@ -1,0 +1,62 @@
+// The top bar: views, save/open traces, theme, presentation mode, and the connection state.
+import { useRef } from 'react';
+import { openTrace, saveTrace } from '../controller';
+import { useModelStore } from '../stores/modelStore';
+import { VIEWS, useViewStore, type View } from '../stores/viewStore';
+
+const VIEW_LABELS: Record<View, string> = { playground: 'Playground', race: 'Race', debugger: 'Step-through' };
+
+export function Toolbar({ onPresent }: { onPresent: () => void }) {
+  const view = useViewStore((state) => state.view);
+  const setView = useViewStore((state) => state.setView);
+  const theme = useViewStore((state) => state.theme);
+  const setTheme = useViewStore((state) => state.setTheme);
+  const connection = useModelStore((state) => state.connection);
+  const fileInput = useRef<HTMLInputElement>(null);
+  return (
+    <header className="toolbar">
+      <h1>
+        HAM<span>burger</span>
+      </h1>
+      <nav role="tablist" aria-label="Views">
+        {VIEWS.map((v) => (
+          <button key={v} role="tab" type="button" aria-selected={view === v} className={view === v ? 'on' : ''} onClick={() => setView(v)} data-testid={`view-${v}`}>
+            {VIEW_LABELS[v]}
+          </button>
+        ))}
+      </nav>
+      <div className="toolbar-actions">
+        <button type="button" onClick={() => saveTrace(view === 'race' ? 'race-0' : 'playground')} data-testid="save-trace" title="Save the run as a trace file (Ctrl+S)">
+          Save trace
+        </button>
+        <button type="button" onClick={() => fileInput.current?.click()} data-testid="open-trace" title="Open a trace file and replay it (Ctrl+O)">
+          Open trace
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          accept=".json,application/json"
+          hidden
+          data-testid="trace-file"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = '';
+            if (file !== undefined) {
+              useViewStore.getState().setView('playground');
+              void openTrace(file);
+            }
+          }}
+        />
+        <button type="button" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} title="Light or dark theme">
+          {theme === 'dark' ? 'Light' : 'Dark'}
+        </button>
+        <button type="button" onClick={onPresent} data-testid="present" title="Presentation mode (F11)">
+          Present
+        </button>
+        <span className={`connection conn-${connection}`} data-testid="connection" title={`engine connection: ${connection}`}>
+          {connection === 'open' ? 'engine ready' : connection === 'connecting' ? 'connecting…' : 'reconnecting…'}
+        </span>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,52 @@
+// One browser window's WebSocket: every incoming message is parsed and validated before it
+// reaches the session, every failure goes back as a typed error reply, and runs this window
+// started are cancelled when it goes away (nobody would see their events).
+import type { WebSocket } from 'ws';
+import { socketRequestSchema, type LaneId, type SocketMessage } from '../engine/api.js';
+import { toErrorInfo } from '../engine/errors.js';
+import type { HostSession } from '../host/hostSession.js';
+
+export function attachSocket(socket: WebSocket, session: HostSession): void {
+  const startedLanes = new Set<LaneId>();
+  const send = (message: SocketMessage): void => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  };
+  const reject = (id: number | null, message: string): void =>
+    send({ kind: 'reply', id, ok: false, error: { code: 'invalid_request', message } });
+
+  const unsubscribeEvents = session.onEvent(({ lane, event }) => send({ kind: 'event', lane, event }));
+  const unsubscribeModel = session.onModel((model) => send({ kind: 'model', model }));
+  send({ kind: 'model', model: session.currentModel });
+
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) return reject(null, 'messages must be JSON text');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data.toString());
+    } catch {
+      return reject(null, 'message is not valid JSON');
+    }
+    const parsed = socketRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const id = typeof (raw as { id?: unknown } | null)?.id === 'number' ? (raw as { id: number }).id : null;
+      return reject(id, `bad message: ${issue.path.join('.') || '(top level)'}: ${issue.message}; expected {id, call}`);
+    }
+    const { id, call } = parsed.data;
+    const method = (call as { method?: unknown } | null)?.method;
+    const lane = (call as { lane?: LaneId } | null)?.lane;
+    session.call(call).then(
+      (value) => {
+        if (method === 'generate' && lane !== undefined) startedLanes.add(lane);
+        send({ kind: 'reply', id, ok: true, value });
+      },
+      (error: unknown) => send({ kind: 'reply', id, ok: false, error: toErrorInfo(error) }),
+    );
+  });
+
+  socket.on('close', () => {
+    unsubscribeEvents();
+    unsubscribeModel();
+    void session.cancel(startedLanes);
+  });
+}

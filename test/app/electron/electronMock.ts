@@ -1,0 +1,57 @@
+// A stand-in for the `electron` module: just what the main process touches, recorded.
+import { vi } from 'vitest';
+
+export const handlers = new Map<string, (event: unknown, payload: unknown) => unknown>();
+
+export const ipcMain = {
+  handle: vi.fn((channel: string, handler: (event: unknown, payload: unknown) => unknown) => {
+    handlers.set(channel, handler);
+  }),
+  removeHandler: vi.fn((channel: string) => {
+    handlers.delete(channel);
+  }),
+};
+
+export const dialog = { showOpenDialog: vi.fn(async () => ({ canceled: false, filePaths: ['/chosen/model'] })) };
+export const shell = { openExternal: vi.fn(async () => undefined) };
+
+type Listener = (...args: unknown[]) => void;
+
+export class FakeWebContents {
+  readonly listeners = new Map<string, Listener>();
+  readonly sent: [string, unknown][] = [];
+  windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
+  readonly mainFrame = { url: '' };
+  on(name: string, listener: Listener): this {
+    this.listeners.set(name, listener);
+    return this;
+  }
+  send(channel: string, payload: unknown): void {
+    this.sent.push([channel, payload]);
+  }
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
+    this.windowOpenHandler = handler;
+  }
+}
+
+export class BrowserWindow {
+  static created: BrowserWindow[] = [];
+  readonly webContents = new FakeWebContents();
+  destroyed = false;
+  loadedUrl = '';
+  constructor(readonly options: { webPreferences: Record<string, unknown> }) {
+    BrowserWindow.created.push(this);
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+  loadURL(url: string): Promise<void> {
+    this.loadedUrl = url;
+    this.webContents.mainFrame.url = url;
+    return Promise.resolve();
+  }
+  once(): this {
+    return this;
+  }
+  show(): void {}
+}

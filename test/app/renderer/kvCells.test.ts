@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { kvLayout } from '../../../renderer/src/model/kvCells';
+import { PROMPT_IDS, steps } from './fixtures';
+
+describe('kvLayout', () => {
+  const run = steps([1, 3, 2, 4]);
+
+  it('has one cell per prompt token plus one per fed-back group, and the last group pending', () => {
+    const layout = kvLayout(run, run.length);
+    expect(layout.promptEntries).toBe(PROMPT_IDS.length);
+    expect(layout.groupEntries).toBe(run.length - 1);
+    expect(layout.cells.map((c) => c.index)).toEqual(Array.from({ length: PROMPT_IDS.length + 3 }, (_, i) => i));
+    expect(layout.pending).toMatchObject({ kind: 'pending', index: PROMPT_IDS.length + 3, tokenIds: run[3]!.tokenIds });
+  });
+
+  it('a group entry holds the previous step tokens at the position of its last token', () => {
+    const layout = kvLayout(run, run.length);
+    const n = PROMPT_IDS.length;
+    const second = layout.cells[n + 1]!;
+    expect(second.tokenIds).toEqual(run[1]!.tokenIds);
+    expect(second.emittedBy).toBe(1);
+    // prompt ends at n-1; +1 (step 0), +3 (step 1)
+    expect(second.positionId).toBe(n - 1 + 1 + 3);
+    expect(layout.pending!.positionId).toBe(n - 1 + 1 + 3 + 2 + 4);
+  });
+
+  it('follows the on-screen cursor', () => {
+    expect(kvLayout(run, 0)).toMatchObject({ cells: [], pending: null });
+    const two = kvLayout(run, 2);
+    expect(two.groupEntries).toBe(1);
+    expect(two.pending!.tokenIds).toEqual(run[1]!.tokenIds);
+  });
+});

@@ -1,0 +1,63 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { LaneEvent } from '../../../engine/api';
+import { useRunStore } from '../../../renderer/src/stores/runStore';
+import { started, steps } from './fixtures';
+
+const run = steps([2, 1, 3]);
+
+function liveEvents(runId = 'run-a'): LaneEvent[] {
+  const events: LaneEvent[] = [{ lane: 'playground', event: started(runId) }];
+  for (const step of run) {
+    for (const micro of step.micro) events.push({ lane: 'playground', event: { type: 'micro', runId, micro } });
+    events.push({ lane: 'playground', event: { type: 'macro', runId, step } });
+  }
+  return events;
+}
+
+beforeEach(() => useRunStore.setState({ runs: {} }));
+
+describe('runStore', () => {
+  it('folds a frame of events into the lane record', () => {
+    useRunStore.getState().applyEvents(liveEvents());
+    const record = useRunStore.getState().runs.playground!;
+    expect(record.steps).toHaveLength(3);
+    expect(record.openMicros).toEqual([]);
+    expect(record.phase).toBe('running');
+    expect(record.shown).toBe(0);
+  });
+
+  it('keeps the micro steps of an unfinished macro step open', () => {
+    const events = liveEvents().slice(0, 5); // started, 2 micro + macro of step 0, first micro of step 1
+    useRunStore.getState().applyEvents(events);
+    expect(useRunStore.getState().runs.playground!.openMicros).toHaveLength(1);
+  });
+
+  it('ignores events of another run and tracks pause and finish', () => {
+    const store = useRunStore.getState();
+    store.applyEvents(liveEvents());
+    store.applyEvents([
+      { lane: 'playground', event: { type: 'state', runId: 'other', state: 'paused' } },
+      { lane: 'playground', event: { type: 'state', runId: 'run-a', state: 'paused' } },
+    ]);
+    expect(useRunStore.getState().runs.playground!.phase).toBe('paused');
+    store.applyEvents([{ lane: 'playground', event: { type: 'failed', runId: 'run-a', error: { code: 'inference_failed', message: 'x' } } }]);
+    expect(useRunStore.getState().runs.playground).toMatchObject({ phase: 'failed', error: { code: 'inference_failed' } });
+  });
+
+  it('setShown clamps to the steps there are', () => {
+    const store = useRunStore.getState();
+    store.applyEvents(liveEvents());
+    store.setShown('playground', 99);
+    expect(useRunStore.getState().runs.playground!.shown).toBe(3);
+    store.setShown('playground', -4);
+    expect(useRunStore.getState().runs.playground!.shown).toBe(0);
+  });
+
+  it('a dropped connection interrupts live runs but keeps what they produced', () => {
+    const store = useRunStore.getState();
+    store.applyEvents(liveEvents());
+    store.interruptLive('connection lost');
+    expect(useRunStore.getState().runs.playground).toMatchObject({ phase: 'interrupted', error: { message: 'connection lost' } });
+    expect(useRunStore.getState().runs.playground!.steps).toHaveLength(3);
+  });
+});

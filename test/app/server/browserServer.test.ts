@@ -1,0 +1,90 @@
+// The browser mode's server over a real WebSocket: every malformed message gets a clear
+// error reply, bad calls name their field, foreign origins are refused, events arrive.
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { socketMessageSchema, type SocketMessage } from '../../../engine/api.js';
+import { DEFAULT_MODEL_DIR } from '../../../engine/defaultModel.js';
+import { HostSession } from '../../../host/hostSession.js';
+import { startBrowserServer, type RunningServer } from '../../../server/browserServer.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+let session: HostSession;
+let server: RunningServer;
+let ws: WebSocket;
+const inbox: SocketMessage[] = [];
+
+function socketUrl(): string {
+  return `ws://127.0.0.1:${server.port}/api`;
+}
+
+function next(predicate: (m: SocketMessage) => boolean, timeoutMs = 20_000): Promise<SocketMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no such message')), timeoutMs);
+    const check = () => {
+      const index = inbox.findIndex(predicate);
+      if (index < 0) return false;
+      clearTimeout(timer);
+      resolve(inbox.splice(index, 1)[0]!);
+      return true;
+    };
+    if (check()) return;
+    ws.on('message', function listener() {
+      if (check()) ws.off('message', listener);
+    });
+  });
+}
+
+const reply = (id: number | null) => next((m) => m.kind === 'reply' && m.id === id);
+
+beforeAll(async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'renderer-'));
+  writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>t</title>');
+  session = new HostSession({ defaultModelDirectory: DEFAULT_MODEL_DIR });
+  server = await startBrowserServer({ session, rendererRoot: root, host: '127.0.0.1', port: 0, allowRemote: false });
+  ws = new WebSocket(socketUrl(), { origin: `http://127.0.0.1:${server.port}` });
+  ws.on('message', (data) => inbox.push(socketMessageSchema.parse(JSON.parse(data.toString()))));
+  await new Promise((resolve) => ws.once('open', resolve));
+});
+
+afterAll(async () => {
+  ws.close();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await server.close();
+  await session.close();
+});
+
+describe('browser-mode server', () => {
+  it('greets with the current model', async () => {
+    expect(await next((m) => m.kind === 'model')).toEqual({ kind: 'model', model: null });
+  });
+
+  it('answers malformed messages with errors instead of dropping them', async () => {
+    ws.send('not json');
+    expect(await reply(null)).toMatchObject({ ok: false, error: { code: 'invalid_request', message: 'message is not valid JSON' } });
+    ws.send(JSON.stringify({ id: 5 }));
+    expect(await reply(5)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/expected \{id, call\}/) } });
+    ws.send(JSON.stringify({ id: 6, call: { method: 'control', lane: 'playground', action: 'detonate' } }));
+    expect(await reply(6)).toMatchObject({ ok: false, error: { code: 'invalid_request', field: 'action' } });
+  });
+
+  it('runs calls and streams lane events; engine refusals name the field', async () => {
+    ws.send(JSON.stringify({ id: 7, call: { method: 'generate', lane: 'playground', request: { prompt: 'Count down from 5 to 1.', confidence: 3 } } }));
+    expect(await reply(7)).toMatchObject({ ok: false, error: { code: 'invalid_confidence', field: 'confidence' } });
+    ws.send(JSON.stringify({ id: 8, call: { method: 'generate', lane: 'playground', request: { prompt: 'Count down from 5 to 1.', maxNewTokens: 8 } } }));
+    expect(await reply(8)).toMatchObject({ ok: true });
+    const finished = await next((m) => m.kind === 'event' && m.event.type === 'finished');
+    expect(finished).toMatchObject({ lane: 'playground', event: { result: { tokens: 8 } } });
+  });
+
+  it('refuses a WebSocket from a foreign origin', async () => {
+    const foreign = new WebSocket(socketUrl(), { origin: 'https://evil.example' });
+    const status = await new Promise<number>((resolve) => {
+      foreign.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      foreign.on('open', () => resolve(101));
+      foreign.on('error', () => undefined);
+    });
+    expect(status).toBe(403);
+  });
+});

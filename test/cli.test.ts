@@ -1,0 +1,126 @@
+// The CLI as scripts use it: real processes, real package, the documented JSON field names.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parseTrace } from '../engine/traceRecorder.js';
+import { MODEL_DIR } from './support/shippedModel.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const e = error as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+describe('cli generate', () => {
+  it('--json prints one object with the documented fields', async () => {
+    const { stdout, code } = await cli('generate', '--prompt', 'Count from 1 to 9.', '--confidence', '0', '--max-new-tokens', '10', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.tokens).toBe(10);
+    expect(out.macro_steps).toBe(3);
+    expect(out.tokens_per_step).toBeCloseTo(10 / 3, 10);
+    expect(out.kv_entries.generated).toBe(3);
+    expect(out.kv_entries.prompt).toBeGreaterThan(5);
+    expect(out.tokens_per_second).toBeGreaterThan(0);
+    expect(typeof out.text).toBe('string');
+    expect(out.steps).toHaveLength(3);
+    expect(out.steps[0].token_ids).toHaveLength(4);
+    expect(out.steps.map((s: { text: string }) => s.text).join('')).toBe(out.text);
+    const micro = out.steps[0].micro[0];
+    expect(Object.keys(micro).sort()).toEqual(['entropy', 'prob', 'stop_prob', 'stop_reason', 'text', 'token_id', 'top'].sort());
+    expect(micro.top).toHaveLength(5);
+  });
+
+  it('human output separates macro steps and ends with the totals line; saves a replayable trace', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-cli-'));
+    try {
+      const traceFile = path.join(dir, 'run.json');
+      const { stdout, code } = await cli('generate', '--prompt', 'Count from 1 to 9.', '--confidence', '0', '--max-new-tokens', '8', '--trace', traceFile);
+      expect(code).toBe(0);
+      expect(stdout).toContain('|');
+      expect(stdout).toMatch(/8 tokens in 2 macro steps \(4 tokens\/step\) · KV entries \d+ prompt \+ 2 generated · [\d.]+ tokens\/s/);
+      const trace = parseTrace(await readFile(traceFile, 'utf8'));
+      expect(trace.steps).toHaveLength(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('greedy baseline and seeded sampling flags', async () => {
+    const base = JSON.parse((await cli('generate', '--prompt', 'hi', '--mode', 'baseline', '--max-new-tokens', '4', '--json')).stdout);
+    expect(base.macro_steps).toBe(4);
+    const a = JSON.parse((await cli('generate', '--prompt', 'hi', '--max-new-tokens', '6', '--temperature', '1.2', '--seed', '9', '--json')).stdout);
+    const b = JSON.parse((await cli('generate', '--prompt', 'hi', '--max-new-tokens', '6', '--temperature', '1.2', '--seed', '9', '--json')).stdout);
+    expect(a.token_ids).toEqual(b.token_ids);
+  });
+
+  it.each([
+    [['generate', '--prompt', '', '--json'], 'empty_prompt'],
+    [['generate', '--prompt', 'hi', '--confidence', '1.5'], 'invalid_confidence'],
+    [['generate', '--prompt', 'hi', '--mode', 'fast'], 'unknown_mode'],
+    [['generate', '--prompt', 'hi', '--top-p', 'lots'], 'invalid_request'],
+    [['generate', '--prompt', 'hi', '--model', '/nonexistent'], 'manifest_missing'],
+  ])('reports %j as error [%s] with exit code 1', async (args, code) => {
+    const result = await cli(...args);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`error [${code}]`);
+  });
+
+  it('unknown commands and flags are usage errors (exit 2)', async () => {
+    expect((await cli('dance')).code).toBe(2);
+    expect((await cli('generate', '--prompt', 'hi', '--colour')).code).toBe(2);
+  });
+});
+
+describe('cli bench and eval', () => {
+  it('bench --json reports the documented fields', async () => {
+    const { stdout, code } = await cli('bench', '--reps', '1', '--max-new-tokens', '6', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    for (const key of ['hamburger_tps', 'baseline_tps', 'tps_ratio', 'kv_ratio', 'tokens_per_step', 'engine_overhead']) {
+      expect(typeof out[key]).toBe('number');
+    }
+    expect(out.tps_ratio).toBeCloseTo(out.hamburger_tps / out.baseline_tps, 2);
+    expect(out.kv_ratio).toBeCloseTo(1 / out.tokens_per_step, 3);
+    expect(out.engine_overhead).toBeGreaterThan(0);
+    expect(out.engine_overhead).toBeLessThan(1);
+  });
+
+  it('eval --json scores a held-out file per family and overall', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-eval-'));
+    try {
+      const file = path.join(dir, 'heldout.jsonl');
+      const lines = (await readFile(path.join(MODEL_DIR, 'eval', 'heldout.jsonl'), 'utf8')).split('\n').filter(Boolean);
+      const families = new Map<string, string>();
+      for (const line of lines) {
+        const family = JSON.parse(line).family as string;
+        if (!families.has(family)) families.set(family, line);
+      }
+      const picked = [...families.values()].slice(0, 2);
+      await writeFile(file, picked.join('\n') + '\n');
+      const { stdout, code } = await cli('eval', '--file', file, '--max-new-tokens', '8', '--confidence', '0', '--json');
+      expect(code).toBe(0);
+      const out = JSON.parse(stdout);
+      expect(out.families).toHaveLength(2);
+      for (const f of [...out.families, out.overall]) {
+        expect(Object.keys(f).sort()).toEqual(['baseline_accuracy', 'family', 'hamburger_accuracy', 'kv_per_token', 'n', 'tokens_per_step']);
+        expect(f.baseline_accuracy).toBeGreaterThanOrEqual(0);
+        expect(f.hamburger_accuracy).toBeLessThanOrEqual(1);
+      }
+      expect(out.overall.n).toBe(2);
+      expect(out.overall.kv_per_token).toBeCloseTo(1 / out.overall.tokens_per_step, 10);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

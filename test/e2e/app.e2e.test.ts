@@ -1,0 +1,230 @@
+/// <reference lib="dom" />
+// The app end to end in Debian's Chromium against the browser mode with the shipped model:
+// generate, the KV strip's count, cell selection, race, step-through, traces, presentation
+// mode, and bad input through the UI. Screenshots of the main views go to docs/screenshots.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EncodedPromptInfo } from '../../engine/api.js';
+import { startTestApp, type TestApp } from './support/appServer.js';
+import { launchChromium, type TestBrowser } from './support/chromium.js';
+
+const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots', import.meta.url));
+const PROMPT = 'Make a JSON object with pet = owl, score = 11.';
+const MAX_NEW_TOKENS = 48;
+
+let app: TestApp;
+let browser: TestBrowser;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function shot(name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+async function setNumber(testId: string, value: string): Promise<void> {
+  await page.fill(`[data-testid="${testId}"]`, value);
+}
+
+async function stepCount(): Promise<{ shown: number; total: number }> {
+  const text = await page.innerText('[data-testid="step-count"]');
+  const [, shown, total] = /step (\d+) \/ (\d+)/.exec(text)!;
+  return { shown: Number(shown), total: Number(total) };
+}
+
+async function generateAndWait(): Promise<void> {
+  await page.click('[data-testid="generate"]');
+  await page.waitForSelector('[data-testid="status-playground"][data-phase="finished"]', { timeout: 30_000 });
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(app.url);
+  await page.waitForSelector('[data-testid="connection"]:has-text("engine ready")');
+  await page.waitForSelector('[data-testid="model-name"]:has-text("hamburger-tiny")');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  // Terminating the engine workers within about a second of a run's end has aborted the
+  // test process at exit (a Napi::Error from onnxruntime-node); let them settle first.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await app?.close();
+});
+
+describe('playground', () => {
+  it('generates, and the KV strip holds the prompt tokens plus one entry per fed-back group', async () => {
+    await page.fill('[data-testid="prompt"]', PROMPT);
+    await setNumber('setting-maxNewTokens', String(MAX_NEW_TOKENS));
+    await generateAndWait();
+    const encoded = (await app.session.call({ method: 'encode', prompt: PROMPT, chatTemplate: true })) as EncodedPromptInfo;
+    const { shown, total } = await stepCount();
+    expect(shown).toBe(total);
+    expect(total).toBeGreaterThan(0);
+    const promptCells = await page.locator('[data-kv-cell="prompt"]').count();
+    const groupCells = await page.locator('[data-kv-cell="group"]').count();
+    expect(promptCells).toBe(encoded.tokenIds.length);
+    // Every macro step's group but the last has been fed back as one entry; the last is pending.
+    expect(promptCells + groupCells).toBe(encoded.tokenIds.length + total - 1);
+    expect(await page.locator('[data-kv-pending]').count()).toBe(1);
+    const tokens = await page.locator('[data-testid="stream-playground"] .token').count();
+    expect(tokens).toBeGreaterThan(0);
+    await page.hover('[data-testid="stream-playground"] .token >> nth=0');
+    await page.waitForSelector('[data-testid="token-card"]');
+    expect(await page.innerText('[data-testid="token-card"]')).toMatch(/probability[\s\S]*entropy[\s\S]*stop probability/);
+    await shot('playground-dark');
+  });
+
+  it('selecting a KV cell shows its tokens and position and highlights them in the stream', async () => {
+    const cell = page.locator('[data-kv-cell="group"]').nth(2);
+    await cell.click();
+    const details = await page.innerText('[data-testid="kv-details"]');
+    const index = Number(await cell.getAttribute('data-index'));
+    expect(details).toContain(`Entry ${index}`);
+    expect(details).toMatch(/position id \d+/);
+    const highlighted = await page.locator('.group.highlighted .token').allInnerTexts();
+    const chips = await page.locator('[data-testid="kv-detail-tokens"] .token-chip').allInnerTexts();
+    expect(highlighted.length).toBe(Number(await cell.getAttribute('data-tokens')));
+    expect(chips.map((chip) => chip.replace(/\s*p=[\d.]+$/, ''))).toEqual(highlighted);
+  });
+
+  it('light theme', async () => {
+    await page.click('button:has-text("Light")');
+    await shot('playground-light');
+    await page.click('button:has-text("Dark")');
+  });
+});
+
+describe('race', () => {
+  it('runs HAMburger and the baseline at once with live tallies', async () => {
+    await page.click('[data-testid="view-race"]');
+    await page.click('[data-testid="generate"]');
+    await page.waitForSelector('[data-testid="status-race-0"][data-phase="finished"]', { timeout: 60_000 });
+    await page.waitForSelector('[data-testid="status-race-1"][data-phase="finished"]', { timeout: 60_000 });
+    for (const lane of ['race-0', 'race-1']) {
+      const forwards = await page.innerText(`[data-testid="tally-${lane}"] [data-tally="forwards"]`);
+      expect(Number(forwards)).toBeGreaterThan(0);
+    }
+    const baselineTokens = Number(await page.innerText('[data-testid="tally-race-1"] [data-tally="tokens"]'));
+    const baselineForwards = Number(await page.innerText('[data-testid="tally-race-1"] [data-tally="forwards"]'));
+    expect(baselineForwards).toBe(baselineTokens);
+    await shot('race');
+  });
+});
+
+describe('step-through debugger', () => {
+  it('starts paused and steps three macro steps, then resumes', async () => {
+    await page.click('[data-testid="view-debugger"]');
+    await page.click('[data-testid="generate"]');
+    await page.waitForSelector('[data-testid="status-playground"][data-phase="paused"]');
+    expect((await stepCount()).total).toBe(0);
+    for (let i = 1; i <= 3; i++) {
+      await page.click('[data-testid="step-macro"]:not([disabled])');
+      await page.waitForFunction((n) => document.querySelector('[data-testid="step-count"]')?.textContent?.includes(`/ ${n}`), i);
+    }
+    expect(await stepCount()).toEqual({ shown: 3, total: 3 });
+    expect(await page.locator('[data-testid="debug-micro"]').count()).toBeGreaterThan(0);
+    expect(await page.innerText('[data-testid="debug-group"]')).toMatch(/one KV entry/);
+    // One micro step: either a group is being composed, or (one-token step) the step closed.
+    await page.click('[data-testid="step-micro"]:not([disabled])');
+    await page.waitForFunction(() => document.querySelector('.group.composing') !== null || document.querySelector('[data-testid="step-count"]')?.textContent?.includes('/ 4'));
+    await shot('step-through');
+    await page.click('[data-testid="resume"]');
+    await page.waitForSelector('[data-testid="status-playground"][data-phase="finished"]', { timeout: 30_000 });
+  });
+});
+
+describe('traces', () => {
+  it('saves a run and opens it again as a replay without the model', async () => {
+    await page.click('[data-testid="view-playground"]');
+    const { total } = await stepCount();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="save-trace"]')]);
+    const file = path.join(tmpdir(), `e2e-${Date.now()}-${download.suggestedFilename()}`);
+    await download.saveAs(file);
+    await page.setInputFiles('[data-testid="trace-file"]', file);
+    await page.waitForSelector('[data-testid="status-playground"]:has-text("replay")');
+    await page.waitForFunction((n) => document.querySelector('[data-testid="step-count"]')?.textContent?.includes(`step ${n} / ${n}`), total, { timeout: 20_000 });
+    // Scrub back: the strip shrinks with the cursor.
+    await page.fill('[data-testid="scrubber"]', '2');
+    await page.waitForFunction(() => document.querySelector('[data-testid="step-count"]')?.textContent?.startsWith('step 2 /'));
+    expect(await page.locator('[data-kv-cell="group"]').count()).toBe(1);
+  });
+
+  it('a corrupt trace file gets a clear message and changes nothing', async () => {
+    const before = await stepCount();
+    const bad = path.join(tmpdir(), `e2e-corrupt-${Date.now()}.json`);
+    writeFileSync(bad, '{"format": "hamburger-trace", "version": 1, "steps": [');
+    await page.setInputFiles('[data-testid="trace-file"]', bad);
+    await page.waitForSelector('[data-testid="notice-error"]:has-text("not valid JSON")');
+    const wrong = path.join(tmpdir(), `e2e-wrong-${Date.now()}.json`);
+    writeFileSync(wrong, JSON.stringify({ format: 'hamburger-trace', version: 1, steps: 'none' }));
+    await page.setInputFiles('[data-testid="trace-file"]', wrong);
+    await page.waitForSelector('[data-testid="notice-error"]:has-text("not a hamburger-trace v1 file")');
+    expect(await stepCount()).toEqual(before);
+  });
+});
+
+describe('presentation mode', () => {
+  it('goes full screen with large type and is driven by the keyboard', async () => {
+    await page.click('[data-testid="present"]');
+    await page.waitForSelector('[data-testid="presentation-hint"]');
+    expect(await page.getAttribute('html', 'data-presentation')).toBe('on');
+    const start = (await stepCount()).shown;
+    const shownIs = (n: number) => page.waitForFunction((k) => document.querySelector('[data-testid="step-count"]')?.textContent?.startsWith(`step ${k} /`), n);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press(' ');
+    await shownIs(start + 2);
+    await page.keyboard.press('ArrowLeft');
+    await shownIs(start + 1);
+    // Clear the notices of earlier tests for a clean picture (info notices may vanish on their own meanwhile).
+    for (const dismiss of await page.locator('.notice button[aria-label="Dismiss"]').all()) await dismiss.click({ timeout: 1000 }).catch(() => undefined);
+    await shot('presentation');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.documentElement.dataset.presentation === 'off');
+  });
+});
+
+describe('bad input', () => {
+  it('an empty prompt is refused with a message at the prompt', async () => {
+    await page.fill('[data-testid="prompt"]', '   ');
+    await page.click('[data-testid="generate"]');
+    await page.waitForSelector('[data-testid="prompt-error"]:has-text("prompt is empty")');
+  });
+
+  it('absurd settings are refused naming the field and the limit', async () => {
+    await page.fill('[data-testid="prompt"]', PROMPT);
+    await setNumber('setting-maxNewTokens', '99999999');
+    await page.click('[data-testid="generate"]');
+    await page.waitForSelector('[data-testid="field-error"]:has-text("maxNewTokens")');
+    await setNumber('setting-maxNewTokens', String(MAX_NEW_TOKENS));
+    await setNumber('setting-confidence', '7');
+    await page.click('[data-testid="generate"]');
+    await page.waitForSelector('[data-testid="field-error"]:has-text("confidence")');
+    await shot('bad-settings');
+    await setNumber('setting-confidence', '0.9');
+  });
+
+  it('a folder that is not a model is refused and the current model stays', async () => {
+    await page.fill('[data-testid="model-folder"]', tmpdir());
+    await page.click('[data-testid="load-folder"]');
+    await page.waitForSelector('[data-testid="model-error"]');
+    expect(await page.innerText('[data-testid="model-error"]')).toMatch(/hamburger\.json/);
+    expect(await page.innerText('[data-testid="model-name"]')).toContain('hamburger-tiny');
+  });
+
+  it('a dropped WebSocket shows a message, reconnects, and the app keeps working', async () => {
+    await app.restart(600);
+    await page.waitForSelector('[data-testid="connection-lost"]');
+    await page.waitForSelector('[data-testid="connection"]:has-text("engine ready")', { timeout: 15_000 });
+    expect(await page.locator('[data-testid="stream-playground"] .token').count()).toBeGreaterThan(0);
+    await generateAndWait();
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,28 @@
+// Builds the renderer for the browser tests unless dist/renderer is newer than its sources.
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export const RENDERER_ROOT = path.join(ROOT, 'dist/renderer');
+const SOURCES = [path.join(ROOT, 'renderer'), path.join(ROOT, 'engine/api.ts')];
+
+function newestMtime(target: string): number {
+  const stat = statSync(target);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(target).reduce((newest, name) => Math.max(newest, newestMtime(path.join(target, name))), stat.mtimeMs);
+}
+
+function builtMtime(): number {
+  try {
+    return statSync(path.join(RENDERER_ROOT, 'index.html')).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+export async function ensureRendererBuilt(): Promise<void> {
+  if (builtMtime() > Math.max(...SOURCES.map(newestMtime))) return;
+  const { build } = await import('vite');
+  await build({ configFile: path.join(ROOT, 'renderer/vite.config.ts'), logLevel: 'warn' });
+}

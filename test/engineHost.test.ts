@@ -1,0 +1,130 @@
+// The engine in a worker thread behind EngineHost: typed requests, events, traces, errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineEvent, GenerationResult } from '../engine/api.js';
+import { HamburgerEngine } from '../engine/engine.js';
+import { EngineError } from '../engine/errors.js';
+import { EngineHost } from '../engine/worker/engineHost.js';
+import { MODEL_DIR } from './support/shippedModel.js';
+
+let host: EngineHost;
+// Events can arrive before generate()'s reply (started is emitted at once), so every
+// event is kept from the start and picked by runId.
+const seen: EngineEvent[] = [];
+beforeAll(async () => {
+  host = new EngineHost();
+  host.onEvent((e) => seen.push(e));
+});
+afterAll(async () => {
+  await host.close();
+});
+
+function finished(runId: string): Promise<{ result: GenerationResult; events: EngineEvent[] }> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const events = seen.filter((e) => e.runId === runId);
+      const last = events.at(-1);
+      if (last?.type !== 'finished') return false;
+      resolve({ result: last.result, events });
+      return true;
+    };
+    if (check()) return;
+    const off = host.onEvent(() => {
+      if (check()) off();
+    });
+  });
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(EngineError);
+  expect((error as EngineError).code).toBe(code);
+}
+
+describe('EngineHost', () => {
+  it('refuses to generate before a model is loaded', async () => {
+    await expectCode(host.generate({ prompt: 'hi' }), 'no_model');
+  });
+
+  it('reports a bad model folder with its error code, and stays usable', async () => {
+    await expectCode(host.load('/nonexistent/model'), 'manifest_missing');
+  });
+
+  it('loads the model and generates the same tokens as an in-thread engine', async () => {
+    const info = await host.load(MODEL_DIR);
+    expect(info.name.length).toBeGreaterThan(0);
+    expect(info.loadMs).toBeGreaterThan(0);
+    const request = { prompt: 'Count from 3 to 9.', confidence: 0.2, maxNewTokens: 16 };
+    const { runId } = await host.generate(request);
+    const { result, events } = await finished(runId);
+    expect(events[0]!.type).toBe('started');
+    expect(events.filter((e) => e.type === 'macro')).toHaveLength(result.macroSteps);
+    const local = await HamburgerEngine.load(MODEL_DIR);
+    try {
+      const expected = await local.generate(request, () => undefined).done;
+      expect(result.tokenIds).toEqual(expected.tokenIds);
+    } finally {
+      await local.dispose();
+    }
+    const trace = await host.trace(runId);
+    expect(trace?.result?.tokenIds).toEqual(result.tokenIds);
+  });
+
+  it('steps a paused run through the host', async () => {
+    const { runId } = await host.generate({ prompt: 'Count from 3 to 9.', confidence: 0, maxNewTokens: 8, startPaused: true });
+    const done = finished(runId);
+    const micros: number[] = [];
+    const off = host.onEvent((e) => {
+      if (e.type === 'micro') micros.push(e.micro.tokenId);
+    });
+    await host.control('stepMicro', runId);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(micros).toHaveLength(1);
+    await host.control('stepMacro', runId);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(micros).toHaveLength(4);
+    await host.control('resume', runId);
+    const { result } = await done;
+    off();
+    expect(result.tokens).toBe(8);
+  });
+
+  it('answers bad input with typed errors and keeps working', async () => {
+    await expectCode(host.generate({ prompt: '' }), 'empty_prompt');
+    await expectCode(host.generate({ prompt: 'hi', confidence: 3 }), 'invalid_confidence');
+    await expectCode(host.control('pause'), 'no_run');
+    const { runId } = await host.generate({ prompt: 'hi', maxNewTokens: 3 });
+    const { result } = await finished(runId);
+    expect(result.tokens).toBe(3);
+  });
+
+  it('encodes a prompt as the model sees it', async () => {
+    const encoded = await host.encode('Hi');
+    expect(encoded.rendered).toContain('Hi');
+    expect(encoded.tokens).toHaveLength(encoded.tokenIds.length);
+    expect(encoded.tokens[0]).toBe('<|bos|>');
+  });
+
+  it('runs two hosts at once (a race): both finish with their own results', async () => {
+    const other = new EngineHost();
+    try {
+      await other.load(MODEL_DIR);
+      const otherFinished = new Promise<GenerationResult>((resolve) => {
+        other.onEvent((e) => {
+          if (e.type === 'finished') resolve(e.result);
+        });
+      });
+      const a = await host.generate({ prompt: 'Count from 1 to 30.', mode: 'hamburger', confidence: 0, maxNewTokens: 24 });
+      await other.generate({ prompt: 'Count from 1 to 30.', mode: 'baseline', maxNewTokens: 24 });
+      const [ra, rb] = await Promise.all([finished(a.runId), otherFinished]);
+      expect(ra.result.tokens).toBe(24);
+      expect(rb.tokens).toBe(24);
+      expect(ra.result.macroSteps).toBe(6);
+      expect(rb.macroSteps).toBe(24);
+    } finally {
+      await other.close();
+    }
+  });
+});

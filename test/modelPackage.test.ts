@@ -1,0 +1,158 @@
+// Loading a model folder: the shipped package loads; each kind of broken copy gives its
+// own error code naming the field or file at fault.
+import { copyFile, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineErrorCode, EngineEvent } from '../engine/api.js';
+import { HamburgerEngine } from '../engine/engine.js';
+import { EngineError } from '../engine/errors.js';
+import { loadModelPackage, releaseModelPackage } from '../engine/modelPackage.js';
+import { MODEL_DIR } from './support/shippedModel.js';
+
+const temps: string[] = [];
+afterEach(async () => {
+  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A copy of the shipped package: JSON files copied (so they can be edited), graphs linked. */
+async function packageCopy(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-pkg-'));
+  temps.push(dir);
+  for (const name of await readdir(MODEL_DIR)) {
+    if (name.endsWith('.json')) await copyFile(path.join(MODEL_DIR, name), path.join(dir, name));
+    else if (name.endsWith('.onnx')) await symlink(path.join(MODEL_DIR, name), path.join(dir, name));
+  }
+  return dir;
+}
+
+async function editManifest(dir: string, edit: (m: Record<string, any>) => void): Promise<void> {
+  const file = path.join(dir, 'hamburger.json');
+  const manifest = JSON.parse(await readFile(file, 'utf8'));
+  edit(manifest);
+  await writeFile(file, JSON.stringify(manifest));
+}
+
+async function loadError(dir: string): Promise<EngineError> {
+  try {
+    const pkg = await loadModelPackage(dir, { threads: 1 });
+    await releaseModelPackage(pkg);
+  } catch (error) {
+    if (error instanceof EngineError) return error;
+    throw error;
+  }
+  throw new Error(`${dir} loaded without error`);
+}
+
+describe('loadModelPackage', () => {
+  it('loads the shipped package with every graph and reports the load time', async () => {
+    const pkg = await loadModelPackage(MODEL_DIR, { threads: 1 });
+    try {
+      expect(pkg.manifest.format).toBe('hamburger-onnx');
+      expect(pkg.loadMs).toBeGreaterThan(0);
+      expect(pkg.graphs.base.session.inputNames).toContain('past_key_0');
+      expect(pkg.tokenizer.vocabSize).toBe(pkg.manifest.architecture.vocab_size);
+    } finally {
+      await releaseModelPackage(pkg);
+    }
+  });
+
+  const broken: [string, (dir: string) => Promise<void>, EngineErrorCode, string | undefined][] = [
+    ['no manifest', (dir) => unlink(path.join(dir, 'hamburger.json')), 'manifest_missing', 'hamburger.json'],
+    ['manifest not JSON', (dir) => writeFile(path.join(dir, 'hamburger.json'), '{"format": "hamburger-onnx",'), 'manifest_not_json', 'hamburger.json'],
+    ['wrong format', (dir) => editManifest(dir, (m) => (m['format'] = 'gguf')), 'manifest_invalid', 'format'],
+    ['wrong format version', (dir) => editManifest(dir, (m) => (m['format_version'] = 2)), 'manifest_invalid', 'format_version'],
+    ['missing architecture field', (dir) => editManifest(dir, (m) => delete m['architecture']['hidden_size']), 'manifest_invalid', 'architecture.hidden_size'],
+    ['wrong type of field', (dir) => editManifest(dir, (m) => (m['architecture']['num_layers'] = 'six')), 'manifest_invalid', 'architecture.num_layers'],
+    ['feature layers not ending at num_layers', (dir) => editManifest(dir, (m) => (m['architecture']['feature_layers'] = [2, 4])), 'manifest_invalid', 'architecture.feature_layers'],
+    ['token id outside the vocabulary', (dir) => editManifest(dir, (m) => (m['tokens']['eos_id'] = 99999)), 'manifest_invalid', 'tokens.eos_id'],
+    ['default confidence outside [0, 1]', (dir) => editManifest(dir, (m) => (m['defaults']['confidence'] = 2)), 'manifest_invalid', 'defaults.confidence'],
+    ['missing graphs section', (dir) => editManifest(dir, (m) => delete m['graphs']), 'manifest_invalid', 'graphs'],
+    ['graph path escaping the folder', (dir) => editManifest(dir, (m) => (m['graphs']['base'] = '../base.onnx')), 'manifest_invalid', 'graphs.base'],
+    ['missing graph file', (dir) => unlink(path.join(dir, 'micro.onnx')), 'graph_missing', 'graphs.micro'],
+    ['missing baseline graph file', (dir) => unlink(path.join(dir, 'baseline_base.onnx')), 'graph_missing', 'baseline.graphs.base'],
+    [
+      'graph file that is not ONNX',
+      async (dir) => {
+        await unlink(path.join(dir, 'heads.onnx'));
+        await writeFile(path.join(dir, 'heads.onnx'), 'not a protobuf at all');
+      },
+      'graph_unreadable',
+      'graphs.heads',
+    ],
+    ['graph with the wrong interface', (dir) => editManifest(dir, (m) => (m['graphs']['base'] = 'micro.onnx')), 'graph_interface_mismatch', 'graphs.base'],
+    ['base graph for another layer count', (dir) => editManifest(dir, (m) => {
+      m['architecture']['num_layers'] = 5;
+      m['architecture']['feature_layers'] = [2, 4, 5];
+    }), 'graph_interface_mismatch', 'graphs.base'],
+    ['graphs for another head layout', (dir) => editManifest(dir, (m) => {
+      m['architecture']['num_kv_heads'] = 4;
+      m['architecture']['head_dim'] = 16;
+    }), 'graph_interface_mismatch', 'graphs.base'],
+    ['no tokenizer', (dir) => unlink(path.join(dir, 'tokenizer.json')), 'tokenizer_missing', 'tokenizer.json'],
+    ['tokenizer not JSON', (dir) => writeFile(path.join(dir, 'tokenizer.json'), '{{'), 'tokenizer_invalid', 'tokenizer.json'],
+    ['tokenizer without a vocabulary', (dir) => writeFile(path.join(dir, 'tokenizer.json'), '{"model": {}}'), 'tokenizer_invalid', 'tokenizer.json'],
+    ['tokenizer for another vocabulary size', (dir) => editManifest(dir, (m) => {
+      m['architecture']['vocab_size'] = 4096;
+      if (m['baseline']) m['baseline']['architecture']['vocab_size'] = 4096;
+    }), 'tokenizer_vocab_mismatch', 'architecture.vocab_size'],
+    ['chat template that does not parse', (dir) => editManifest(dir, (m) => (m['tokens']['chat_template'] = '{% for m in messages %}{{ m.content }')), 'chat_template_invalid', 'tokens.chat_template'],
+  ];
+
+  it.each(broken)('%s', async (_, breakIt, code, field) => {
+    const dir = await packageCopy();
+    await breakIt(dir);
+    const error = await loadError(dir);
+    expect(error.code).toBe(code);
+    expect(error.field).toBe(field);
+    expect(error.message.length).toBeGreaterThan(10);
+  });
+
+  it('names what is missing when a graph does not match its contract', async () => {
+    const dir = await packageCopy();
+    await editManifest(dir, (m) => (m['graphs']['heads'] = 'embed.onnx'));
+    const error = await loadError(dir);
+    expect(error.message).toContain('missing inputs: hidden');
+    expect(error.message).toContain('unexpected inputs: input_ids');
+  });
+
+  it('names the shape that does not fit the architecture', async () => {
+    const dir = await packageCopy();
+    await editManifest(dir, (m) => {
+      m['architecture']['num_kv_heads'] = 4;
+      m['architecture']['head_dim'] = 16;
+    });
+    const error = await loadError(dir);
+    expect(error.message).toContain('past_key_0 has shape [1, P, 2, 32], expected [1, ?, 4, 16]');
+  });
+
+  it('lists every manifest problem in one message', async () => {
+    const dir = await packageCopy();
+    await editManifest(dir, (m) => {
+      delete m['name'];
+      m['architecture']['max_steps'] = 0;
+    });
+    const error = await loadError(dir);
+    expect(error.message).toContain('name:');
+    expect(error.message).toContain('architecture.max_steps:');
+  });
+
+  it('without a baseline set, baseline mode runs the HAMburger graphs one token per step, labelled so', async () => {
+    const dir = await packageCopy();
+    await editManifest(dir, (m) => delete m['baseline']);
+    const engine = await HamburgerEngine.load(dir, { threads: 1 });
+    try {
+      expect(engine.info.baseline).toBe('hamburger-single-token');
+      const events: EngineEvent[] = [];
+      const result = await engine.generate({ prompt: 'Count from 1 to 9.', mode: 'baseline', confidence: 0, maxNewTokens: 6 }, (e) => events.push(e)).done;
+      const started = events.find((e) => e.type === 'started');
+      expect(started?.type === 'started' ? started.settings.decoder : null).toBe('hamburger-single-token');
+      expect(started?.type === 'started' ? started.settings.label : '').toContain('forced to one token per step');
+      expect(result.macroSteps).toBe(6);
+      const zero = await engine.generate({ prompt: 'Count from 1 to 9.', confidence: 1, maxNewTokens: 1 }, () => undefined).done;
+      expect(result.tokenIds[0]).toBe(zero.tokenIds[0]);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});

@@ -1,0 +1,112 @@
+"""Command line of the training pipeline: `python3 -m hamburger <command>` from training/.
+
+Every stage is resumable: rerunning a command continues from its checkpoint.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from .config import CONFIGS
+from .tokenizer import EOS_ID, PAD_ID
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_WORK = REPO / "training" / "work"
+
+# Stage budgets for the shipped CPU model (about an hour on 2 cores) and for a CUDA GPU.
+PRESETS = {
+    "cpu": {"base": dict(steps=600, batch_size=16, lr=2e-3, warmup=50, ckpt_every=50),
+            "baseline": dict(steps=150, batch_size=32, lr=5e-4, warmup=10, ckpt_every=50),
+            "hamburger": dict(steps=400, batch_size=32, lr=3e-4, grafted_lr=2e-3, warmup=30, ckpt_every=50)},
+    "gpu": {"base": dict(steps=20000, batch_size=64, lr=1e-3, warmup=500, ckpt_every=1000),
+            "baseline": dict(steps=3000, batch_size=64, lr=3e-4, warmup=100, ckpt_every=500),
+            "hamburger": dict(steps=6000, batch_size=64, lr=1e-4, grafted_lr=1e-3, warmup=200, ckpt_every=500)},
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python3 -m hamburger", description=__doc__)
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for data, checkpoints and logs")
+    p.add_argument("--config", choices=sorted(CONFIGS), default="tiny", help="model size")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="stage budgets")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("prepare", help="tokenizer, LM stream, task data, held-out split")
+    for stage in ("base", "baseline", "hamburger"):
+        s = sub.add_parser(stage, help=f"train the {stage} stage (resumable)")
+        s.add_argument("--steps", type=int, help="override the preset's step count")
+    s = sub.add_parser("distill", help="optional: regenerate SFT responses with the baseline (self-distillation)")
+    s.add_argument("--limit", type=int, default=0, help="only the first N examples (0: all)")
+    s = sub.add_parser("segment", help="segment SFT responses by the base's entropy")
+    s.add_argument("--strategy", default="decreasing_v2")
+    s.add_argument("--distilled", action="store_true", help="segment the self-distilled responses")
+    s.add_argument("--limit", type=int, help="segment only the first N examples "
+                   "(default: as many as the preset's hamburger stage trains on)")
+    s = sub.add_parser("export", help="write the model package from the checkpoints")
+    s.add_argument("--out", type=Path, default=REPO / "models" / "hamburger-tiny")
+    s.add_argument("--overwrite", action="store_true")
+    s = sub.add_parser("evaluate", help="held-out exact match with the reference decoders")
+    s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
+    s.add_argument("--confidence", type=float, nargs="+", default=[0.9, 0.8])
+    s.add_argument("--limit", type=int, default=0, help="examples per family (0: all)")
+    s.add_argument("--json", type=Path, help="also write the figures here")
+    s = sub.add_parser("convert-reference", help="convert the authors' HAMburger-1B checkpoint")
+    s.add_argument("checkpoint", type=Path)
+    s.add_argument("--tokenizer", type=Path, required=True, help="a byte-level BPE tokenizer.json for it")
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--overwrite", action="store_true")
+    args = p.parse_args(argv)
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    mcfg = CONFIGS[args.config]
+    args.work.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    if args.command == "prepare":
+        from .data import prepare
+        prepare(REPO, args.work / "data")
+        print((args.work / "data" / "data.json").read_text())
+    elif args.command in ("base", "baseline", "hamburger"):
+        from . import train
+        budget = dict(PRESETS[args.preset][args.command])
+        if args.steps:
+            budget["steps"] = args.steps
+        cfg = train.StageConfig(**budget)
+        if args.command == "base":
+            train.train_base(args.work, mcfg, cfg, seq_len=256)
+        elif args.command == "baseline":
+            train.train_baseline(args.work, mcfg, cfg, pad_id=PAD_ID)
+        else:
+            train.train_hamburger(args.work, mcfg, cfg)
+    elif args.command == "distill":
+        from .train import distill
+        print(json.dumps(distill(args.work, mcfg, args.limit, eos_id=EOS_ID)))
+    elif args.command == "segment":
+        from .train import DISTILLED, segment
+        responses = DISTILLED if args.distilled else "sft.pt"
+        budget = PRESETS[args.preset]["hamburger"]
+        limit = args.limit if args.limit is not None else budget["steps"] * budget["batch_size"]
+        print(json.dumps(segment(args.work, mcfg, args.strategy, pad_id=PAD_ID, responses=responses, limit=limit)))
+    elif args.command == "export":
+        from .export import export_from_checkpoints
+        export_from_checkpoints(args.work, mcfg, args.out, args.overwrite)
+    elif args.command == "evaluate":
+        from .evaluate import evaluate_package
+        report = evaluate_package(args.package, args.confidence, args.limit)
+        print(report["table"])
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2) + "\n")
+    elif args.command == "convert-reference":
+        from .convert import convert_reference
+        convert_reference(args.checkpoint, args.tokenizer, args.out, args.overwrite)
+    print(f"{args.command} took {time.time() - t0:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Dataset preparation: tokenizer, language-model stream, task examples, held-out split."""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import corpus, tasks
+from .chat import render_prompt
+from .tokenizer import ByteLevelBPE, train_bpe
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    seed: int = 1234
+    vocab_size: int = 2048
+    train_per_family: int = 4000     # task examples per family for training
+    heldout_per_family: int = 100    # exact-match evaluation examples per family
+    max_len: int = 256               # tokens per training sequence
+
+
+@dataclass
+class SftExample:
+    id: str
+    family: str
+    prompt_ids: list[int]
+    response_ids: list[int]          # ends with eos
+
+
+def encode_example(tok: ByteLevelBPE, ex: tasks.Example) -> SftExample:
+    return SftExample(ex.id, ex.family, tok.encode(render_prompt(ex.prompt)),
+                      tok.encode(ex.response) + [tok.special_id("<|eos|>")])
+
+
+def prepare(repo_root: Path, out: Path, cfg: DataConfig = DataConfig()) -> None:
+    """Writes tokenizer.json, lm.pt (token stream), sft.pt (train examples), heldout.jsonl."""
+    out.mkdir(parents=True, exist_ok=True)
+    docs = corpus.read_brown(corpus.brown_dir(repo_root))
+    train_docs = corpus.split_documents(docs, "train")
+    heldout_docs = corpus.split_documents(docs, "heldout")
+    words = tasks.common_words(train_docs, 2000)
+    train = tasks.make_split(cfg.train_per_family, cfg.seed, "train", words, corpus.passages(train_docs))
+    heldout = tasks.make_split(cfg.heldout_per_family, cfg.seed, "heldout", words, corpus.passages(heldout_docs))
+
+    brown_text = ["\n".join(d.paragraphs) for d in train_docs]
+    chat_text = [render_prompt(e.prompt) + e.response + "<|eos|>" for e in train]
+    tok = ByteLevelBPE(train_bpe(brown_text + chat_text, cfg.vocab_size))
+    tok.save(out / "tokenizer.json")
+
+    eos = tok.special_id("<|eos|>")
+    pieces = [tok.encode(t) + [eos] for t in brown_text]
+    sft = [encode_example(tok, e) for e in train]
+    sft = [e for e in sft if len(e.prompt_ids) + len(e.response_ids) <= cfg.max_len]
+    pieces += [e.prompt_ids + e.response_ids for e in sft]
+    random.Random(cfg.seed).shuffle(pieces)
+    stream = torch.tensor([t for p in pieces for t in p], dtype=torch.int16)
+    torch.save(stream, out / "lm.pt")
+    save_sft(sft, out / "sft.pt")
+    with open(out / "heldout.jsonl", "w") as f:
+        for e in heldout:
+            f.write(json.dumps({"id": e.id, "family": e.family, "prompt": e.prompt, "response": e.response}) + "\n")
+    (out / "data.json").write_text(json.dumps({
+        **cfg.__dict__, "lm_tokens": len(stream), "sft_examples": len(sft), "heldout_examples": len(heldout),
+        "brown_train_docs": len(train_docs), "brown_heldout_docs": len(heldout_docs)}, indent=2))
+
+
+def load_sft(folder: Path, name: str = "sft.pt") -> list[SftExample]:
+    path = folder / name
+    if not path.exists():
+        raise SystemExit(f"error: {path} does not exist; run the stage that writes it first")
+    return [SftExample(**d) for d in torch.load(path)]
+
+
+def save_sft(examples: list[SftExample], path: Path) -> None:
+    torch.save([e.__dict__ for e in examples], path)
+
+
+def load_heldout(path: Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]

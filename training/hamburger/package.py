@@ -1,0 +1,197 @@
+"""Writing and reading model packages (docs/model-package.md)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .chat import CHAT_TEMPLATE
+from .config import ModelConfig
+from .graphs import baseline_graphs, hamburger_graphs, kv_names
+from .model import Hamburger, LlamaForCausalLM
+from .onnx_io import export_graph, read_weights, round_to_fp16
+from .tokenizer import ByteLevelBPE
+
+FORMAT = "hamburger-onnx"
+FORMAT_VERSION = 1
+GRAPH_FILES = {"embed": "embed.onnx", "base": "base.onnx", "micro": "micro.onnx", "heads": "heads.onnx"}
+BASELINE_FILES = {"embed": "baseline_embed.onnx", "base": "baseline_base.onnx", "heads": "baseline_heads.onnx"}
+
+
+def baseline_config(cfg: ModelConfig) -> ModelConfig:
+    return ModelConfig.from_dict({**cfg.to_dict(), "feature_layers": [cfg.num_layers], "micro_layers": 0})
+
+
+def export_hamburger_graphs(h: Hamburger, out: Path) -> None:
+    cfg = h.cfg
+    d = cfg.hidden_size
+    g = hamburger_graphs(h)
+    export_graph(g["embed"], (torch.tensor([1, 2, 3]),), out / GRAPH_FILES["embed"],
+                 ["input_ids"], ["embeddings"], {"input_ids": {0: "n"}, "embeddings": {0: "n"}})
+    _export_stack(g["base"], cfg.num_layers, cfg, out / GRAPH_FILES["base"], ["inputs_embeds", "group"],
+                  ["features", "logits", "stop_logit"])
+    _export_stack(g["micro"], cfg.micro_layers, cfg, out / GRAPH_FILES["micro"], ["hiddens"],
+                  ["logits", "stop_logit"])
+    export_graph(g["heads"], (torch.randn(3, d),), out / GRAPH_FILES["heads"], ["hidden"],
+                 ["logits", "stop_logit"], {"hidden": {0: "n"}, "logits": {0: "n"}, "stop_logit": {0: "n"}})
+
+
+def _export_stack(module, n_layers: int, cfg: ModelConfig, path: Path, leading: list[str],
+                  head_outputs: list[str]) -> None:
+    """A decoder stack with position-major past caches in and only the new rows out.
+
+    `leading` names the inputs before `position_ids`: the new elements, and for HAMburger's
+    base the group it composes into one more element."""
+    t, p, d = 3, 2, cfg.hidden_size
+    past = tuple(torch.randn(1, p, cfg.num_kv_heads, cfg.head_dim) for _ in range(2 * n_layers))
+    new_elements = t + (1 if "group" in leading else 0)
+    args = (torch.randn(1, t, d),) + ((torch.randn(2, d),) if "group" in leading else ()) + (
+        torch.arange(p, p + new_elements)[None],) + past
+    past_names, new_names = kv_names("past", n_layers), kv_names("new", n_layers)
+    axes = {leading[0]: {1: "T"}, "position_ids": {1: "N"}, **({"features": {1: "N"}} if "features" in head_outputs else {})}
+    if "group" in leading:
+        axes["group"] = {0: "k"}
+    axes.update({n: {1: "P"} for n in past_names})
+    axes.update({n: {1: "N"} for n in new_names})
+    export_graph(module, args, path, leading + ["position_ids"] + past_names, head_outputs + new_names, axes)
+
+
+def _export_baseline(llm: LlamaForCausalLM, out: Path) -> None:
+    cfg = llm.model.cfg
+    g = baseline_graphs(llm)
+    export_graph(g["embed"], (torch.tensor([1, 2, 3]),), out / BASELINE_FILES["embed"],
+                 ["input_ids"], ["embeddings"], {"input_ids": {0: "n"}, "embeddings": {0: "n"}})
+    _export_stack(g["base"], cfg.num_layers, cfg, out / BASELINE_FILES["base"], ["inputs_embeds"],
+                  ["features", "logits"])
+    export_graph(g["heads"], (torch.randn(3, cfg.hidden_size),), out / BASELINE_FILES["heads"], ["hidden"],
+                 ["logits"], {"hidden": {0: "n"}, "logits": {0: "n"}})
+
+
+def manifest(cfg: ModelConfig, tokens: dict, name: str, description: str, provenance: dict,
+             with_baseline: bool) -> dict:
+    arch = cfg.to_dict()
+    m = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "name": name, "description": description,
+        "provenance": provenance,
+        "architecture": arch,
+        "tokens": tokens,
+        "defaults": {"confidence": 0.9, "max_new_tokens": 256},
+        "graphs": GRAPH_FILES,
+    }
+    if with_baseline:
+        m["baseline"] = {"architecture": baseline_config(cfg).to_dict(), "graphs": BASELINE_FILES}
+    return m
+
+
+def own_tokens(tok: ByteLevelBPE) -> dict:
+    return {"pad_id": tok.special_id("<|pad|>"), "bos_id": tok.special_id("<|bos|>"),
+            "eos_id": tok.special_id("<|eos|>"), "user_id": tok.special_id("<|user|>"),
+            "assistant_id": tok.special_id("<|assistant|>"), "chat_template": CHAT_TEMPLATE}
+
+
+def manifest_for_foreign_tokenizer(cfg: ModelConfig, specials: dict[str, int], chat_template: str,
+                                   source: Path) -> dict:
+    """Manifest for a converted Llama 3 model whose tokenizer.json is copied as it is."""
+    def need(name: str) -> int:
+        if name not in specials:
+            raise SystemExit(f"error: the tokenizer has no special token {name}")
+        return specials[name]
+
+    eos = need("<|eot_id|>")
+    tokens = {"bos_id": need("<|begin_of_text|>"), "eos_id": eos,
+              "pad_id": specials.get("<|finetune_right_pad_id|>", eos), "chat_template": chat_template}
+    return manifest(cfg, tokens, "hamburger-1b", "The authors' HAMburger-1B, converted from its Lightning checkpoint.",
+                    {"source": str(source), "command": "python3 -m hamburger convert-reference"}, False)
+
+
+def write_manifest_folder(out_dir: Path, man: dict, write: Callable[[Path], None], overwrite: bool) -> Path:
+    """Write a package into a temporary folder beside out_dir, then rename it into place, so a
+    failure leaves whatever was there untouched."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not overwrite:
+        raise SystemExit(f"error: {out_dir} already exists; pass --overwrite to replace it")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        tmp.chmod(0o755)  # mkdtemp makes it private
+        write(tmp)
+        (tmp / "hamburger.json").write_text(json.dumps(man, indent=2) + "\n")
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(out_dir, old)
+            os.rename(tmp, out_dir)
+            shutil.rmtree(old)
+        else:
+            os.rename(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def write_package(out_dir: Path, h: Hamburger, baseline: LlamaForCausalLM | None, tok: ByteLevelBPE,
+                  name: str, description: str, provenance: dict, extra_files: dict[str, object] | None = None,
+                  overwrite: bool = False) -> Path:
+    """Our own models: graphs, baseline graphs, tokenizer and extra files (JSON-able objects
+    or callables that write the path they are given). The models are rounded to float16
+    weights in place, as the package stores them."""
+    if h.cfg.vocab_size != tok.vocab_size:
+        raise SystemExit(f"error: model vocab_size {h.cfg.vocab_size} != tokenizer vocab size {tok.vocab_size}")
+    man = manifest(h.cfg, own_tokens(tok), name, description, provenance, baseline is not None)
+
+    def write(folder: Path) -> None:
+        round_to_fp16(h)
+        export_hamburger_graphs(h, folder)
+        if baseline is not None:
+            round_to_fp16(baseline)
+            _export_baseline(baseline, folder)
+        tok.save(folder / "tokenizer.json")
+        for rel, content in (extra_files or {}).items():
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if callable(content):
+                content(target)
+            else:
+                target.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
+
+    return write_manifest_folder(out_dir, man, write, overwrite)
+
+
+def load_models(folder: Path) -> tuple[Hamburger, LlamaForCausalLM | None, dict]:
+    """Rebuild the torch models from a package's ONNX initializers (every weight checked)."""
+    folder = Path(folder)
+    man = json.loads((folder / "hamburger.json").read_text())
+    cfg = ModelConfig.from_dict(man["architecture"])
+    h = Hamburger(cfg)
+    _load_graphs(hamburger_graphs(h), folder, man["graphs"])
+    baseline = None
+    if "baseline" in man:
+        baseline = LlamaForCausalLM(baseline_config(cfg))
+        _load_graphs(baseline_graphs(baseline), folder, man["baseline"]["graphs"])
+    return h.eval(), (baseline.eval() if baseline is not None else None), man
+
+
+def load_package(folder: Path) -> tuple[Hamburger, LlamaForCausalLM | None, ByteLevelBPE, dict]:
+    """A package of our own, with its byte-level BPE tokenizer."""
+    h, baseline, man = load_models(folder)
+    return h, baseline, ByteLevelBPE.load(Path(folder) / "tokenizer.json"), man
+
+
+def _load_graphs(graphs: dict, folder: Path, files: dict[str, str]) -> None:
+    for key, module in graphs.items():
+        weights = read_weights(folder / files[key])
+        own = module.state_dict()
+        unexpected = set(weights) - set(own)
+        if unexpected:
+            raise ValueError(f"{files[key]}: weights {sorted(unexpected)[:5]} do not belong to the {key} graph")
+        with torch.no_grad():
+            for n, w in weights.items():
+                if own[n].shape != w.shape:
+                    raise ValueError(f"{files[key]}: {n} has shape {tuple(w.shape)}, expected {tuple(own[n].shape)}")
+                own[n].copy_(w)

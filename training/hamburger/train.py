@@ -1,0 +1,249 @@
+"""The training stages, each resumable from its last checkpoint.
+
+base      language model on the Brown stream + chat-formatted tasks
+baseline  ordinary next-token SFT on the task responses, from base
+segment   cut the SFT responses into groups by the base's entropy
+hamburger HAMburger from the base weights: token CE + 0.5 x stop BCE
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+from .config import ModelConfig
+from .data import SftExample, load_sft, save_sft
+from .decode import generate_baseline
+from .graphs import baseline_graphs
+from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
+from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss
+from .package import baseline_config
+from .segment import STRATEGIES
+
+DISTILLED = "sft_distilled.pt"
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    steps: int
+    batch_size: int
+    lr: float
+    grafted_lr: float = 0.0          # hamburger stage: learning rate of the new modules
+    warmup: int = 50
+    weight_decay: float = 0.1
+    ckpt_every: int = 100
+    seed: int = 0
+
+
+class Run:
+    """A stage's folder: checkpoint, log, and the config it was started with."""
+
+    def __init__(self, folder: Path, stage: str, cfg: StageConfig):
+        self.folder = folder / stage
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.ckpt = self.folder / "checkpoint.pt"
+        self.log_path = self.folder / "log.jsonl"
+        self.stage, self.cfg = stage, cfg
+
+    def log(self, record: dict) -> None:
+        with open(self.log_path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def save(self, model: torch.nn.Module, opt: torch.optim.Optimizer, step: int, elapsed: float) -> None:
+        tmp = self.ckpt.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
+                    "stage_config": asdict(self.cfg), "rng": torch.get_rng_state(),
+                    "py_rng": random.getstate()}, tmp)
+        tmp.replace(self.ckpt)
+
+
+def load_checkpoint(path: Path) -> dict:
+    if not path.exists():
+        raise SystemExit(f"error: checkpoint {path} does not exist; run the stage that writes it first")
+    try:
+        return torch.load(path)
+    except Exception as e:  # torch raises several kinds for truncated or foreign files
+        raise SystemExit(f"error: checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__}: {e})")
+
+
+def load_state(model: torch.nn.Module, state: dict, what: str) -> None:
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise SystemExit(f"error: {what} does not fit the model config: {str(e)[:500]}")
+
+
+def lr_at(step: int, cfg: StageConfig, peak: float) -> float:
+    if step < cfg.warmup:
+        return peak * (step + 1) / cfg.warmup
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Callable[[int], tuple[torch.Tensor, dict]]) -> None:
+    cfg = run.cfg
+    opt = torch.optim.AdamW(groups, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
+    step, elapsed = 0, 0.0
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+    if run.ckpt.exists():
+        ck = load_checkpoint(run.ckpt)
+        load_state(model, ck["model"], str(run.ckpt))
+        opt.load_state_dict(ck["opt"])
+        step, elapsed = ck["step"], ck["elapsed"]
+        torch.set_rng_state(ck["rng"])
+        random.setstate(ck["py_rng"])
+        print(f"resuming {run.stage} at step {step}/{cfg.steps}")
+    model.train()
+    bar = tqdm(total=cfg.steps, initial=step, desc=run.stage, dynamic_ncols=True)
+    t0 = time.time()
+    while step < cfg.steps:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, cfg, g["peak_lr"])
+        loss, metrics = batch_loss(step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{float(loss):.3f}")
+        if step % 10 == 0 or step == cfg.steps:
+            run.log({"step": step, "loss": float(loss), "grad_norm": float(gnorm),
+                     "elapsed_s": round(elapsed + time.time() - t0, 1), **metrics})
+        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+            run.save(model, opt, step, elapsed + time.time() - t0)
+    bar.close()
+
+
+def _param_groups(named: list[tuple[str, torch.nn.Parameter]], lr: float) -> list[dict]:
+    seen, decay, no_decay = set(), [], []
+    for n, p in named:
+        if id(p) in seen:
+            continue
+        seen.add(id(p))
+        (decay if p.dim() >= 2 else no_decay).append(p)
+    return [{"params": decay, "peak_lr": lr}, {"params": no_decay, "peak_lr": lr, "weight_decay": 0.0}]
+
+
+def train_base(work: Path, mcfg: ModelConfig, cfg: StageConfig, seq_len: int) -> None:
+    stream = torch.load(work / "data" / "lm.pt").long()
+    run = Run(work, "base", cfg)
+    torch.manual_seed(cfg.seed)
+    llm = LlamaForCausalLM(mcfg)
+    init_weights(llm)
+    print(f"base: {count_params(llm) / 1e6:.2f}M parameters, {len(stream) / 1e6:.2f}M tokens in the stream")
+
+    def batch(step: int):
+        starts = torch.randint(0, len(stream) - seq_len - 1, (cfg.batch_size,))
+        windows = torch.stack([stream[s:s + seq_len + 1] for s in starts.tolist()])
+        return lm_loss(llm, windows), {}
+
+    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch)
+
+
+def _sft_sampler(examples: list[SftExample], batch_size: int, seed: int) -> Callable[[int], list[SftExample]]:
+    """Epoch-wise shuffled batches, a pure function of the step (so resuming needs no state)."""
+
+    def sample(step: int) -> list[SftExample]:
+        epoch, offset = divmod(step * batch_size, len(examples))
+        order = list(range(len(examples)))
+        random.Random(seed + epoch).shuffle(order)
+        return [examples[i] for i in order[offset:offset + batch_size]]
+
+    return sample
+
+
+def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int) -> None:
+    examples = load_sft(work / "data")
+    run = Run(work, "baseline", cfg)
+    llm = LlamaForCausalLM(baseline_config(mcfg))
+    load_state(llm, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
+    sample = _sft_sampler(examples, cfg.batch_size, cfg.seed)
+
+    def batch(step: int):
+        inputs, targets = sft_batch(sample(step), pad_id)
+        return sft_loss(llm, inputs, targets), {}
+
+    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch)
+
+
+def distill(work: Path, mcfg: ModelConfig, limit: int, eos_id: int, max_new_tokens: int = 192) -> dict:
+    """Self-distillation: the SFT baseline regenerates the first `limit` responses greedily, so
+    that segmentation and HAMburger training follow what the model itself would write.
+    Writes data/sft_distilled.pt; a response that does not end in eos keeps the original."""
+    examples = load_sft(work / "data")
+    if limit:
+        examples = examples[:limit]
+    llm = LlamaForCausalLM(baseline_config(mcfg))
+    load_state(llm, load_checkpoint(work / "baseline" / "checkpoint.pt")["model"], "the baseline checkpoint")
+    graphs = baseline_graphs(llm.eval())
+    out, changed = [], 0
+    for e in tqdm(examples, desc="distill"):
+        ids = generate_baseline(graphs, llm.model.cfg, e.prompt_ids, eos_id, max_new_tokens).output_ids
+        if ids[-1] == eos_id and ids != e.response_ids:
+            out.append(replace(e, response_ids=ids))
+            changed += 1
+        else:
+            out.append(e)
+    save_sft(out, work / "data" / DISTILLED)
+    return {"examples": len(out), "changed": changed}
+
+
+def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses: str = "sft.pt",
+            limit: int = 0, batch_size: int = 64) -> dict:
+    """Writes segments.pt: the responses file used and, per example id, its group sizes, for
+    the first `limit` examples (0: all); the hamburger stage trains on those."""
+    if strategy not in STRATEGIES:
+        raise SystemExit(f"error: unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    examples = load_sft(work / "data", responses)
+    if limit:
+        examples = examples[:limit]
+    # Batches of similar length waste little on padding.
+    examples = sorted(examples, key=lambda e: len(e.prompt_ids) + len(e.response_ids))
+    llm = LlamaForCausalLM(baseline_config(mcfg))
+    load_state(llm, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
+    llm.eval()
+    split = STRATEGIES[strategy]
+    out: dict[str, list[int]] = {}
+    for i in tqdm(range(0, len(examples), batch_size), desc="segment"):
+        chunk = examples[i:i + batch_size]
+        for e, ent in zip(chunk, response_entropies(llm, chunk, pad_id)):
+            out[e.id] = split(ent, mcfg.max_steps, mcfg.vocab_size)
+    torch.save({"strategy": strategy, "responses": responses, "groups": out}, work / "segments.pt")
+    sizes = [k for gs in out.values() for k in gs]
+    return {"strategy": strategy, "responses": responses, "groups": len(sizes),
+            "tokens_per_group": sum(sizes) / len(sizes)}
+
+
+def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig) -> None:
+    seg_path = work / "segments.pt"
+    if not seg_path.exists():
+        raise SystemExit(f"error: {seg_path} does not exist; run the segment stage first")
+    seg = torch.load(seg_path)
+    groups = seg["groups"]
+    examples = [e for e in load_sft(work / "data", seg.get("responses", "sft.pt")) if e.id in groups]
+    if not examples:
+        raise SystemExit("error: no training example has a segmentation; rerun segment")
+    run = Run(work, "hamburger", cfg)
+    torch.manual_seed(cfg.seed)
+    h = Hamburger(mcfg)
+    init_weights(h.comp_embedder)
+    init_weights(h.micro_step_decoder)
+    load_state(h.model, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
+    grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
+    param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
+    sample = _sft_sampler(examples, cfg.batch_size, cfg.seed)
+
+    def batch(step: int):
+        chunk = sample(step)
+        return hamburger_loss(h, chunk, [groups[e.id] for e in chunk])
+
+    _loop(run, h, param_groups, batch)

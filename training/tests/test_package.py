@@ -1,0 +1,83 @@
+import json
+
+import pytest
+import torch
+
+from hamburger.config import CONFIGS, ModelConfig
+from hamburger.model import Hamburger, LlamaForCausalLM, init_weights
+from hamburger.onnx_io import io_names
+from hamburger.package import baseline_config, load_models, write_package
+from hamburger.tokenizer import ByteLevelBPE
+from hamburger.train import load_checkpoint, load_state
+
+TOK = ByteLevelBPE([])  # specials + bytes: 261 tokens
+CFG = ModelConfig.from_dict({**CONFIGS["micro"].to_dict(), "vocab_size": TOK.vocab_size})
+
+
+def _models(seed=0):
+    torch.manual_seed(seed)
+    h, b = Hamburger(CFG), LlamaForCausalLM(baseline_config(CFG))
+    init_weights(h)
+    init_weights(b)
+    return h, b
+
+
+def test_graph_interfaces_follow_the_contract(tmp_path):
+    h, b = _models()
+    out = write_package(tmp_path / "pkg", h, b, TOK, "t", "test", {})
+    kv = lambda prefix, n: [f"{prefix}_{k}_{i}" for i in range(n) for k in ("key", "value")]
+    assert io_names(out / "base.onnx") == (["inputs_embeds", "group", "position_ids"] + kv("past", 2),
+                                           ["features", "logits", "stop_logit"] + kv("new", 2))
+    assert io_names(out / "micro.onnx") == (["hiddens", "position_ids"] + kv("past", 1),
+                                            ["logits", "stop_logit"] + kv("new", 1))
+    assert io_names(out / "heads.onnx") == (["hidden"], ["logits", "stop_logit"])
+    assert io_names(out / "baseline_base.onnx") == (["inputs_embeds", "position_ids"] + kv("past", 2),
+                                                    ["features", "logits"] + kv("new", 2))
+    man = json.loads((out / "hamburger.json").read_text())
+    assert man["baseline"]["architecture"]["feature_layers"] == [2]
+    h2, b2, _ = load_models(out)
+    for a, c in ((h, h2), (b, b2)):
+        sa, sc = a.state_dict(), c.state_dict()
+        assert all(torch.equal(sa[k], sc[k]) for k in sa)   # weights round to float16 both sides
+
+
+def test_existing_folder_is_refused_and_left_untouched(tmp_path):
+    h, b = _models()
+    target = tmp_path / "pkg"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    with pytest.raises(SystemExit, match="already exists"):
+        write_package(target, h, b, TOK, "t", "test", {})
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+
+
+def test_failed_export_leaves_the_old_package_and_no_temporary_folder(tmp_path):
+    h, b = _models()
+    target = write_package(tmp_path / "pkg", h, b, TOK, "t", "test", {})
+    before = sorted(p.name for p in target.iterdir())
+
+    def explode(path):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_package(target, h, b, TOK, "t", "test", {}, {"x.json": explode}, overwrite=True)
+    assert sorted(p.name for p in target.iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["pkg"]
+
+
+def test_vocab_mismatch_is_refused(tmp_path):
+    cfg = ModelConfig.from_dict({**CFG.to_dict(), "vocab_size": 300})
+    with pytest.raises(SystemExit, match="vocab_size 300 != tokenizer vocab size 261"):
+        write_package(tmp_path / "pkg", Hamburger(cfg), None, TOK, "t", "test", {})
+
+
+def test_checkpoint_errors_are_clear(tmp_path):
+    with pytest.raises(SystemExit, match="does not exist"):
+        load_checkpoint(tmp_path / "none.pt")
+    (tmp_path / "bad.pt").write_text("garbage")
+    with pytest.raises(SystemExit, match="corrupt or not a checkpoint"):
+        load_checkpoint(tmp_path / "bad.pt")
+    h, _ = _models()
+    wider = Hamburger(ModelConfig.from_dict({**CFG.to_dict(), "intermediate_size": 256}))
+    with pytest.raises(SystemExit, match="does not fit the model config"):
+        load_state(wider, h.state_dict(), "the checkpoint")
