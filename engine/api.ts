@@ -365,11 +365,13 @@ export const hostCallSchema = z.discriminatedUnion(
     /** Loads a model package for all lanes; null = the package shipped with the app. */
     z.object({ method: z.literal('loadModel'), directory: z.string({ error: () => 'directory must be a string or null' }).min(1, { error: () => 'directory is empty' }).nullable() }).strict(),
     z.object({ method: z.literal('encode'), prompt: z.string({ error: () => 'prompt must be a string' }), chatTemplate: z.boolean().default(true) }).strict(),
+    /** Loads (and warms) the current model in these lanes, so that runs started together start together. */
+    z.object({ method: z.literal('prepare'), lanes: z.array(laneIdSchema).min(1, { error: () => 'lanes is empty' }) }).strict(),
     /** `request` is checked by the engine, which names the field and limit at fault. */
     z.object({ method: z.literal('generate'), lane: laneIdSchema, request: z.unknown() }).strict(),
     z.object({ method: z.literal('control'), lane: laneIdSchema, action: controlActionSchema }).strict(),
   ],
-  { error: () => 'method must be one of: currentModel, loadModel, encode, generate, control' },
+  { error: () => 'method must be one of: currentModel, loadModel, encode, prepare, generate, control' },
 );
 export type HostCall = z.input<typeof hostCallSchema>;
 export type HostMethod = HostCall['method'];
@@ -382,6 +384,7 @@ export interface HostReplies {
   currentModel: ModelInfo | null;
   loadModel: ModelInfo;
   encode: EncodedPromptInfo;
+  prepare: null;
   generate: { runId: string };
   control: null;
 }

@@ -77,6 +77,11 @@ export class HostSession {
         return this.loadModel(call.directory);
       case 'encode':
         return this.lane('playground').encode(await this.directoryInUse(), call.prompt, call.chatTemplate);
+      case 'prepare': {
+        const directory = await this.directoryInUse();
+        await Promise.all(call.lanes.map((lane) => this.lane(lane).ensureModel(directory)));
+        return null;
+      }
       case 'generate':
         return this.lane(call.lane).generate(await this.directoryInUse(), call.request);
       case 'control':

@@ -124,3 +124,25 @@ describe('cli bench and eval', () => {
     }
   });
 });
+
+describe('cli eval against the Python reference decoders', () => {
+  it('gives the figures of eval/reference.json (written by the exporter) on the same examples', async () => {
+    const reference = JSON.parse(await readFile(path.join(MODEL_DIR, 'eval', 'reference.json'), 'utf8'));
+    const c = reference.confidences[0];
+    const { stdout, code } = await cli('eval', '--limit', String(reference.limit), '--confidence', String(c),
+      '--max-new-tokens', String(reference.max_new_tokens), '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    const want = [...reference.families, reference.overall];
+    const got = [...out.families, out.overall];
+    expect(got.map((f: { family: string }) => f.family)).toEqual(want.map((f: { family: string }) => f.family));
+    for (const [i, f] of got.entries()) {
+      const w = want[i];
+      expect(f.n).toBe(w.n);
+      expect(f.baseline_accuracy).toBeCloseTo(w.baseline_accuracy, 12);
+      expect(f.hamburger_accuracy).toBeCloseTo(w[`hamburger_accuracy@${c}`], 12);
+      expect(f.tokens_per_step).toBeCloseTo(w[`tokens_per_step@${c}`], 12);
+      expect(f.kv_per_token).toBeCloseTo(w[`kv_per_token@${c}`], 12);
+    }
+  });
+});

@@ -107,22 +107,35 @@ describe('EngineHost', () => {
     expect(encoded.tokens[0]).toBe('<|bos|>');
   });
 
-  it('runs two hosts at once (a race): both finish with their own results', async () => {
+  it('runs two hosts at once (a race): each gives the tokens it gives alone', async () => {
     const other = new EngineHost();
     try {
       await other.load(MODEL_DIR);
-      const otherFinished = new Promise<GenerationResult>((resolve) => {
-        other.onEvent((e) => {
-          if (e.type === 'finished') resolve(e.result);
+      const nextFinish = (): Promise<GenerationResult> =>
+        new Promise((resolve) => {
+          const stop = other.onEvent((e) => {
+            if (e.type === 'finished') {
+              stop();
+              resolve(e.result);
+            }
+          });
         });
-      });
-      const a = await host.generate({ prompt: 'Count from 1 to 30.', mode: 'hamburger', confidence: 0, maxNewTokens: 24 });
-      await other.generate({ prompt: 'Count from 1 to 30.', mode: 'baseline', maxNewTokens: 24 });
-      const [ra, rb] = await Promise.all([finished(a.runId), otherFinished]);
-      expect(ra.result.tokens).toBe(24);
-      expect(rb.tokens).toBe(24);
-      expect(ra.result.macroSteps).toBe(6);
-      expect(rb.macroSteps).toBe(24);
+      const hamburgerRequest = { prompt: 'Count from 1 to 30.', mode: 'hamburger', confidence: 0, maxNewTokens: 24 } as const;
+      const baselineRequest = { prompt: 'Count from 1 to 30.', mode: 'baseline', maxNewTokens: 24 } as const;
+      const alone = (await finished((await host.generate(hamburgerRequest)).runId)).result;
+      const aloneOther = nextFinish();
+      await other.generate(baselineRequest);
+      const baselineAlone = await aloneOther;
+
+      const a = await host.generate(hamburgerRequest);
+      const raceOther = nextFinish();
+      await other.generate(baselineRequest);
+      const [ra, rb] = await Promise.all([finished(a.runId), raceOther]);
+      expect(ra.result.tokenIds).toEqual(alone.tokenIds);
+      expect(rb.tokenIds).toEqual(baselineAlone.tokenIds);
+      // Confidence 0 never stops early: full groups of max_steps = 4, one token per baseline step.
+      expect(ra.result.macroSteps).toBe(Math.ceil(ra.result.tokens / 4));
+      expect(rb.macroSteps).toBe(rb.tokens);
     } finally {
       await other.close();
     }

@@ -88,6 +88,10 @@ export async function generate(mode: Mode, startPaused: boolean): Promise<void> 
 export async function race(): Promise<void> {
   useFormErrorStore.getState().set(null);
   const settings = useSettingsStore.getState();
+  // A lane's first use loads its engine; started together with a loading lane, a run would
+  // race against that load for the CPU, not against the other mode.
+  const prepared = await hostApi().call({ method: 'prepare', lanes: RACE_LANES.map(({ lane }) => lane) });
+  if (!prepared.ok) return refuse(prepared.error);
   const replies = await Promise.all(
     RACE_LANES.map(({ lane, mode }) => hostApi().call({ method: 'generate', lane, request: requestFrom(settings, mode, false) })),
   );

@@ -41,9 +41,14 @@ def evaluate_package(folder: Path, confidences: list[float], limit: int = 0) -> 
     if baseline is None:
         raise SystemExit(f"error: {folder} has no baseline graphs to compare against")
     examples = load_heldout(Path(folder) / "eval" / "heldout.jsonl")
+    report = evaluate_models(h, baseline, tok, man["tokens"]["eos_id"], examples, confidences, limit)
+    return {"package": str(folder), **report}
+
+
+def evaluate_models(h, baseline, tok, eos: int, examples: list[dict], confidences: list[float],
+                    limit: int = 0) -> dict:
     if limit:
         examples = first_per_family(examples, limit)
-    eos = man["tokens"]["eos_id"]
     hg, bg, bcfg = hamburger_graphs(h), baseline_graphs(baseline), baseline_config(h.cfg)
     rows: dict[str, dict] = defaultdict(lambda: defaultdict(float))
     for e in examples:
@@ -63,7 +68,7 @@ def evaluate_package(folder: Path, confidences: list[float], limit: int = 0) -> 
         for k, v in r.items():
             total[k] += v
     overall = _summarise("overall", total, confidences)
-    return {"package": str(folder), "confidences": confidences, "max_new_tokens": EVAL_MAX_NEW_TOKENS,
+    return {"confidences": confidences, "limit": limit, "max_new_tokens": EVAL_MAX_NEW_TOKENS,
             "families": families, "overall": overall, "table": _table(families + [overall], confidences)}
 
 

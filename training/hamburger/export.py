@@ -18,6 +18,7 @@ from .chat import render_prompt
 from .config import ModelConfig
 from .data import load_heldout
 from .decode import generate_baseline, generate_hamburger
+from .evaluate import evaluate_models
 from .graphs import baseline_graphs, hamburger_graphs
 from .model import Hamburger, LlamaForCausalLM
 from .onnx_io import round_to_fp16
@@ -31,6 +32,7 @@ GOLDEN_MAX_NEW_TOKENS = 64
 # composition of k > 1) are covered by the parity tests whatever the model's confidence.
 LOW_CONFIDENCE = 0.5
 LOW_CONFIDENCE_FAMILIES = ("copy", "count", "json")
+REFERENCE_EVAL_LIMIT = 2  # held-out examples per family in eval/reference.json
 
 
 def golden_prompts(heldout: list[dict]) -> list[dict]:
@@ -72,6 +74,12 @@ def package_extras(h: Hamburger, baseline: LlamaForCausalLM | None, tok: ByteLev
     heldout = load_heldout(heldout_path)
     extras: dict[str, object] = golden_traces(h, baseline, tok, golden_prompts(heldout))
     extras["tokenizer_fixture.json"] = tokenizer_fixture(tok, heldout)
+    if baseline is not None:
+        # A small held-out evaluation by the reference decoders that the engine's `eval` must match.
+        reference = evaluate_models(h, baseline, tok, tok.special_id("<|eos|>"), heldout, [GOLDEN_CONFIDENCE],
+                                    REFERENCE_EVAL_LIMIT)
+        reference.pop("table")
+        extras["eval/reference.json"] = reference
     extras["eval/heldout.jsonl"] = lambda target: shutil.copyfile(heldout_path, target)
     return extras
 

@@ -37,3 +37,14 @@ def test_reference_decoder_reproduces_golden(path, shipped):
             if em["stop_prob"] is not None:
                 assert gm["stop_prob"] == pytest.approx(em["stop_prob"], abs=1e-5)
     assert tok.decode(got["output_ids"], skip_special=True) == g["text"]
+
+
+def test_reference_evaluation_reproduces(shipped):
+    from hamburger.data import load_heldout
+    from hamburger.evaluate import evaluate_models
+    h, baseline, tok, man = shipped
+    ref = json.loads((SHIPPED / "eval" / "reference.json").read_text())
+    got = evaluate_models(h, baseline, tok, man["tokens"]["eos_id"], load_heldout(SHIPPED / "eval" / "heldout.jsonl"),
+                          ref["confidences"], ref["limit"])
+    got.pop("table")
+    assert got == ref

@@ -78,6 +78,13 @@ describe('browser-mode server', () => {
     expect(finished).toMatchObject({ lane: 'playground', event: { result: { tokens: 8 } } });
   });
 
+  it('prepares race lanes before a race, and names an empty lane list', async () => {
+    ws.send(JSON.stringify({ id: 9, call: { method: 'prepare', lanes: [] } }));
+    expect(await reply(9)).toMatchObject({ ok: false, error: { code: 'invalid_request', field: 'lanes' } });
+    ws.send(JSON.stringify({ id: 10, call: { method: 'prepare', lanes: ['race-0', 'race-1'] } }));
+    expect(await reply(10)).toEqual({ kind: 'reply', id: 10, ok: true, value: null });
+  });
+
   it('refuses a WebSocket from a foreign origin', async () => {
     const foreign = new WebSocket(socketUrl(), { origin: 'https://evil.example' });
     const status = await new Promise<number>((resolve) => {
