@@ -20,7 +20,7 @@ DEFAULT_WORK = REPO / "training" / "work"
 
 # Stage budgets for the shipped CPU model (about an hour on 2 cores) and for a CUDA GPU.
 PRESETS = {
-    "cpu": {"base": dict(steps=600, batch_size=16, lr=2e-3, warmup=50, ckpt_every=50),
+    "cpu": {"base": dict(steps=1200, batch_size=16, lr=2e-3, warmup=50, ckpt_every=50),
             "baseline": dict(steps=150, batch_size=32, lr=5e-4, warmup=10, ckpt_every=50),
             "hamburger": dict(steps=400, batch_size=32, lr=3e-4, grafted_lr=2e-3, warmup=30, ckpt_every=50)},
     "gpu": {"base": dict(steps=20000, batch_size=64, lr=1e-3, warmup=500, ckpt_every=1000),
