@@ -154,7 +154,8 @@ describe('traces', () => {
     // Scrub back: the strip shrinks with the cursor.
     await page.fill('[data-testid="scrubber"]', '2');
     await page.waitForFunction(() => document.querySelector('[data-testid="step-count"]')?.textContent?.startsWith('step 2 /'));
-    expect(await page.locator('[data-kv-cell="group"]').count()).toBe(1);
+    // The strip follows the cursor on the next animation frame.
+    await expect.poll(() => page.locator('[data-kv-cell="group"]').count(), { timeout: 5_000 }).toBe(1);
   });
 
   it('a corrupt trace file gets a clear message and changes nothing', async () => {
