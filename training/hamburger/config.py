@@ -1,9 +1,7 @@
 """Model and training configurations."""
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -72,11 +70,3 @@ CONFIGS: dict[str, ModelConfig] = {
                          intermediate_size=1408, micro_layers=2, feature_layers=(3, 6, 9, 12)),
 }
 
-
-def load_json(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise SystemExit(f"error: {path} does not exist")
-    except json.JSONDecodeError as e:
-        raise SystemExit(f"error: {path} is not valid JSON ({e})")
