@@ -2,6 +2,7 @@
 
 base      language model on the Brown stream + chat-formatted tasks
 baseline  ordinary next-token SFT on the task responses, from base
+distill   (optional) the baseline regenerates the responses greedily (self-distillation)
 segment   cut the SFT responses into groups by the base's entropy
 hamburger HAMburger from the base weights: token CE + 0.5 x stop BCE
 """
