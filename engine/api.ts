@@ -234,8 +234,8 @@ export const macroStepSchema = z.object({
   text: z.string(),
   stopReason: stopReasonSchema,
   timings: z.object({
-    /** Embedding lookup of the input group (its composition runs inside the base graph, in baseMs). */
-    composeMs: z.number(),
+    /** Embedding lookup of the step's input (the prompt, or the previous group; composing the group runs inside the base graph, in baseMs). */
+    embedMs: z.number(),
     baseMs: z.number(),
     microMs: z.number(),
     totalMs: z.number(),

@@ -106,12 +106,12 @@ export class Generation {
       const waitedAtStart = gate.waitedMs;
       const sessionAtStepStart = this.input.clock.totalMs;
       let appended: KvEntry[];
-      let composeMs: number;
-      const baseStart = performance.now();
+      let embedMs: number;
+      const inputStart = performance.now();
       if (stepIndex === 0) {
         const promptEmbeddings = new Float32Array(n * d);
         await embedder.embedInto(prompt.tokenIds, promptEmbeddings);
-        composeMs = performance.now() - baseStart;
+        embedMs = performance.now() - inputStart;
         await base.runPrompt(promptEmbeddings, n);
         appended = prompt.tokenIds.map((id, i) => ({
           index: i,
@@ -123,11 +123,11 @@ export class Generation {
       } else {
         position += group.length;
         await embedder.embedInto(group, groupEmbeddings);
-        composeMs = performance.now() - baseStart;
+        embedMs = performance.now() - inputStart;
         await base.runGroup(groupEmbeddings, group.length, position);
         appended = [{ index: n + stepIndex - 1, positionId: position, kind: 'group', tokenIds: group, text: groupText }];
       }
-      const baseMs = performance.now() - baseStart - composeMs;
+      const baseMs = performance.now() - inputStart - embedMs;
       if (stepIndex === 0) this.prefillMs = baseMs;
       gate.throwIfCancelled();
       const features = this.summarizeFeatures(base.lastFeatures, d);
@@ -191,7 +191,7 @@ export class Generation {
         tokenIds: emitted,
         text: stepText,
         stopReason: reason,
-        timings: { composeMs, baseMs, microMs, totalMs, sessionMs: this.input.clock.totalMs - sessionAtStepStart },
+        timings: { embedMs, baseMs, microMs, totalMs, sessionMs: this.input.clock.totalMs - sessionAtStepStart },
         totals: this.totals(n, stepIndex + 1),
       };
       this.input.emit({ type: 'macro', runId: this.input.runId, step });

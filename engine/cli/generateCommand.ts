@@ -35,7 +35,7 @@ function stepJson(s: MacroStep): Record<string, unknown> {
     text: s.text,
     stop_reason: s.stopReason,
     micro: s.micro.map(microJson),
-    timings_ms: { compose: s.timings.composeMs, base: s.timings.baseMs, micro: s.timings.microMs, total: s.timings.totalMs },
+    timings_ms: { embed: s.timings.embedMs, base: s.timings.baseMs, micro: s.timings.microMs, total: s.timings.totalMs },
   };
 }
 

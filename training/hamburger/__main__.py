@@ -18,7 +18,7 @@ from .tokenizer import EOS_ID, PAD_ID
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = REPO / "training" / "work"
 
-# Stage budgets for the shipped CPU model (about an hour on 2 cores) and for a CUDA GPU.
+# Stage budgets for the shipped CPU model (about 75 minutes on 2 cores) and for a CUDA GPU.
 PRESETS = {
     "cpu": {"base": dict(steps=1200, batch_size=16, lr=2e-3, warmup=50, ckpt_every=50),
             "baseline": dict(steps=150, batch_size=32, lr=5e-4, warmup=10, ckpt_every=50),
@@ -96,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         from .export import export_from_checkpoints
         export_from_checkpoints(args.work, mcfg, args.out, args.overwrite)
     elif args.command == "evaluate":
-        from .evaluate import evaluate_package
+        from .evaluate import evaluate_package, markdown_table
         report = evaluate_package(args.package, args.confidence, args.limit)
-        print(report["table"])
+        print(markdown_table(report))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2) + "\n")
     elif args.command == "convert-reference":

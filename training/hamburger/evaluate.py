@@ -69,7 +69,7 @@ def evaluate_models(h, baseline, tok, eos: int, examples: list[dict], confidence
             total[k] += v
     overall = _summarise("overall", total, confidences)
     return {"confidences": confidences, "limit": limit, "max_new_tokens": EVAL_MAX_NEW_TOKENS,
-            "families": families, "overall": overall, "table": _table(families + [overall], confidences)}
+            "families": families, "overall": overall}
 
 
 def _summarise(family: str, r: dict, confidences: list[float]) -> dict:
@@ -81,7 +81,9 @@ def _summarise(family: str, r: dict, confidences: list[float]) -> dict:
     return out
 
 
-def _table(rows: list[dict], confidences: list[float]) -> str:
+def markdown_table(report: dict) -> str:
+    """The report's families and overall row as the model card's table."""
+    rows, confidences = report["families"] + [report["overall"]], report["confidences"]
     head = "| family | n | baseline acc |" + "".join(
         f" HAMburger acc @{c} | tokens/step @{c} | KV/token @{c} |" for c in confidences)
     sep = "|---" * (3 + 3 * len(confidences)) + "|"

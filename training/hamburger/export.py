@@ -76,10 +76,8 @@ def package_extras(h: Hamburger, baseline: LlamaForCausalLM | None, tok: ByteLev
     extras["tokenizer_fixture.json"] = tokenizer_fixture(tok, heldout)
     if baseline is not None:
         # A small held-out evaluation by the reference decoders that the engine's `eval` must match.
-        reference = evaluate_models(h, baseline, tok, tok.special_id("<|eos|>"), heldout, [GOLDEN_CONFIDENCE],
-                                    REFERENCE_EVAL_LIMIT)
-        reference.pop("table")
-        extras["eval/reference.json"] = reference
+        extras["eval/reference.json"] = evaluate_models(h, baseline, tok, tok.special_id("<|eos|>"), heldout,
+                                                        [GOLDEN_CONFIDENCE], REFERENCE_EVAL_LIMIT)
     extras["eval/heldout.jsonl"] = lambda target: shutil.copyfile(heldout_path, target)
     return extras
 

@@ -51,7 +51,7 @@ export function steps(sizes: number[], msPerStep = 10): MacroStep[] {
       tokenIds: ids,
       text: micro.map((m) => m.text).join(''),
       stopReason: 'stop_head',
-      timings: { composeMs: 0, baseMs: 5, microMs: 5, totalMs: msPerStep, sessionMs: 9 },
+      timings: { embedMs: 0, baseMs: 5, microMs: 5, totalMs: msPerStep, sessionMs: 9 },
       totals: {
         tokens,
         macroSteps: s + 1,
