@@ -7,7 +7,8 @@ import { z } from 'zod';
 // ---------------------------------------------------------------------------------------
 // Requests
 
-export const MODES = ['hamburger', 'baseline'] as const;
+/** `verify`: HAMburger's groups as drafts, checked by the baseline; the output is the baseline's (docs/engine.md). */
+export const MODES = ['hamburger', 'baseline', 'verify'] as const;
 export const modeSchema = z.enum(MODES, { error: () => `mode must be one of: ${MODES.join(', ')}` });
 export type Mode = z.infer<typeof modeSchema>;
 
@@ -62,6 +63,11 @@ export const generateRequestSchema = z
     chatTemplate: z.boolean({ error: () => 'chatTemplate must be a boolean' }).default(true),
     /** Start paused: nothing runs until stepMacro, stepMicro or resume. */
     startPaused: z.boolean({ error: () => 'startPaused must be a boolean' }).default(false),
+    /**
+     * `hamburger` mode only: after each macro step the baseline checks the step's tokens in
+     * one forward; the macro events carry its verdicts, the output does not change.
+     */
+    audit: z.boolean({ error: () => 'audit must be a boolean' }).default(false),
   })
   .strict();
 export type GenerateRequestInput = z.input<typeof generateRequestSchema>;
@@ -204,6 +210,78 @@ export const featureSummarySchema = z.object({
 });
 export type FeatureSummary = z.infer<typeof featureSummarySchema>;
 
+/** What checks HAMburger's tokens: the package's baseline graphs, or (without them) the HAMburger graphs one token per step. */
+export const VERIFIERS = ['baseline-graphs', 'hamburger-single-token'] as const;
+export const verifierSchema = z.enum(VERIFIERS);
+export type Verifier = z.infer<typeof verifierSchema>;
+
+/** The baseline's verdict on one token HAMburger produced. */
+export const verdictSchema = z.object({
+  tokenId: z.number(),
+  text: z.string(),
+  /** HAMburger's probability of the token (its micro step, untempered). */
+  draftProb: z.number(),
+  /** The baseline's probability of the token at this place (untempered). */
+  baselineProb: z.number(),
+  /** What greedy baseline decoding would have chosen here, and its probability. */
+  baselineTopId: z.number(),
+  baselineTopText: z.string(),
+  baselineTopProb: z.number(),
+  /** The token is the baseline's argmax. */
+  agrees: z.boolean(),
+  /** verify: the verifier kept this draft. audit: the token lies in the agreeing prefix that greedy verification would keep. */
+  accepted: z.boolean(),
+});
+export type Verdict = z.infer<typeof verdictSchema>;
+
+export const VERIFICATION_OUTCOMES = ['bonus', 'correction', 'ended'] as const;
+
+/** A macro step checked by the baseline (audit) or verified by it (verify). */
+export const stepVerificationSchema = z.object({
+  kind: z.enum(['audit', 'verify']),
+  /** One per checked token: the step's tokens (audit), or every draft HAMburger proposed, rejected ones included (verify). */
+  verdicts: z.array(verdictSchema),
+  /** Leading verdicts accepted. */
+  acceptedPrefix: z.number(),
+  /**
+   * What closed the step. verify: every draft kept and the baseline added its own next token
+   * (`bonus`); a draft rejected and replaced by the baseline's token (`correction`); the run
+   * ended inside the kept drafts, at eos or the token limit (`ended`). audit: what greedy
+   * verification would have done (`bonus` when every token agrees, else `correction`).
+   */
+  outcome: z.enum(VERIFICATION_OUTCOMES),
+  /** Why HAMburger stopped proposing tokens in this step. */
+  draftStopReason: stopReasonSchema,
+  /** The baseline's forward over the checked tokens and its LM head over their rows. */
+  baselineMs: z.number(),
+});
+export type StepVerification = z.infer<typeof stepVerificationSchema>;
+
+/** Running figures of a run checked by the baseline. */
+export const verificationTotalsSchema = z.object({
+  kind: z.enum(['audit', 'verify']),
+  verifier: verifierSchema,
+  /** Macro steps checked (one baseline forward each). */
+  steps: z.number(),
+  /** Tokens checked: every emitted token (audit) or every draft (verify). */
+  checked: z.number(),
+  /** Checked tokens equal to the baseline's argmax. */
+  agreed: z.number(),
+  /** Checked tokens accepted (see the verdict's `accepted`). */
+  accepted: z.number(),
+  /** agreed / checked. */
+  agreementRate: z.number(),
+  /** accepted / checked: for verify, the share of drafts the verifier kept. */
+  acceptanceRate: z.number(),
+  /** accepted / steps. */
+  meanAcceptedPrefix: z.number(),
+  baselineForwards: z.number(),
+  /** baselineForwards / generated tokens (plain baseline decoding: 1). */
+  baselineForwardsPerToken: z.number(),
+  baselineMs: z.number(),
+});
+export type VerificationTotals = z.infer<typeof verificationTotalsSchema>;
+
 export const totalsSchema = z.object({
   tokens: z.number(),
   macroSteps: z.number(),
@@ -217,22 +295,27 @@ export const totalsSchema = z.object({
   /** Active time since the start (paused time excluded). */
   elapsedMs: z.number(),
   tokensPerSecond: z.number(),
+  /** Audited and verify runs only. */
+  verification: verificationTotalsSchema.optional(),
 });
 export type Totals = z.infer<typeof totalsSchema>;
 
 export const macroStepSchema = z.object({
   index: z.number(),
-  /** The KV entries this step's base forward appended: the whole prompt for step 0, one group entry after. */
+  /** The KV entries this step's base forward appended: the whole prompt for step 0, one group entry after (verify: the kept drafts' entry and the baseline token's). */
   appended: z.array(kvEntrySchema),
   /** Index and position id of the last entry appended (the one this step's tokens were predicted from). */
   kvEntry: z.number(),
   positionId: z.number(),
   features: z.array(featureSummarySchema),
   micro: z.array(microStepSchema),
-  /** Tokens emitted by this step: the group that the next step smashes into one KV entry. */
+  /** Tokens emitted by this step: the group that the next step smashes into one KV entry (verify: kept drafts into one, the baseline's token into another). */
   tokenIds: z.array(z.number()),
   text: z.string(),
+  /** verify mode: why HAMburger stopped drafting, or `eos` / `limit` when the emitted tokens end the run (see `verification`). */
   stopReason: stopReasonSchema,
+  /** Audited and verify runs only: the baseline's verdicts on this step. */
+  verification: stepVerificationSchema.optional(),
   timings: z.object({
     /** Embedding lookup of the step's input (the prompt, or the previous group; composing the group runs inside the base graph, in baseMs). */
     embedMs: z.number(),
@@ -259,6 +342,10 @@ export const runSettingsSchema = z.object({
   maxTokensPerStep: z.number(),
   sampling: samplingSchema,
   chatTemplate: z.boolean(),
+  /** A `hamburger` run audited by the baseline. */
+  audit: z.boolean().optional(),
+  /** What checks the tokens in audited and verify runs. */
+  verifier: verifierSchema.optional(),
 });
 export type RunSettings = z.infer<typeof runSettingsSchema>;
 
@@ -279,6 +366,8 @@ export const resultSchema = z.object({
   sessionMs: z.number(),
   /** Share of active time spent outside session.run. */
   engineOverhead: z.number(),
+  /** Audited and verify runs only. */
+  verification: verificationTotalsSchema.optional(),
 });
 export type GenerationResult = z.infer<typeof resultSchema>;
 

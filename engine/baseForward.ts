@@ -1,5 +1,6 @@
-// One forward of the base model on its KV cache: the prefill (the prompt, one entry per
-// token) or one macro step (one entry for the previous group). HAMburger's base graph
+// Forwards of the base model on its KV cache: the prefill (the prompt, one entry per
+// token), a macro step (one entry for the previous group), or a verify step's feedback (the
+// kept drafts as one entry, the verifier's token as another). HAMburger's base graph
 // composes its last element from a `group` input, so a macro step is a single graph call;
 // the baseline's base takes plain embeddings. Outputs land in preallocated buffers: the
 // last position's features, logits and stop logit, and the new KV rows.
@@ -29,8 +30,6 @@ export class BaseForward {
   private readonly stopTensor: ort.Tensor;
   private readonly stepFeaturesTensor: ort.Tensor;
 
-  private readonly emptyInputs: ort.Tensor;
-
   constructor(
     private readonly session: TimedSession,
     private readonly shape: BaseShape,
@@ -47,7 +46,6 @@ export class BaseForward {
     this.logitsTensor = new ort.Tensor('float32', this.logits, [1, vocabSize]);
     this.stopTensor = new ort.Tensor('float32', this.stopLogitBuffer, [1, 1]);
     this.stepFeaturesTensor = new ort.Tensor('float32', this.stepFeatures, [1, 1, featureCount, hiddenSize]);
-    this.emptyInputs = new ort.Tensor('float32', new Float32Array(0), [1, 0, hiddenSize]);
   }
 
   get stopLogit(): number | null {
@@ -58,22 +56,35 @@ export class BaseForward {
     this.cache.reset();
   }
 
-  /** The prompt's n embeddings (n x hidden_size floats) at positions 0 .. n-1. */
-  runPrompt(embeddings: Float32Array, n: number): Promise<void> {
-    const d = this.shape.hiddenSize;
-    if (!this.hamburger) return this.run(this.plain(embeddings, n), null, n, 0);
-    // The last prompt token enters as a one-token group, which composes to its own embedding.
-    const leading = new ort.Tensor('float32', embeddings.subarray(0, (n - 1) * d), [1, n - 1, d]);
-    return this.run(leading, this.groupTensor(embeddings.subarray((n - 1) * d, n * d), 1), n, 0);
-  }
-
-  /** One entry at `position` for a group of k tokens (k x hidden_size embeddings). */
-  runGroup(embeddings: Float32Array, k: number, position: number): Promise<void> {
-    if (!this.hamburger) {
-      if (k !== 1) throw new Error(`a plain base takes one token per step, not ${k}`);
-      return this.run(this.plain(embeddings, 1), null, 1, position);
+  /**
+   * Appends one KV entry per group: `sizes[i]` tokens (their embeddings in order in
+   * `embeddings`, hidden_size floats each) at `positions[i]`. A prompt is n one-token
+   * entries; a HAMburger macro step one group; a verify step the kept drafts and the
+   * verifier's token. HAMburger's base composes only its last element, so single-token
+   * entries ride in front of the next group and a call ends after each longer group; a plain
+   * base takes one token per entry, all in one call. Logits, stop logit and features are
+   * those of the last entry.
+   */
+  async runEntries(embeddings: Float32Array, sizes: readonly number[], positions: readonly number[]): Promise<void> {
+    if (sizes.length === 0 || sizes.length !== positions.length) {
+      throw new Error(`runEntries needs one position per entry and at least one entry, got ${sizes.length} sizes and ${positions.length} positions`);
     }
-    return this.run(this.emptyInputs, this.groupTensor(embeddings, k), 1, position);
+    const d = this.shape.hiddenSize;
+    if (!this.hamburger) {
+      if (sizes.some((k) => k !== 1)) throw new Error(`a plain base takes one token per entry, got groups of ${sizes.join(', ')}`);
+      return this.run(this.plain(embeddings, sizes.length), null, positions);
+    }
+    let start = 0;
+    let offset = 0;
+    for (let i = 0; i < sizes.length; i++) {
+      if (sizes[i] === 1 && i < sizes.length - 1) continue;
+      const singles = i - start;
+      const leading = new ort.Tensor('float32', embeddings.subarray(offset * d, (offset + singles) * d), [1, singles, d]);
+      const groupStart = offset + singles;
+      await this.run(leading, this.groupTensor(embeddings.subarray(groupStart * d), sizes[i]!), positions.slice(start, i + 1));
+      offset = groupStart + sizes[i]!;
+      start = i + 1;
+    }
   }
 
   private plain(embeddings: Float32Array, n: number): ort.Tensor {
@@ -86,11 +97,12 @@ export class BaseForward {
     return new ort.Tensor('float32', embeddings.subarray(0, k * d), [k, d]);
   }
 
-  /** `count` new elements (count - 1 from `inputs` plus the composed group, or all from `inputs`). */
-  private async run(inputs: ort.Tensor, group: ort.Tensor | null, count: number, firstPosition: number): Promise<void> {
+  /** One call: `positions.length` new elements (all but the last from `inputs`, the last the composed group; or all from `inputs`). */
+  private async run(inputs: ort.Tensor, group: ort.Tensor | null, entryPositions: readonly number[]): Promise<void> {
     const { hiddenSize: d, featureCount: f } = this.shape;
+    const count = entryPositions.length;
     const positions = this.positions.subarray(0, count);
-    for (let i = 0; i < count; i++) positions[i] = BigInt(firstPosition + i);
+    for (let i = 0; i < count; i++) positions[i] = BigInt(entryPositions[i]!);
     const feeds: Record<string, ort.Tensor> = { inputs_embeds: inputs, position_ids: new ort.Tensor('int64', positions, [1, count]) };
     if (group !== null) feeds['group'] = group;
     this.cache.addPastFeeds(feeds);

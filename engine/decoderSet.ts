@@ -1,8 +1,10 @@
 // The parts one decoding mode runs with. `hamburger` and `hamburger-single-token` share
 // the HAMburger graphs (and their KV cache: an engine runs one generation at a time);
-// `baseline-graphs` has its own.
+// `baseline-graphs` has its own. The verifier of audit and verify runs has a cache of its own
+// over the baseline graphs (or, without them, the HAMburger graphs one token per step).
 import type { RunSettings } from './api.js';
 import { BaseForward } from './baseForward.js';
+import { BaselineVerifier } from './baselineVerifier.js';
 import type { Architecture } from './manifest.js';
 import { MicroStepDecoder } from './microStepDecoder.js';
 import type { ModelPackage } from './modelPackage.js';
@@ -40,6 +42,8 @@ export interface DecoderSets {
   hamburger: DecoderSet;
   /** What `baseline` mode runs: the package's baseline graphs, or the HAMburger graphs one token per step. */
   baseline: DecoderSet;
+  /** What checks HAMburger's tokens in audit and verify runs: the same model as `baseline`. */
+  verifier: BaselineVerifier;
 }
 
 export async function createDecoderSets(pkg: ModelPackage): Promise<DecoderSets> {
@@ -59,7 +63,11 @@ export async function createDecoderSets(pkg: ModelPackage): Promise<DecoderSets>
   );
   const hamburger: DecoderSet = { kind: 'hamburger', architecture: arch, embedder, base, micro, maxTokensPerStep: arch.max_steps };
   if (pkg.baseline === null) {
-    return { hamburger, baseline: { ...hamburger, kind: 'hamburger-single-token', micro: null, maxTokensPerStep: 1 } };
+    const verifier = new BaselineVerifier(
+      { kind: 'hamburger-single-token', architecture: arch, embedder, base: pkg.graphs.base, heads: pkg.graphs.heads, composesGroup: true },
+      arch.max_steps,
+    );
+    return { hamburger, baseline: { ...hamburger, kind: 'hamburger-single-token', micro: null, maxTokensPerStep: 1 }, verifier };
   }
   const b = pkg.baseline;
   const bArch = b.architecture;
@@ -72,5 +80,9 @@ export async function createDecoderSets(pkg: ModelPackage): Promise<DecoderSets>
     micro: null,
     maxTokensPerStep: 1,
   };
-  return { hamburger, baseline };
+  const verifier = new BaselineVerifier(
+    { kind: 'baseline-graphs', architecture: bArch, embedder: bEmbedder, base: b.base, heads: b.heads, composesGroup: false },
+    arch.max_steps,
+  );
+  return { hamburger, baseline, verifier };
 }

@@ -7,14 +7,16 @@ import {
   type GenerationResult,
   type ModelInfo,
   type RunSettings,
+  type Verifier,
   controlActionSchema,
 } from './api.js';
 import { createDecoderSets, type DecoderSets } from './decoderSet.js';
 import { EngineError, toErrorInfo } from './errors.js';
-import { Generation } from './generation.js';
+import { Generation, type RunVerification } from './generation.js';
 import { loadModelPackage, releaseModelPackage, type LoadOptions, type ModelPackage } from './modelPackage.js';
 import { checkPromptLength, validateRequest } from './requestValidation.js';
-import { createSampler } from './sampling/tokenSampler.js';
+import { createSpeculativeSampler } from './sampling/speculativeSampler.js';
+import { createSampler, type TokenSampler } from './sampling/tokenSampler.js';
 import { StepGate } from './stepGate.js';
 
 export interface RunHandle {
@@ -92,7 +94,7 @@ export class HamburgerEngine {
    */
   private async warmUp(): Promise<void> {
     const tokens = this.info.architecture.maxSteps + 1;
-    for (const mode of ['hamburger', 'baseline'] as const) {
+    for (const mode of ['hamburger', 'baseline', 'verify'] as const) {
       await this.generate({ prompt: 'warm up', chatTemplate: false, mode, confidence: 0, maxNewTokens: tokens }, () => undefined).done;
     }
   }
@@ -140,16 +142,31 @@ export class HamburgerEngine {
     const prompt = this.encodePrompt(request.prompt, request.chatTemplate);
     checkPromptLength(prompt.tokenIds.length, manifest);
 
-    const decoders = request.mode === 'hamburger' ? this.decoders.hamburger : this.decoders.baseline;
+    const decoders = request.mode === 'baseline' ? this.decoders.baseline : this.decoders.hamburger;
+    const verifier = this.decoders.verifier;
+    const vocabSize = decoders.architecture.vocab_size;
+    let sampler: TokenSampler;
+    let verification: RunVerification | null = null;
+    if (request.mode === 'verify') {
+      const speculation = createSpeculativeSampler(request.sampling, vocabSize, decoders.maxTokensPerStep);
+      sampler = speculation;
+      verification = { kind: 'verify', verifier, speculation };
+    } else {
+      sampler = createSampler(request.sampling, vocabSize);
+      if (request.audit) verification = { kind: 'audit', verifier };
+    }
     const settings: RunSettings = {
       mode: request.mode,
       decoder: decoders.kind,
-      label: labelFor(decoders.kind),
+      label: runLabel(decoders.kind, verification === null ? null : { kind: verification.kind, verifier: verifier.kind }),
       confidence,
       maxNewTokens,
-      maxTokensPerStep: decoders.maxTokensPerStep,
+      // A verify step emits the kept drafts plus the baseline's own token.
+      maxTokensPerStep: request.mode === 'verify' ? decoders.maxTokensPerStep + 1 : decoders.maxTokensPerStep,
       sampling: request.sampling,
       chatTemplate: request.chatTemplate,
+      audit: request.audit,
+      ...(verification === null ? {} : { verifier: verifier.kind }),
     };
     this.runCount += 1;
     const runId = `run-${Date.now().toString(36)}-${this.runCount}`;
@@ -170,7 +187,8 @@ export class HamburgerEngine {
       eosId: manifest.tokens.eos_id,
       decoders,
       tokenizer: this.pkg.tokenizer,
-      sampler: createSampler(request.sampling, decoders.architecture.vocab_size),
+      sampler,
+      verification,
       gate,
       startPaused: request.startPaused,
       clock: this.pkg.clock,
@@ -212,6 +230,12 @@ export class HamburgerEngine {
     }
     await releaseModelPackage(this.pkg);
   }
+}
+
+/** What a run's settings call it: the decoder, and the baseline's part in audited and verify runs. */
+function runLabel(kind: RunSettings['decoder'], checked: { kind: RunVerification['kind']; verifier: Verifier } | null): string {
+  if (checked === null) return labelFor(kind);
+  return checked.kind === 'verify' ? `HAMburger drafts, verified by ${labelFor(checked.verifier)}` : `HAMburger, audited by ${labelFor(checked.verifier)}`;
 }
 
 export function labelFor(kind: RunSettings['decoder']): string {

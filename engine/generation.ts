@@ -3,7 +3,14 @@
 // previous group into one embedding and appends one KV entry at the position of the group's
 // last token; micro step 0 comes from the base forward's logits and stop logit, micro steps
 // 1.. from the micro decoder; a step ends at eos, the token limit, max_steps or the stop head.
+// Audit (a `hamburger` run's toggle): after each macro step the baseline checks the step's
+// tokens in one forward; the macro event carries its verdicts and the tokens do not change.
+// Verify: HAMburger's group is a draft that the baseline checks in one forward; it keeps the
+// longest agreeing prefix (sampling: the rejection rule) and adds its own next token.
+// HAMburger's cache then gets the kept drafts as one composed entry and the baseline's token
+// as a separate one, each at the position of its last token, so its view matches the output.
 import type {
+  Alternative,
   EngineEvent,
   FeatureSummary,
   FinishReason,
@@ -12,20 +19,30 @@ import type {
   MacroStep,
   MicroStep,
   RunSettings,
+  StepVerification,
   StopReason,
   Totals,
 } from './api.js';
+import type { BaselineVerifier } from './baselineVerifier.js';
 import type { DecoderSet } from './decoderSet.js';
 import { RunCancelled, type StepGate } from './stepGate.js';
-import { sigmoid, summarizeLogits, tokenProbability } from './sampling/distribution.js';
+import { sigmoid, summarizeLogits, tokenProbability, type LogitsSummary } from './sampling/distribution.js';
+import type { SpeculativeSampler } from './sampling/speculativeSampler.js';
 import type { TokenSampler } from './sampling/tokenSampler.js';
 import { stopHeadSaysStop } from './stopRule.js';
 import type { SessionClock } from './timedSession.js';
 import type { StreamingTokenDecoder } from './textDecoder.js';
 import type { TextTokenizer } from './tokenizer.js';
+import { agreeingPrefix, tokenVerdict } from './tokenVerdict.js';
+import { VerificationTally } from './verificationTally.js';
 
 export const TOP_ALTERNATIVES = 5;
 const FEATURE_HEAD_VALUES = 8;
+
+/** How the baseline takes part in a run: checking each step (audit) or verifying drafts (verify). */
+export type RunVerification =
+  | { kind: 'audit'; verifier: BaselineVerifier }
+  | { kind: 'verify'; verifier: BaselineVerifier; speculation: SpeculativeSampler };
 
 export interface GenerationInput {
   runId: string;
@@ -35,7 +52,9 @@ export interface GenerationInput {
   eosId: number;
   decoders: DecoderSet;
   tokenizer: TextTokenizer;
+  /** Chooses each token (verify: each draft; the speculation of `verification`). */
   sampler: TokenSampler;
+  verification: RunVerification | null;
   gate: StepGate;
   startPaused: boolean;
   clock: SessionClock;
@@ -47,17 +66,54 @@ function round(value: number, digits: number): number {
   return Math.round(value * scale) / scale;
 }
 
+
+/** A KV entry the next macro step's base forward appends. */
+interface FeedEntry {
+  tokenIds: number[];
+  text: string;
+}
+
+/** The tokens one macro step produced, and what the baseline said about them. */
+interface StepTokens {
+  micros: MicroStep[];
+  tokens: number[];
+  reason: StopReason;
+  microMs: number;
+  verification: StepVerification | undefined;
+  /** Verify: the entries HAMburger's cache gets next; null: the step's tokens as one group. */
+  feedback: FeedEntry[] | null;
+}
+
+interface FedStep {
+  appended: KvEntry[];
+  embedMs: number;
+  baseMs: number;
+}
+
 export class Generation {
   private readonly output: number[] = [];
   private readonly textDecoder: StreamingTokenDecoder;
+  private readonly tally: VerificationTally | null;
+  private readonly tokenEmbedding: Float32Array;
+  private readonly feedEmbeddings: Float32Array;
   private text = '';
   private macroSteps = 0;
+  /** KV entries written after the prompt's, and entries waiting for the next step's forward. */
+  private generatedEntries = 0;
+  private pendingEntries = 0;
+  /** Generated tokens inside the decoder's KV entries so far (a fed entry's position is its last token's index). */
+  private fedTokens = 0;
   private startMs = 0;
   private prefillMs = 0;
   private sessionAtStart = 0;
 
   constructor(private readonly input: GenerationInput) {
     this.textDecoder = input.tokenizer.streamingDecoder();
+    const v = input.verification;
+    this.tally = v === null ? null : new VerificationTally(v.kind, v.verifier.kind);
+    const d = input.decoders.architecture.hidden_size;
+    this.tokenEmbedding = new Float32Array(d);
+    this.feedEmbeddings = new Float32Array(input.settings.maxTokensPerStep * d);
   }
 
   /** Runs to the end; emits started, micro, macro and finished (or failed) events. */
@@ -87,127 +143,297 @@ export class Generation {
   }
 
   private async decode(): Promise<FinishReason> {
-    const { decoders, settings, prompt, gate } = this.input;
-    const { base, embedder } = decoders;
-    const d = decoders.architecture.hidden_size;
+    const { decoders, settings, prompt, gate, verification } = this.input;
     const n = prompt.tokenIds.length;
-    // A group fed back at position p needs p <= max_position - 1, and p = n - 1 + tokens so far.
+    // An entry fed back at position p needs p <= max_position - 1, and p = n - 1 + tokens so far.
     const tokenLimit = Math.min(settings.maxNewTokens, decoders.architecture.max_position - n);
-    base.reset();
-    const tokenEmbedding = new Float32Array(d);
-    const groupEmbeddings = new Float32Array(decoders.maxTokensPerStep * d);
-    let group: number[] = [];
-    let groupText = '';
-    let position = n - 1;
+    decoders.base.reset();
+    verification?.verifier.reset(prompt.tokenIds);
+    let feedback: FeedEntry[] = [];
 
     for (let stepIndex = 0; ; stepIndex++) {
       await gate.enter();
       const stepStart = performance.now();
       const waitedAtStart = gate.waitedMs;
       const sessionAtStepStart = this.input.clock.totalMs;
-      let appended: KvEntry[];
-      let embedMs: number;
-      const inputStart = performance.now();
-      if (stepIndex === 0) {
-        const promptEmbeddings = new Float32Array(n * d);
-        await embedder.embedInto(prompt.tokenIds, promptEmbeddings);
-        embedMs = performance.now() - inputStart;
-        await base.runPrompt(promptEmbeddings, n);
-        appended = prompt.tokenIds.map((id, i) => ({
-          index: i,
-          positionId: i,
-          kind: 'prompt' as const,
-          tokenIds: [id],
-          text: this.input.tokenizer.tokenText(id),
-        }));
-      } else {
-        position += group.length;
-        await embedder.embedInto(group, groupEmbeddings);
-        embedMs = performance.now() - inputStart;
-        await base.runGroup(groupEmbeddings, group.length, position);
-        appended = [{ index: n + stepIndex - 1, positionId: position, kind: 'group', tokenIds: group, text: groupText }];
-      }
-      const baseMs = performance.now() - inputStart - embedMs;
-      if (stepIndex === 0) this.prefillMs = baseMs;
+      const fed = stepIndex === 0 ? await this.prefill() : await this.feed(feedback);
+      if (stepIndex === 0) this.prefillMs = fed.baseMs;
       gate.throwIfCancelled();
-      const features = this.summarizeFeatures(base.lastFeatures, d);
+      const features = this.summarizeFeatures(decoders.base.lastFeatures, decoders.architecture.hidden_size);
 
-      const micros: MicroStep[] = [];
-      const emitted: number[] = [];
-      let microMs = 0;
-      let logits = base.logits;
-      let stopLogit = base.stopLogit;
-      let reason: StopReason | null = null;
-      for (let microIndex = 0; reason === null; microIndex++) {
-        if (microIndex > 0) await gate.enter();
-        const microStart = performance.now();
-        if (microIndex > 0) {
-          const micro = decoders.micro;
-          if (micro === null) throw new Error('micro step requested without a micro decoder');
-          if (microIndex === 1) micro.begin(base.lastFeatures);
-          await embedder.embedInto([emitted[emitted.length - 1]!], tokenEmbedding);
-          await micro.next(tokenEmbedding);
-          gate.throwIfCancelled();
-          logits = micro.logits;
-          stopLogit = micro.stopLogit;
-        }
-        const summary = summarizeLogits(logits, TOP_ALTERNATIVES);
-        const token = this.input.sampler.choose(logits, summary.top[0]!.tokenId);
-        const stopProb = stopLogit === null ? null : sigmoid(stopLogit);
-        emitted.push(token);
-        this.output.push(token);
-        reason = this.stopReason(token, emitted.length, tokenLimit, stopProb);
-        const ms = performance.now() - microStart;
-        if (microIndex > 0) microMs += ms;
-        const microStep: MicroStep = {
-          step: stepIndex,
-          index: microIndex,
-          tokenId: token,
-          text: this.input.tokenizer.tokenText(token),
-          prob: tokenProbability(logits, summary, token),
-          entropy: summary.entropy,
-          top: summary.top.map((t) => ({ tokenId: t.tokenId, text: this.input.tokenizer.tokenText(t.tokenId), prob: t.prob })),
-          stopProb,
-          stopReason: reason,
-          ms,
-        };
-        micros.push(microStep);
-        this.input.emit({ type: 'micro', runId: this.input.runId, micro: microStep });
-        gate.leave(reason !== null);
-      }
-
-      const stepText = this.textDecoder.push(emitted);
+      const produced = verification?.kind === 'verify' ? await this.verifiedGroup(stepIndex, tokenLimit, verification) : await this.group(stepIndex, tokenLimit);
+      const stepText = this.textDecoder.push(produced.tokens);
       this.text += stepText;
       this.macroSteps += 1;
-      const last = appended[appended.length - 1]!;
+      feedback = produced.feedback ?? [{ tokenIds: produced.tokens, text: stepText }];
+      this.pendingEntries = feedback.length;
+      if (produced.verification !== undefined) this.tally?.add(produced.verification);
+      const last = fed.appended[fed.appended.length - 1]!;
       const totalMs = performance.now() - stepStart - (gate.waitedMs - waitedAtStart);
       const step: MacroStep = {
         index: stepIndex,
-        appended,
+        appended: fed.appended,
         kvEntry: last.index,
         positionId: last.positionId,
         features,
-        micro: micros,
-        tokenIds: emitted,
+        micro: produced.micros,
+        tokenIds: produced.tokens,
         text: stepText,
-        stopReason: reason,
-        timings: { embedMs, baseMs, microMs, totalMs, sessionMs: this.input.clock.totalMs - sessionAtStepStart },
+        stopReason: produced.reason,
+        ...(produced.verification === undefined ? {} : { verification: produced.verification }),
+        timings: { embedMs: fed.embedMs, baseMs: fed.baseMs, microMs: produced.microMs, totalMs, sessionMs: this.input.clock.totalMs - sessionAtStepStart },
         totals: this.totals(n, stepIndex + 1),
       };
       this.input.emit({ type: 'macro', runId: this.input.runId, step });
-      if (reason === 'eos') return 'eos';
-      if (reason === 'limit') return this.output.length >= settings.maxNewTokens ? 'max_new_tokens' : 'context_full';
-      group = emitted;
-      groupText = stepText;
+      const finish = this.finishReason(tokenLimit);
+      if (finish !== null) return finish;
     }
   }
 
+  /** Macro step 0's input: the prompt, one entry per token at positions 0..n-1. */
+  private async prefill(): Promise<FedStep> {
+    const { decoders, prompt, tokenizer } = this.input;
+    const ids = prompt.tokenIds;
+    const start = performance.now();
+    const embeddings = new Float32Array(ids.length * decoders.architecture.hidden_size);
+    await decoders.embedder.embedInto(ids, embeddings);
+    const embedMs = performance.now() - start;
+    const positions = ids.map((_, i) => i);
+    await decoders.base.runEntries(embeddings, positions.map(() => 1), positions);
+    const appended = ids.map((id, i) => ({ index: i, positionId: i, kind: 'prompt' as const, tokenIds: [id], text: tokenizer.tokenText(id) }));
+    return { appended, embedMs, baseMs: performance.now() - start - embedMs };
+  }
+
+  /** A later macro step's input: the previous step's entries, each at the index of its last token. */
+  private async feed(entries: readonly FeedEntry[]): Promise<FedStep> {
+    const { decoders, prompt } = this.input;
+    const n = prompt.tokenIds.length;
+    const start = performance.now();
+    await decoders.embedder.embedInto(
+      entries.flatMap((e) => e.tokenIds),
+      this.feedEmbeddings,
+    );
+    const embedMs = performance.now() - start;
+    const positions: number[] = [];
+    for (const entry of entries) {
+      this.fedTokens += entry.tokenIds.length;
+      positions.push(n - 1 + this.fedTokens);
+    }
+    await decoders.base.runEntries(this.feedEmbeddings, entries.map((e) => e.tokenIds.length), positions);
+    const appended = entries.map((e, i) => ({
+      index: n + this.generatedEntries + i,
+      positionId: positions[i]!,
+      kind: 'group' as const,
+      tokenIds: e.tokenIds,
+      text: e.text,
+    }));
+    this.generatedEntries += entries.length;
+    this.pendingEntries = 0;
+    return { appended, embedMs, baseMs: performance.now() - start - embedMs };
+  }
+
+  /** `hamburger` and `baseline` modes: micro steps until the step ends, each emitted as it comes; then the audit, if on. */
+  private async group(stepIndex: number, tokenLimit: number): Promise<StepTokens> {
+    const { gate, sampler, verification } = this.input;
+    const producedBefore = this.output.length;
+    const micros: MicroStep[] = [];
+    const tokens: number[] = [];
+    let microMs = 0;
+    let reason: StopReason | null = null;
+    for (let index = 0; reason === null; index++) {
+      if (index > 0) await gate.enter();
+      const micro = await this.propose(stepIndex, index, tokens, producedBefore, tokenLimit, sampler);
+      tokens.push(micro.tokenId);
+      this.output.push(micro.tokenId);
+      reason = micro.stopReason;
+      if (index > 0) microMs += micro.ms;
+      micros.push(micro);
+      this.input.emit({ type: 'micro', runId: this.input.runId, micro });
+      gate.leave(reason !== null);
+    }
+    const audit = verification?.kind === 'audit' ? await this.audit(micros, reason, verification.verifier) : undefined;
+    return { micros, tokens, reason, microMs, verification: audit, feedback: null };
+  }
+
+  /** The baseline's verdicts on a finished step, from one forward over its tokens; changes nothing in the run. */
+  private async audit(micros: readonly MicroStep[], reason: StopReason, verifier: BaselineVerifier): Promise<StepVerification> {
+    const start = performance.now();
+    const tokens = micros.map((m) => m.tokenId);
+    const rows = await verifier.check(tokens, false);
+    this.input.gate.throwIfCancelled();
+    const verdicts = tokens.map((token, i) => {
+      const row = rowOf(rows, i, verifier.vocabSize);
+      return tokenVerdict(token, micros[i]!.prob, row, summarizeLogits(row, 1), this.textOf);
+    });
+    const acceptedPrefix = agreeingPrefix(verdicts);
+    for (let i = 0; i < acceptedPrefix; i++) verdicts[i]!.accepted = true;
+    verifier.settle(tokens.length - 1, [tokens[tokens.length - 1]!]);
+    return {
+      kind: 'audit',
+      verdicts,
+      acceptedPrefix,
+      outcome: acceptedPrefix === verdicts.length ? 'bonus' : 'correction',
+      draftStopReason: reason,
+      baselineMs: performance.now() - start,
+    };
+  }
+
+  /**
+   * `verify` mode: HAMburger drafts a group (nothing emitted yet), the baseline checks it in
+   * one forward, the kept drafts and the baseline's own token are emitted, one micro event
+   * each, with the gate before each after the first (stepping shows them one at a time).
+   */
+  private async verifiedGroup(stepIndex: number, tokenLimit: number, verification: Extract<RunVerification, { kind: 'verify' }>): Promise<StepTokens> {
+    const { gate, eosId } = this.input;
+    const { verifier, speculation } = verification;
+    const producedBefore = this.output.length;
+    speculation.beginDrafts();
+    const drafts: MicroStep[] = [];
+    const draftTokens: number[] = [];
+    let microMs = 0;
+    let draftStopReason: StopReason | null = null;
+    for (let index = 0; draftStopReason === null; index++) {
+      const draft = await this.propose(stepIndex, index, draftTokens, producedBefore, tokenLimit, speculation);
+      draftTokens.push(draft.tokenId);
+      drafts.push(draft);
+      draftStopReason = draft.stopReason;
+      if (index > 0) microMs += draft.ms;
+    }
+
+    const checkStart = performance.now();
+    const rows = await verifier.check(draftTokens, true);
+    gate.throwIfCancelled();
+    const row = (i: number): Float32Array => rowOf(rows, i, verifier.vocabSize);
+    const summaries = Array.from({ length: draftTokens.length + 1 }, (_, i) => summarizeLogits(row(i), TOP_ALTERNATIVES));
+    const verdicts = draftTokens.map((token, i) => tokenVerdict(token, drafts[i]!.prob, row(i), summaries[i]!, this.textOf));
+    let kept = 0;
+    while (kept < draftTokens.length && speculation.accepts(kept, draftTokens[kept]!, row(kept), summaries[kept]!.top[0]!.tokenId)) {
+      verdicts[kept]!.accepted = true;
+      kept += 1;
+    }
+    const micros: MicroStep[] = drafts.slice(0, kept).map((m) => ({ ...m, stopReason: null }));
+    // Drafting stops at eos and at the token budget, so a fully kept group can end the run.
+    const ended = kept === draftTokens.length && (draftStopReason === 'eos' || draftStopReason === 'limit');
+    if (!ended) {
+      const summary = summaries[kept]!;
+      const token = speculation.replacement(row(kept), summary.top[0]!.tokenId, kept < draftTokens.length ? kept : null);
+      micros.push(this.verifierMicro(stepIndex, kept, token, row(kept), summary));
+      verifier.settle(kept, [token]);
+    }
+    const baselineMs = performance.now() - checkStart;
+    const lastMicro = micros[micros.length - 1]!;
+    if (!ended) lastMicro.ms = baselineMs;
+    const tokens = micros.map((m) => m.tokenId);
+    const reason: StopReason = lastMicro.tokenId === eosId ? 'eos' : producedBefore + tokens.length >= tokenLimit ? 'limit' : draftStopReason;
+    lastMicro.stopReason = reason;
+
+    for (const [i, micro] of micros.entries()) {
+      if (i > 0) await gate.enter();
+      this.output.push(micro.tokenId);
+      this.input.emit({ type: 'micro', runId: this.input.runId, micro });
+      gate.leave(i === micros.length - 1);
+    }
+    // The kept drafts as one entry, the baseline's token as another ("separate last").
+    const feedback: FeedEntry[] = [];
+    if (kept > 0) feedback.push(this.entry(tokens.slice(0, kept)));
+    if (!ended) feedback.push(this.entry([tokens[kept]!]));
+    return {
+      micros,
+      tokens,
+      reason,
+      microMs,
+      verification: {
+        kind: 'verify',
+        verdicts,
+        acceptedPrefix: kept,
+        outcome: ended ? 'ended' : kept < draftTokens.length ? 'correction' : 'bonus',
+        draftStopReason,
+        baselineMs,
+      },
+      feedback,
+    };
+  }
+
+  /** One micro step of HAMburger: index 0 from the base forward's heads, later ones from the micro decoder. */
+  private async propose(
+    stepIndex: number,
+    index: number,
+    group: readonly number[],
+    producedBefore: number,
+    tokenLimit: number,
+    sampler: TokenSampler,
+  ): Promise<MicroStep> {
+    const { decoders, gate } = this.input;
+    const start = performance.now();
+    let logits = decoders.base.logits;
+    let stopLogit = decoders.base.stopLogit;
+    if (index > 0) {
+      const micro = decoders.micro;
+      if (micro === null) throw new Error('micro step requested without a micro decoder');
+      if (index === 1) micro.begin(decoders.base.lastFeatures);
+      await decoders.embedder.embedInto([group[index - 1]!], this.tokenEmbedding);
+      await micro.next(this.tokenEmbedding);
+      gate.throwIfCancelled();
+      logits = micro.logits;
+      stopLogit = micro.stopLogit;
+    }
+    const summary = summarizeLogits(logits, TOP_ALTERNATIVES);
+    const token = sampler.choose(logits, summary.top[0]!.tokenId);
+    const stopProb = stopLogit === null ? null : sigmoid(stopLogit);
+    const stopReason = this.stopReason(token, index + 1, producedBefore + index + 1, tokenLimit, stopProb);
+    return {
+      step: stepIndex,
+      index,
+      tokenId: token,
+      text: this.textOf(token),
+      prob: tokenProbability(logits, summary, token),
+      entropy: summary.entropy,
+      top: this.alternatives(summary),
+      stopProb,
+      stopReason,
+      ms: performance.now() - start,
+    };
+  }
+
+  /** The baseline's own token in a verify step, described by the baseline's distribution at its place. */
+  private verifierMicro(stepIndex: number, index: number, token: number, logits: Float32Array, summary: LogitsSummary): MicroStep {
+    return {
+      step: stepIndex,
+      index,
+      tokenId: token,
+      text: this.textOf(token),
+      prob: tokenProbability(logits, summary, token),
+      entropy: summary.entropy,
+      top: this.alternatives(summary),
+      stopProb: null,
+      stopReason: null,
+      ms: 0,
+    };
+  }
+
+  private entry(tokenIds: number[]): FeedEntry {
+    return { tokenIds, text: this.input.tokenizer.decode(tokenIds) };
+  }
+
+  private readonly textOf = (tokenId: number): string => this.input.tokenizer.tokenText(tokenId);
+
+  private alternatives(summary: LogitsSummary): Alternative[] {
+    return summary.top.map((t) => ({ tokenId: t.tokenId, text: this.textOf(t.tokenId), prob: t.prob }));
+  }
+
   /** Precedence as the reference decoder: eos, then the token limit, then max_steps, then the stop head. */
-  private stopReason(token: number, groupSize: number, tokenLimit: number, stopProb: number | null): StopReason | null {
+  private stopReason(token: number, groupSize: number, produced: number, tokenLimit: number, stopProb: number | null): StopReason | null {
     if (token === this.input.eosId) return 'eos';
-    if (this.output.length >= tokenLimit) return 'limit';
+    if (produced >= tokenLimit) return 'limit';
     if (groupSize >= this.input.decoders.maxTokensPerStep) return 'max_steps';
     if (stopProb !== null && stopHeadSaysStop(stopProb, this.input.settings.confidence)) return 'stop_head';
+    return null;
+  }
+
+  /** The run ends after end of sequence, or when the token limit (max new tokens, or the context) is reached. */
+  private finishReason(tokenLimit: number): FinishReason | null {
+    if (this.output[this.output.length - 1] === this.input.eosId) return 'eos';
+    if (this.output.length >= tokenLimit) return this.output.length >= this.input.settings.maxNewTokens ? 'max_new_tokens' : 'context_full';
     return null;
   }
 
@@ -227,24 +453,26 @@ export class Generation {
   private totals(promptEntries: number, macroSteps: number): Totals {
     const tokens = this.output.length;
     const elapsedMs = this.activeMs();
-    return {
+    const totals: Totals = {
       tokens,
       macroSteps,
       promptEntries,
-      generatedEntries: macroSteps - 1,
-      kvEntries: promptEntries + macroSteps - 1,
-      tokensPerEntry: tokens / macroSteps,
+      generatedEntries: this.generatedEntries,
+      kvEntries: promptEntries + this.generatedEntries,
+      tokensPerEntry: tokens / (this.generatedEntries + this.pendingEntries),
       tokensPerStep: tokens / macroSteps,
       elapsedMs,
       tokensPerSecond: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
     };
+    if (this.tally !== null) totals.verification = this.tally.totals(tokens);
+    return totals;
   }
 
   private result(finishReason: FinishReason): GenerationResult {
     const elapsedMs = this.activeMs();
     const sessionMs = this.input.clock.totalMs - this.sessionAtStart;
     const tokens = this.output.length;
-    return {
+    const result: GenerationResult = {
       runId: this.input.runId,
       finishReason,
       text: this.text,
@@ -252,12 +480,19 @@ export class Generation {
       tokens,
       macroSteps: this.macroSteps,
       tokensPerStep: this.macroSteps > 0 ? tokens / this.macroSteps : 0,
-      kvEntries: { prompt: this.input.prompt.tokenIds.length, generated: this.macroSteps },
+      kvEntries: { prompt: this.input.prompt.tokenIds.length, generated: this.generatedEntries + this.pendingEntries },
       tokensPerSecond: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
       elapsedMs,
       prefillMs: this.prefillMs,
       sessionMs,
       engineOverhead: elapsedMs > 0 ? Math.max(0, 1 - sessionMs / elapsedMs) : 0,
     };
+    if (this.tally !== null) result.verification = this.tally.totals(tokens);
+    return result;
   }
+}
+
+/** Row i of k rows of `width` floats. */
+function rowOf(rows: Float32Array, i: number, width: number): Float32Array {
+  return rows.subarray(i * width, (i + 1) * width);
 }

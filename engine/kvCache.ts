@@ -37,6 +37,14 @@ export class KvCache {
     this.filled = 0;
   }
 
+  /** Forgets the rows past the first `rows` (a verifier's rejected drafts); the next run overwrites them. */
+  truncate(rows: number): void {
+    if (!Number.isInteger(rows) || rows < 0 || rows > this.filled) {
+      throw new RangeError(`cannot truncate a KV cache of ${this.filled} rows to ${rows}`);
+    }
+    this.filled = rows;
+  }
+
   /** Adds `past_key_i` / `past_value_i` views of the first P rows to `feeds`. */
   addPastFeeds(feeds: Record<string, ort.Tensor>): void {
     const dims = [1, this.filled, this.kvHeads, this.headDim];

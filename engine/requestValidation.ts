@@ -57,6 +57,12 @@ export function validateRequest(input: unknown, manifest: Manifest): ValidReques
       limit: `0..${arch.vocab_size}`,
     });
   }
+  if (request.audit && request.mode !== 'hamburger') {
+    throw new EngineError('invalid_request', `audit applies to hamburger mode only, not ${request.mode} (verify mode always carries the baseline's verdicts; baseline mode has nothing to check)`, {
+      field: 'audit',
+      limit: 'mode "hamburger"',
+    });
+  }
   const confidence = request.confidence === undefined ? manifest.defaults.confidence : request.confidence;
   return { request, confidence, maxNewTokens };
 }

@@ -56,6 +56,38 @@ describe('cli generate', () => {
     }
   });
 
+  /** A short count run, JSON out, with long enough groups for drafts to be kept and rejected. */
+  const countJson = ['generate', '--prompt', 'Count from 1 to 9.', '--max-new-tokens', '12', '--confidence', '0.5', '--json'];
+
+  it('--mode verify gives the baseline tokens and the verify figures', async () => {
+    const base = JSON.parse((await cli(...countJson, '--mode', 'baseline')).stdout);
+    const verified = JSON.parse((await cli(...countJson, '--mode', 'verify')).stdout);
+    expect(verified.token_ids).toEqual(base.token_ids);
+    expect(Object.keys(verified.verification).sort()).toEqual(
+      ['accepted', 'acceptance_rate', 'agreed', 'agreement_rate', 'baseline_forwards', 'baseline_forwards_per_token', 'baseline_ms', 'checked', 'kind', 'mean_accepted_prefix', 'steps', 'verifier'].sort(),
+    );
+    expect(verified.verification.kind).toBe('verify');
+    expect(verified.verification.baseline_forwards).toBe(verified.macro_steps);
+    expect(verified.verification.baseline_forwards_per_token).toBeCloseTo(verified.macro_steps / verified.tokens, 10);
+    const step = verified.steps[0].verification;
+    expect(Object.keys(step).sort()).toEqual(['accepted_prefix', 'baseline_ms', 'draft_stop_reason', 'kind', 'outcome', 'verdicts']);
+    expect(Object.keys(step.verdicts[0]).sort()).toEqual(['accepted', 'agrees', 'baseline_prob', 'baseline_top_id', 'baseline_top_prob', 'draft_prob', 'text', 'token_id']);
+    const human = await cli('generate', '--prompt', 'Count from 1 to 9.', '--max-new-tokens', '12', '--mode', 'verify');
+    expect(human.stdout).toMatch(/verify: kept \d+\/\d+ drafts \([\d.]+%\), [\d.]+ per step · \d+ baseline forwards \([\d.]+ per token\)/);
+  });
+
+  it('--audit adds the baseline verdicts and changes no token', async () => {
+    const plain = JSON.parse((await cli(...countJson)).stdout);
+    const audited = JSON.parse((await cli(...countJson, '--audit')).stdout);
+    expect(audited.token_ids).toEqual(plain.token_ids);
+    expect(plain.verification).toBeUndefined();
+    expect(audited.verification.kind).toBe('audit');
+    expect(audited.verification.checked).toBe(audited.tokens);
+    expect(audited.steps.map((s: { verification: { verdicts: unknown[] } }) => s.verification.verdicts.length)).toEqual(
+      audited.steps.map((s: { token_ids: unknown[] }) => s.token_ids.length),
+    );
+  });
+
   it('greedy baseline and seeded sampling flags', async () => {
     const base = JSON.parse((await cli('generate', '--prompt', 'hi', '--mode', 'baseline', '--max-new-tokens', '4', '--json')).stdout);
     expect(base.macro_steps).toBe(4);
@@ -68,6 +100,7 @@ describe('cli generate', () => {
     [['generate', '--prompt', '', '--json'], 'empty_prompt'],
     [['generate', '--prompt', 'hi', '--confidence', '1.5'], 'invalid_confidence'],
     [['generate', '--prompt', 'hi', '--mode', 'fast'], 'unknown_mode'],
+    [['generate', '--prompt', 'hi', '--mode', 'baseline', '--audit'], 'invalid_request'],
     [['generate', '--prompt', 'hi', '--top-p', 'lots'], 'invalid_request'],
     [['generate', '--prompt', 'hi', '--model', '/nonexistent'], 'manifest_missing'],
   ])('reports %j as error [%s] with exit code 1', async (args, code) => {
@@ -87,9 +120,15 @@ describe('cli bench and eval', () => {
     const { stdout, code } = await cli('bench', '--reps', '1', '--max-new-tokens', '6', '--json');
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
-    for (const key of ['hamburger_tps', 'baseline_tps', 'tps_ratio', 'kv_ratio', 'tokens_per_step', 'engine_overhead']) {
+    for (const key of ['hamburger_tps', 'baseline_tps', 'tps_ratio', 'kv_ratio', 'tokens_per_step', 'engine_overhead', 'verify_tps', 'verify_tps_ratio',
+      'verify_baseline_forwards_per_token', 'verify_acceptance_rate', 'verify_mean_accepted_prefix']) {
       expect(typeof out[key]).toBe('number');
     }
+    expect(out.verify_matches_baseline).toBe(true);
+    expect(out.verify_tokens).toBe(out.baseline_tokens);
+    expect(out.verify_tps_ratio).toBeCloseTo(out.verify_tps / out.baseline_tps, 2);
+    expect(out.verify_baseline_forwards_per_token).toBeGreaterThan(0);
+    expect(out.verify_baseline_forwards_per_token).toBeLessThanOrEqual(1);
     expect(out.tps_ratio).toBeCloseTo(out.hamburger_tps / out.baseline_tps, 2);
     expect(out.kv_ratio).toBeCloseTo(1 / out.tokens_per_step, 3);
     expect(out.engine_overhead).toBeGreaterThan(0);
@@ -113,9 +152,17 @@ describe('cli bench and eval', () => {
       const out = JSON.parse(stdout);
       expect(out.families).toHaveLength(2);
       for (const f of [...out.families, out.overall]) {
-        expect(Object.keys(f).sort()).toEqual(['baseline_accuracy', 'family', 'hamburger_accuracy', 'kv_per_token', 'n', 'tokens_per_step']);
+        expect(Object.keys(f).sort()).toEqual([
+          'audit_agreement_rate', 'audit_mean_accepted_prefix', 'baseline_accuracy', 'family', 'hamburger_accuracy', 'kv_per_token', 'n', 'tokens_per_step',
+          'verify_acceptance_rate', 'verify_accuracy', 'verify_baseline_forwards_per_token', 'verify_matches_baseline',
+        ]);
         expect(f.baseline_accuracy).toBeGreaterThanOrEqual(0);
         expect(f.hamburger_accuracy).toBeLessThanOrEqual(1);
+        // verify mode's output is the baseline's
+        expect(f.verify_matches_baseline).toBe(1);
+        expect(f.verify_accuracy).toBe(f.baseline_accuracy);
+        expect(f.audit_agreement_rate).toBeGreaterThanOrEqual(0);
+        expect(f.audit_agreement_rate).toBeLessThanOrEqual(1);
       }
       expect(out.overall.n).toBe(2);
       expect(out.overall.kv_per_token).toBeCloseTo(1 / out.overall.tokens_per_step, 10);
@@ -126,6 +173,7 @@ describe('cli bench and eval', () => {
 });
 
 describe('cli eval against the Python reference decoders', () => {
+  // A longer limit: eval runs each example three times (baseline, audited HAMburger, verify).
   it('gives the figures of eval/reference.json (written by the exporter) on the same examples', async () => {
     const reference = JSON.parse(await readFile(path.join(MODEL_DIR, 'eval', 'reference.json'), 'utf8'));
     const c = reference.confidences[0];
@@ -144,5 +192,5 @@ describe('cli eval against the Python reference decoders', () => {
       expect(f.tokens_per_step).toBeCloseTo(w[`tokens_per_step@${c}`], 12);
       expect(f.kv_per_token).toBeCloseTo(w[`kv_per_token@${c}`], 12);
     }
-  });
+  }, 240_000);
 });

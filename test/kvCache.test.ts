@@ -54,4 +54,24 @@ describe('KvCache', () => {
     cache.reset();
     expect(cache.length).toBe(0);
   });
+
+  it('truncate forgets the last rows, and the next run writes over them', () => {
+    const cache = new KvCache(1, 6, 1, 1);
+    const fetches: Record<string, ort.Tensor> = {};
+    cache.addNewRowFetches(fetches, 4);
+    (fetches['new_key_0']!.data as Float32Array).set([1, 2, 3, 4]);
+    cache.commit(fetches, 4);
+    cache.truncate(2);
+    expect(cache.length).toBe(2);
+    const feeds: Record<string, ort.Tensor> = {};
+    cache.addPastFeeds(feeds);
+    expect(Array.from(feeds['past_key_0']!.data as Float32Array)).toEqual([1, 2]);
+    cache.addNewRowFetches(fetches, 1);
+    (fetches['new_key_0']!.data as Float32Array).set([9]);
+    cache.commit(fetches, 1);
+    cache.addPastFeeds(feeds);
+    expect(Array.from(feeds['past_key_0']!.data as Float32Array)).toEqual([1, 2, 9]);
+    expect(() => cache.truncate(4)).toThrow(RangeError);
+    expect(() => cache.truncate(-1)).toThrow(RangeError);
+  });
 });

@@ -49,6 +49,9 @@ const cases: [string, unknown, EngineErrorCode, string][] = [
   ['seed negative', { prompt: 'hi', sampling: { kind: 'sample', temperature: 1, topK: 0, topP: 1, seed: -3 } }, 'invalid_sampling', 'sampling.seed'],
   ['seed fractional', { prompt: 'hi', sampling: { kind: 'sample', temperature: 1, topK: 0, topP: 1, seed: 0.5 } }, 'invalid_sampling', 'sampling.seed'],
   ['sampling kind unknown', { prompt: 'hi', sampling: { kind: 'beam' } }, 'invalid_sampling', 'sampling.kind'],
+  ['audit not a boolean', { prompt: 'hi', audit: 'yes' }, 'invalid_request', 'audit'],
+  ['audit on a baseline run', { prompt: 'hi', mode: 'baseline', audit: true }, 'invalid_request', 'audit'],
+  ['audit on a verify run', { prompt: 'hi', mode: 'verify', audit: true }, 'invalid_request', 'audit'],
   ['unknown request field', { prompt: 'hi', temprature: 2 }, 'invalid_request', 'temprature'],
   ['not an object', 'hello', 'invalid_request', ''],
 ];

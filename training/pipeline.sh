@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # The whole training pipeline for the shipped model, stage by stage; every stage resumes
 # from its checkpoint, so rerunning this after an interruption continues where it stopped.
+# Data are prepared with the shipped tokenizer, so that a rerun reproduces the shipped
+# model's token ids; `python3 -m hamburger prepare` without --tokenizer trains a new one.
 set -euo pipefail
 cd "$(dirname "$0")"
 py=/usr/bin/python3
-for stage in prepare base baseline segment hamburger; do
-  if [ "$stage" = prepare ] && [ -f work/data/data.json ]; then continue; fi
-  "$py" -m hamburger "$@" "$stage"
+work=work
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  if [ "${args[$i]}" = --work ]; then work=${args[$((i + 1))]}; fi
 done
+if [ ! -f "$work/data/data.json" ]; then
+  "$py" -m hamburger "$@" prepare --tokenizer ../models/hamburger-tiny/tokenizer.json
+fi
+"$py" -m hamburger "$@" base
+"$py" -m hamburger "$@" baseline
+"$py" -m hamburger "$@" segment --strategy sliding   # the shipped model's; see docs/training-log.md run 3
+"$py" -m hamburger "$@" hamburger
 "$py" -m hamburger "$@" export --overwrite

@@ -1,14 +1,19 @@
-// `bench`: HAMburger against baseline on a fixed prompt mix, in one process, interleaved
-// (H, B, H, B, ... per prompt and repetition) so that both see the same machine state.
+// `bench`: HAMburger and verify mode against baseline on a fixed prompt mix, in one process,
+// interleaved (H, B, V, ... per prompt, the order rotating per repetition) so that all three
+// see the same machine state.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import type { GenerationResult, Mode } from '../api.js';
+import { MODES, type GenerationResult, type Mode } from '../api.js';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { BENCH_PROMPTS } from './benchPrompts.js';
 import { MODEL_OPTIONS, numberFlag, threadsFlag } from './requestOptions.js';
 import { median, round } from './stats.js';
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
 
 export const BENCH_USAGE = `usage: npm run cli -- bench [--model DIR] [--reps N] [--max-new-tokens N] [--confidence C] [--threads N] [--json]`;
 
@@ -18,10 +23,16 @@ interface RepTotals {
   kvGenerated: number;
   elapsedMs: number;
   sessionMs: number;
+  /** verify: drafts checked and kept, baseline forwards. */
+  checked: number;
+  accepted: number;
+  baselineForwards: number;
+  /** Each run's token ids, in prompt order. */
+  outputs: number[][];
 }
 
 function emptyTotals(): RepTotals {
-  return { tokens: 0, steps: 0, kvGenerated: 0, elapsedMs: 0, sessionMs: 0 };
+  return { tokens: 0, steps: 0, kvGenerated: 0, elapsedMs: 0, sessionMs: 0, checked: 0, accepted: 0, baselineForwards: 0, outputs: [] };
 }
 
 function add(totals: RepTotals, r: GenerationResult): void {
@@ -30,6 +41,14 @@ function add(totals: RepTotals, r: GenerationResult): void {
   totals.kvGenerated += r.kvEntries.generated;
   totals.elapsedMs += r.elapsedMs;
   totals.sessionMs += r.sessionMs;
+  totals.checked += r.verification?.checked ?? 0;
+  totals.accepted += r.verification?.accepted ?? 0;
+  totals.baselineForwards += r.verification?.baselineForwards ?? 0;
+  totals.outputs.push(r.tokenIds);
+}
+
+function perMode<T>(make: () => T): Record<Mode, T> {
+  return { hamburger: make(), baseline: make(), verify: make() };
 }
 
 async function runOnce(engine: HamburgerEngine, mode: Mode, prompt: string, maxNewTokens: number, confidence: number | undefined): Promise<GenerationResult> {
@@ -55,28 +74,25 @@ export async function benchCommand(args: string[]): Promise<number> {
   const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, threads === undefined ? {} : { threads });
   try {
     // One untimed pass per mode: first runs pay for lazy initialisation inside the runtime.
-    for (const mode of ['hamburger', 'baseline'] as const) await runOnce(engine, mode, BENCH_PROMPTS[0]!.prompt, 16, confidence);
-    const perRep: Record<Mode, RepTotals[]> = { hamburger: [], baseline: [] };
+    for (const mode of MODES) await runOnce(engine, mode, BENCH_PROMPTS[0]!.prompt, 16, confidence);
+    const perRep = perMode<RepTotals[]>(() => []);
+    const tps = (t: RepTotals): number => (t.tokens * 1000) / t.elapsedMs;
     for (let rep = 0; rep < reps; rep++) {
-      const totals: Record<Mode, RepTotals> = { hamburger: emptyTotals(), baseline: emptyTotals() };
+      const totals = perMode(emptyTotals);
+      const order = MODES.map((_, i) => MODES[(i + rep) % MODES.length]!);
       for (const { prompt } of BENCH_PROMPTS) {
-        const order: Mode[] = rep % 2 === 0 ? ['hamburger', 'baseline'] : ['baseline', 'hamburger'];
         for (const mode of order) add(totals[mode], await runOnce(engine, mode, prompt, maxNewTokens, confidence));
       }
-      perRep.hamburger.push(totals.hamburger);
-      perRep.baseline.push(totals.baseline);
-      if (!values.json) {
-        const h = totals.hamburger;
-        const b = totals.baseline;
-        console.error(`rep ${rep + 1}/${reps}: hamburger ${round((h.tokens * 1000) / h.elapsedMs, 1)} tok/s, baseline ${round((b.tokens * 1000) / b.elapsedMs, 1)} tok/s`);
-      }
+      for (const mode of MODES) perRep[mode].push(totals[mode]);
+      if (!values.json) console.error(`rep ${rep + 1}/${reps}: ${MODES.map((m) => `${m} ${round(tps(totals[m]), 1)} tok/s`).join(', ')}`);
     }
-    const tps = (t: RepTotals): number => (t.tokens * 1000) / t.elapsedMs;
     const overhead = (t: RepTotals): number => 1 - t.sessionMs / t.elapsedMs;
     const hamburgerTps = median(perRep.hamburger.map(tps));
     const baselineTps = median(perRep.baseline.map(tps));
+    const verifyTps = median(perRep.verify.map(tps));
     const h0 = perRep.hamburger[0]!;
     const b0 = perRep.baseline[0]!;
+    const v0 = perRep.verify[0]!;
     const tokensPerStep = h0.tokens / h0.steps;
     const report = {
       model: engine.info.name,
@@ -95,12 +111,24 @@ export async function benchCommand(args: string[]): Promise<number> {
       baseline_engine_overhead: round(median(perRep.baseline.map(overhead)), 4),
       hamburger_tokens: h0.tokens,
       baseline_tokens: b0.tokens,
+      verify_tps: round(verifyTps, 2),
+      verify_tps_ratio: round(verifyTps / baselineTps, 4),
+      verify_baseline_forwards_per_token: round(v0.baselineForwards / v0.tokens, 4),
+      verify_acceptance_rate: round(v0.accepted / v0.checked, 4),
+      verify_mean_accepted_prefix: round(v0.accepted / v0.baselineForwards, 4),
+      // Greedy verify must give the baseline's tokens; anything else is a bug.
+      verify_matches_baseline: v0.outputs.every((ids, i) => sameIds(ids, b0.outputs[i]!)),
+      verify_tokens: v0.tokens,
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, threads: engine.info.threads },
     };
     if (values.json) console.log(JSON.stringify(report));
     else {
       console.log(`HAMburger ${report.hamburger_tps} tok/s vs baseline ${report.baseline_tps} tok/s: ratio ${report.tps_ratio} (target >= ${report.tps_ratio_target})`);
       console.log(`tokens/step ${report.tokens_per_step} · KV entries per token vs baseline ${report.kv_ratio} · engine overhead ${report.engine_overhead} (baseline ${report.baseline_engine_overhead})`);
+      console.log(
+        `verify ${report.verify_tps} tok/s: ratio ${report.verify_tps_ratio} vs baseline · ${report.verify_baseline_forwards_per_token} baseline forwards per token · ` +
+          `drafts kept ${report.verify_acceptance_rate} · output ${report.verify_matches_baseline ? 'equals' : 'DIFFERS FROM'} baseline`,
+      );
     }
   } finally {
     await engine.dispose();

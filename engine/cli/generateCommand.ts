@@ -1,7 +1,7 @@
 // `generate`: one generation, streamed to the terminal (or one JSON object with --json).
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { GenerationResult, MacroStep, MicroStep } from '../api.js';
+import type { GenerationResult, MacroStep, MicroStep, StepVerification, VerificationTotals } from '../api.js';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
@@ -10,7 +10,7 @@ import { MODEL_OPTIONS, SAMPLING_OPTIONS, requestFromFlags, threadsFlag } from '
 import { round } from './stats.js';
 import { probabilityLegend, styleFor } from './terminalStyle.js';
 
-export const GENERATE_USAGE = `usage: npm run cli -- generate --prompt TEXT [--model DIR] [--mode hamburger|baseline]
+export const GENERATE_USAGE = `usage: npm run cli -- generate --prompt TEXT [--model DIR] [--mode hamburger|baseline|verify] [--audit]
        [--confidence C] [--max-new-tokens N] [--temperature T --top-k K --top-p P --seed S]
        [--raw] [--trace FILE] [--threads N] [--json]`;
 
@@ -26,6 +26,43 @@ function microJson(m: MicroStep): Record<string, unknown> {
   };
 }
 
+function stepVerificationJson(v: StepVerification): Record<string, unknown> {
+  return {
+    kind: v.kind,
+    accepted_prefix: v.acceptedPrefix,
+    outcome: v.outcome,
+    draft_stop_reason: v.draftStopReason,
+    baseline_ms: v.baselineMs,
+    verdicts: v.verdicts.map((d) => ({
+      token_id: d.tokenId,
+      text: d.text,
+      draft_prob: d.draftProb,
+      baseline_prob: d.baselineProb,
+      baseline_top_id: d.baselineTopId,
+      baseline_top_prob: d.baselineTopProb,
+      agrees: d.agrees,
+      accepted: d.accepted,
+    })),
+  };
+}
+
+export function verificationTotalsJson(v: VerificationTotals): Record<string, unknown> {
+  return {
+    kind: v.kind,
+    verifier: v.verifier,
+    steps: v.steps,
+    checked: v.checked,
+    agreed: v.agreed,
+    accepted: v.accepted,
+    agreement_rate: v.agreementRate,
+    acceptance_rate: v.acceptanceRate,
+    mean_accepted_prefix: v.meanAcceptedPrefix,
+    baseline_forwards: v.baselineForwards,
+    baseline_forwards_per_token: v.baselineForwardsPerToken,
+    baseline_ms: v.baselineMs,
+  };
+}
+
 function stepJson(s: MacroStep): Record<string, unknown> {
   return {
     index: s.index,
@@ -36,6 +73,7 @@ function stepJson(s: MacroStep): Record<string, unknown> {
     stop_reason: s.stopReason,
     micro: s.micro.map(microJson),
     timings_ms: { embed: s.timings.embedMs, base: s.timings.baseMs, micro: s.timings.microMs, total: s.timings.totalMs },
+    ...(s.verification === undefined ? {} : { verification: stepVerificationJson(s.verification) }),
   };
 }
 
@@ -53,6 +91,7 @@ export function resultJson(result: GenerationResult, steps: readonly MacroStep[]
     prefill_ms: result.prefillMs,
     engine_overhead: result.engineOverhead,
     token_ids: result.tokenIds,
+    ...(result.verification === undefined ? {} : { verification: verificationTotalsJson(result.verification) }),
     steps: steps.map(stepJson),
   };
 }
@@ -68,6 +107,7 @@ export async function generateCommand(args: string[]): Promise<number> {
       confidence: { type: 'string' },
       'max-new-tokens': { type: 'string' },
       raw: { type: 'boolean', default: false },
+      audit: { type: 'boolean', default: false },
       trace: { type: 'string' },
     },
     strict: true,
@@ -119,9 +159,23 @@ export async function generateCommand(args: string[]): Promise<number> {
             `stopped: ${result.finishReason}\n`,
         ),
       );
+      const v = result.verification;
+      if (v !== undefined) out.write(`${verificationLine(v)}\n`);
     }
   } finally {
     await engine.dispose();
   }
   return 0;
+}
+
+/** The baseline's figures of an audited or verify run, in words. */
+function verificationLine(v: VerificationTotals): string {
+  const agreement = `baseline agreed with ${v.agreed}/${v.checked} tokens (${round(100 * v.agreementRate, 1)}%)`;
+  if (v.kind === 'audit') {
+    return `audit: ${agreement} · greedy verification would keep ${round(v.meanAcceptedPrefix, 2)} tokens per step · ${v.baselineForwards} baseline forwards`;
+  }
+  return (
+    `verify: kept ${v.accepted}/${v.checked} drafts (${round(100 * v.acceptanceRate, 1)}%), ${round(v.meanAcceptedPrefix, 2)} per step · ` +
+    `${v.baselineForwards} baseline forwards (${round(v.baselineForwardsPerToken, 3)} per token)`
+  );
 }

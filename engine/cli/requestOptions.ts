@@ -45,6 +45,7 @@ export function requestFromFlags(values: Record<string, unknown>, prompt: string
   const maxNewTokens = numberFlag(values, 'max-new-tokens');
   if (maxNewTokens !== undefined) request.maxNewTokens = maxNewTokens;
   if (values['raw'] === true) request.chatTemplate = false;
+  if (values['audit'] === true) request.audit = true;
   return request;
 }
 

@@ -31,35 +31,50 @@ export class RandomSampler implements TokenSampler {
 
   choose(logits: Float32Array): number {
     const scores = this.scores.subarray(0, logits.length);
-    scores.set(logits);
-    for (const processor of this.processors) processor.apply(scores);
+    return this.draw(scores, this.weights(logits, scores));
+  }
+
+  /** The processed distribution as unnormalised weights in `out` (logits.length of them); returns their sum. */
+  weights(logits: Float32Array, out: Float64Array): number {
+    out.set(logits);
+    for (const processor of this.processors) processor.apply(out);
     let max = -Infinity;
-    for (let i = 0; i < scores.length; i++) if (scores[i]! > max) max = scores[i]!;
+    for (let i = 0; i < logits.length; i++) if (out[i]! > max) max = out[i]!;
     let sum = 0;
-    for (let i = 0; i < scores.length; i++) {
-      const e = Math.exp(scores[i]! - max);
-      scores[i] = e;
+    for (let i = 0; i < logits.length; i++) {
+      const e = Math.exp(out[i]! - max);
+      out[i] = e;
       sum += e;
     }
+    return sum;
+  }
+
+  /** A draw from unnormalised weights summing to `sum`. */
+  draw(weights: Float64Array, sum: number): number {
     let remaining = this.random.next() * sum;
     let last = 0;
-    for (let i = 0; i < scores.length; i++) {
-      if (scores[i]! === 0) continue;
+    for (let i = 0; i < weights.length; i++) {
+      if (weights[i]! === 0) continue;
       last = i;
-      remaining -= scores[i]!;
+      remaining -= weights[i]!;
       if (remaining < 0) return i;
     }
     return last;
   }
+
+  /** Uniform in [0, 1) from the run's generator (speculative sampling's acceptance test). */
+  uniform(): number {
+    return this.random.next();
+  }
+}
+
+/** A seeded sampler for a sampling setting: temperature, top-k, top-p in that order, then a draw. */
+export function createRandomSampler(sampling: Extract<Sampling, { kind: 'sample' }>, vocabSize: number): RandomSampler {
+  const processors = [new TemperatureScaling(sampling.temperature), new TopKFilter(sampling.topK, vocabSize), new TopPFilter(sampling.topP, vocabSize)];
+  return new RandomSampler(processors, new SeededRandom(sampling.seed), vocabSize);
 }
 
 /** The sampler for one generation's settings (a fresh generator per run: same seed, same output). */
 export function createSampler(sampling: Sampling, vocabSize: number): TokenSampler {
-  if (sampling.kind === 'greedy') return new GreedySampler();
-  const processors: LogitsProcessor[] = [
-    new TemperatureScaling(sampling.temperature),
-    new TopKFilter(sampling.topK, vocabSize),
-    new TopPFilter(sampling.topP, vocabSize),
-  ];
-  return new RandomSampler(processors, new SeededRandom(sampling.seed), vocabSize);
+  return sampling.kind === 'greedy' ? new GreedySampler() : createRandomSampler(sampling, vocabSize);
 }

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncodedPromptInfo } from '../../engine/api.js';
 import { startTestApp, type TestApp } from './support/appServer.js';
@@ -34,6 +34,29 @@ async function stepCount(): Promise<{ shown: number; total: number }> {
   const text = await page.innerText('[data-testid="step-count"]');
   const [, shown, total] = /step (\d+) \/ (\d+)/.exec(text)!;
   return { shown: Number(shown), total: Number(total) };
+}
+
+/** The KV entry selected in the strip (the DOM element over its canvas cell). */
+async function selectedCell(): Promise<{ index: number; kind: string; tokens: number }> {
+  const cell = page.locator('[data-kv-selected]');
+  return {
+    index: Number(await cell.getAttribute('data-index')),
+    kind: (await cell.getAttribute('data-kv-cell')) ?? '',
+    tokens: Number(await cell.getAttribute('data-tokens')),
+  };
+}
+
+/** Opacity of the strip's canvas at a page position (0: nothing drawn there). */
+async function canvasAlpha(strip: Locator, x: number, y: number): Promise<number> {
+  return strip.locator('canvas').evaluate(
+    (canvas: HTMLCanvasElement, [px, py]) => {
+      const box = canvas.getBoundingClientRect();
+      const scale = canvas.width / box.width;
+      const pixel = canvas.getContext('2d')!.getImageData(Math.floor((px - box.left) * scale), Math.floor((py - box.top) * scale), 1, 1);
+      return pixel.data[3]!;
+    },
+    [x, y] as const,
+  );
 }
 
 async function generateAndWait(): Promise<void> {
@@ -68,12 +91,13 @@ describe('playground', () => {
     const { shown, total } = await stepCount();
     expect(shown).toBe(total);
     expect(total).toBeGreaterThan(0);
-    const promptCells = await page.locator('[data-kv-cell="prompt"]').count();
-    const groupCells = await page.locator('[data-kv-cell="group"]').count();
+    const strip = page.locator('[data-testid="kv-strip-playground"]');
+    const promptCells = Number(await strip.getAttribute('data-prompt-entries'));
+    const groupCells = Number(await strip.getAttribute('data-group-entries'));
     expect(promptCells).toBe(encoded.tokenIds.length);
     // Every macro step's group but the last has been fed back as one entry; the last is pending.
     expect(promptCells + groupCells).toBe(encoded.tokenIds.length + total - 1);
-    expect(await page.locator('[data-kv-pending]').count()).toBe(1);
+    expect(await strip.getAttribute('data-pending-entries')).toBe('1');
     const tokens = await page.locator('[data-testid="stream-playground"] .token').count();
     expect(tokens).toBeGreaterThan(0);
     await page.hover('[data-testid="stream-playground"] .token >> nth=0');
@@ -83,15 +107,34 @@ describe('playground', () => {
   });
 
   it('selecting a KV cell shows its tokens and position and highlights them in the stream', async () => {
-    const cell = page.locator('[data-kv-cell="group"]').nth(2);
-    await cell.click();
+    const strip = page.locator('[data-testid="kv-strip-playground"]');
+    const promptCells = Number(await strip.getAttribute('data-prompt-entries'));
+    const groupCells = Number(await strip.getAttribute('data-group-entries'));
+    const before = await stepCount();
+    // The canvas holds every entry: End selects the pending group, Home the first prompt entry.
+    await strip.focus();
+    await page.keyboard.press('End');
+    await expect.poll(selectedCell).toMatchObject({ index: promptCells + groupCells, kind: 'pending' });
+    await page.keyboard.press('Home');
+    await expect.poll(selectedCell).toMatchObject({ index: 0, kind: 'prompt', tokens: 1 });
+    // The third smashed entry, by keyboard: the arrows move the selection, not the scrubber.
+    for (let i = 0; i < promptCells + 2; i++) await page.keyboard.press('ArrowRight');
+    await expect.poll(selectedCell).toMatchObject({ index: promptCells + 2, kind: 'group' });
+    const target = await selectedCell();
+    expect(await stepCount()).toEqual(before);
+    // The canvas drew a cell where the selection sits, and a click there hits that cell.
+    const box = (await page.locator('[data-kv-selected]').boundingBox())!;
+    expect(await canvasAlpha(strip, box.x + box.width / 2, box.y + box.height / 2)).toBeGreaterThan(0);
+    await page.keyboard.press('Home');
+    await expect.poll(selectedCell).toMatchObject({ index: 0 });
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await expect.poll(selectedCell).toEqual(target);
     const details = await page.innerText('[data-testid="kv-details"]');
-    const index = Number(await cell.getAttribute('data-index'));
-    expect(details).toContain(`Entry ${index}`);
+    expect(details).toContain(`Entry ${target.index}`);
     expect(details).toMatch(/position id \d+/);
     const highlighted = await page.locator('.group.highlighted .token').allInnerTexts();
     const chips = await page.locator('[data-testid="kv-detail-tokens"] .token-chip').allInnerTexts();
-    expect(highlighted.length).toBe(Number(await cell.getAttribute('data-tokens')));
+    expect(highlighted.length).toBe(target.tokens);
     expect(chips.map((chip) => chip.replace(/\s*p=[\d.]+$/, ''))).toEqual(highlighted);
   });
 
@@ -155,7 +198,7 @@ describe('traces', () => {
     await page.fill('[data-testid="scrubber"]', '2');
     await page.waitForFunction(() => document.querySelector('[data-testid="step-count"]')?.textContent?.startsWith('step 2 /'));
     // The strip follows the cursor on the next animation frame.
-    await expect.poll(() => page.locator('[data-kv-cell="group"]').count(), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => page.getAttribute('[data-testid="kv-strip-playground"]', 'data-group-entries'), { timeout: 5_000 }).toBe('1');
   });
 
   it('a corrupt trace file gets a clear message and changes nothing', async () => {

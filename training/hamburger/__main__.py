@@ -13,20 +13,35 @@ from pathlib import Path
 import torch
 
 from .config import CONFIGS
+from .data import DataConfig
 from .tokenizer import EOS_ID, PAD_ID
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = REPO / "training" / "work"
 
-# Stage budgets for the shipped CPU model (about 75 minutes on 2 cores) and for a CUDA GPU.
+# Stage budgets for the shipped CPU model (about 100 minutes on 2 cores) and for a CUDA GPU.
 PRESETS = {
-    "cpu": {"base": dict(steps=1200, batch_size=16, lr=2e-3, warmup=50, ckpt_every=50),
-            "baseline": dict(steps=150, batch_size=32, lr=5e-4, warmup=10, ckpt_every=50),
-            "hamburger": dict(steps=400, batch_size=32, lr=3e-4, grafted_lr=2e-3, warmup=30, ckpt_every=50)},
+    "cpu": {"base": dict(steps=1500, batch_size=16, lr=2e-3, warmup=50, ckpt_every=50),
+            "baseline": dict(steps=400, batch_size=32, lr=5e-4, warmup=10, ckpt_every=50),
+            "hamburger": dict(steps=600, batch_size=32, lr=3e-4, grafted_lr=2e-3, warmup=30, ckpt_every=50)},
     "gpu": {"base": dict(steps=20000, batch_size=64, lr=1e-3, warmup=500, ckpt_every=1000),
             "baseline": dict(steps=3000, batch_size=64, lr=3e-4, warmup=100, ckpt_every=500),
             "hamburger": dict(steps=6000, batch_size=64, lr=1e-4, grafted_lr=1e-3, warmup=200, ckpt_every=500)},
 }
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise SystemExit(f"error: --device {name!r} is not a device ({e}); allowed: auto, cpu, cuda, cuda:N")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"error: --device {name} asked for CUDA, but this torch sees no CUDA GPU; use cpu or auto")
+    if device.type not in ("cpu", "cuda"):
+        raise SystemExit(f"error: --device {name!r}: allowed: auto, cpu, cuda, cuda:N")
+    return device
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,11 +50,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", choices=sorted(CONFIGS), default="tiny", help="model size")
     p.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="stage budgets")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores)")
+    p.add_argument("--device", default="auto", help="auto (cuda when available, else cpu), cpu, cuda, cuda:N")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("prepare", help="tokenizer, LM stream, task data, held-out split")
+    s = sub.add_parser("prepare", help="tokenizer, LM stream, task data, held-out split")
+    s.add_argument("--per-family", type=int, default=DataConfig.train_per_family,
+                   help="training examples per task family")
+    s.add_argument("--tokenizer", type=Path, help="reuse this tokenizer.json instead of training one")
     for stage in ("base", "baseline", "hamburger"):
         s = sub.add_parser(stage, help=f"train the {stage} stage (resumable)")
         s.add_argument("--steps", type=int, help="override the preset's step count")
+        s.add_argument("--lr", type=float, help="override the preset's peak learning rate")
+        if stage in ("base", "hamburger"):
+            s.add_argument("--init-from", type=Path, help="start the LLM from this checkpoint's weights "
+                           "(hamburger: e.g. the baseline's, default the base's)")
+            s.add_argument("--repeat-rows", type=int, help="rows per batch of synthetic repeated spans "
+                           "(repeats.py; default 0)")
     s = sub.add_parser("distill", help="optional: regenerate SFT responses with the baseline (self-distillation)")
     s.add_argument("--limit", type=int, default=0, help="only the first N examples (0: all)")
     s = sub.add_parser("segment", help="segment SFT responses by the base's entropy")
@@ -65,24 +90,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     mcfg = CONFIGS[args.config]
+    device = pick_device(args.device)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     if args.command == "prepare":
         from .data import prepare
-        prepare(REPO, args.work / "data")
+        prepare(REPO, args.work / "data", DataConfig(train_per_family=args.per_family), args.tokenizer)
         print((args.work / "data" / "data.json").read_text())
     elif args.command in ("base", "baseline", "hamburger"):
         from . import train
         budget = dict(PRESETS[args.preset][args.command])
         if args.steps:
             budget["steps"] = args.steps
+        if args.lr:
+            budget["lr"] = args.lr
+        if getattr(args, "repeat_rows", None) is not None:
+            if not 0 <= args.repeat_rows < budget["batch_size"]:
+                raise SystemExit(f"error: --repeat-rows must lie in 0..{budget['batch_size'] - 1}, got {args.repeat_rows}")
+            budget["repeat_rows"] = args.repeat_rows
         cfg = train.StageConfig(**budget)
         if args.command == "base":
-            train.train_base(args.work, mcfg, cfg, seq_len=256)
+            train.train_base(args.work, mcfg, cfg, seq_len=256, device=device, init_from=args.init_from)
         elif args.command == "baseline":
-            train.train_baseline(args.work, mcfg, cfg, pad_id=PAD_ID)
+            train.train_baseline(args.work, mcfg, cfg, pad_id=PAD_ID, device=device)
         else:
-            train.train_hamburger(args.work, mcfg, cfg)
+            train.train_hamburger(args.work, mcfg, cfg, device, init_from=args.init_from)
     elif args.command == "distill":
         from .train import distill
         print(json.dumps(distill(args.work, mcfg, args.limit, eos_id=EOS_ID)))
@@ -91,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         responses = DISTILLED if args.distilled else "sft.pt"
         budget = PRESETS[args.preset]["hamburger"]
         limit = args.limit if args.limit is not None else budget["steps"] * budget["batch_size"]
-        print(json.dumps(segment(args.work, mcfg, args.strategy, pad_id=PAD_ID, responses=responses, limit=limit)))
+        print(json.dumps(segment(args.work, mcfg, args.strategy, pad_id=PAD_ID, responses=responses, limit=limit,
+                                 device=device)))
     elif args.command == "export":
         from .export import export_from_checkpoints
         export_from_checkpoints(args.work, mcfg, args.out, args.overwrite)

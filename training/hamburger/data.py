@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +18,12 @@ from .tokenizer import ByteLevelBPE, train_bpe
 class DataConfig:
     seed: int = 1234
     vocab_size: int = 2048
-    train_per_family: int = 4000     # task examples per family for training
+    train_per_family: int = 12000    # task examples per family for training
+    bpe_per_family: int = 4000       # of which the tokenizer is trained on the first N (fixed, so
+                                     # that more task data leaves the tokenizer unchanged)
     heldout_per_family: int = 100    # exact-match evaluation examples per family
     max_len: int = 256               # tokens per training sequence
+    spell_cap: int = 6000            # spell has ~7,000 distinct train prompts (2,000 words)
 
 
 @dataclass
@@ -35,19 +39,34 @@ def encode_example(tok: ByteLevelBPE, ex: tasks.Example) -> SftExample:
                       tok.encode(ex.response) + [tok.special_id("<|eos|>")])
 
 
-def prepare(repo_root: Path, out: Path, cfg: DataConfig = DataConfig()) -> None:
-    """Writes tokenizer.json, lm.pt (token stream), sft.pt (train examples), heldout.jsonl."""
+def prepare(repo_root: Path, out: Path, cfg: DataConfig = DataConfig(), tokenizer: Path | None = None) -> None:
+    """Writes tokenizer.json, lm.pt (token stream), sft.pt (train examples), heldout.jsonl.
+
+    With `tokenizer`, that tokenizer.json is reused instead of training a new one, so that a
+    larger task set can continue training an existing model."""
     out.mkdir(parents=True, exist_ok=True)
     docs = corpus.read_brown(corpus.brown_dir(repo_root))
     train_docs = corpus.split_documents(docs, "train")
     heldout_docs = corpus.split_documents(docs, "heldout")
     words = tasks.common_words(train_docs, 2000)
-    train = tasks.make_split(cfg.train_per_family, cfg.seed, "train", words, corpus.passages(train_docs))
+    counts = {f: min(cfg.train_per_family, cfg.spell_cap) if f == "spell" else cfg.train_per_family
+              for f in tasks.FAMILIES}
+    train = tasks.make_split(counts, cfg.seed, "train", words, corpus.passages(train_docs))
     heldout = tasks.make_split(cfg.heldout_per_family, cfg.seed, "heldout", words, corpus.passages(heldout_docs))
 
     brown_text = ["\n".join(d.paragraphs) for d in train_docs]
-    chat_text = [render_prompt(e.prompt) + e.response + "<|eos|>" for e in train]
-    tok = ByteLevelBPE(train_bpe(brown_text + chat_text, cfg.vocab_size))
+    if tokenizer is None:
+        taken: Counter[str] = Counter()
+        chat_text = []
+        for e in train:
+            if taken[e.family] < cfg.bpe_per_family:
+                taken[e.family] += 1
+                chat_text.append(render_prompt(e.prompt) + e.response + "<|eos|>")
+        tok = ByteLevelBPE(train_bpe(brown_text + chat_text, cfg.vocab_size))
+    else:
+        tok = ByteLevelBPE.load(tokenizer)
+        if len(tok.vocab) != cfg.vocab_size:
+            raise SystemExit(f"error: {tokenizer} has {len(tok.vocab)} ids; the data config wants {cfg.vocab_size}")
     tok.save(out / "tokenizer.json")
 
     eos = tok.special_id("<|eos|>")
@@ -63,7 +82,7 @@ def prepare(repo_root: Path, out: Path, cfg: DataConfig = DataConfig()) -> None:
         for e in heldout:
             f.write(json.dumps({"id": e.id, "family": e.family, "prompt": e.prompt, "response": e.response}) + "\n")
     (out / "data.json").write_text(json.dumps({
-        **cfg.__dict__, "lm_tokens": len(stream), "sft_examples": len(sft), "heldout_examples": len(heldout),
+        **cfg.__dict__, "tokenizer_from": str(tokenizer) if tokenizer else None, "lm_tokens": len(stream), "sft_examples": len(sft), "heldout_examples": len(heldout),
         "brown_train_docs": len(train_docs), "brown_heldout_docs": len(heldout_docs)}, indent=2))
 
 

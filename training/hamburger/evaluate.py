@@ -3,19 +3,29 @@
 Per task family: baseline exact match, HAMburger exact match at each confidence level,
 tokens per macro step and KV entries per generated token (each macro step's group becomes
 one KV entry; the baseline spends one per token). The engine's `eval` computes the same.
+
+Free text (the `continue` family, natural English with no single right answer): the
+baseline's per-token perplexity of HAMburger's continuation next to that of the baseline's
+own greedy continuation, so that any quality cost of multi-token steps shows.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from pathlib import Path
+
+import torch
+import torch.nn.functional as F
 
 from .chat import render_prompt
 from .data import load_heldout
 from .decode import Trace, generate_baseline, generate_hamburger
 from .graphs import baseline_graphs, hamburger_graphs
+from .model import LlamaForCausalLM
 from .package import baseline_config, load_package
 
 EVAL_MAX_NEW_TOKENS = 192
+FREE_TEXT_FAMILY = "continue"
 
 
 def is_exact(output: str, expected: str) -> bool:
@@ -34,6 +44,14 @@ def first_per_family(examples: list[dict], limit: int) -> list[dict]:
 
 def _text(tok, trace: Trace, eos_id: int) -> str:
     return tok.decode([t for t in trace.output_ids if t != eos_id], skip_special=True)
+
+
+@torch.no_grad()
+def output_nll(llm: LlamaForCausalLM, prompt_ids: list[int], output_ids: list[int]) -> float:
+    """Summed negative log-likelihood of output_ids after prompt_ids under llm (teacher-forced)."""
+    seq = torch.tensor([prompt_ids + output_ids])
+    logp = F.log_softmax(llm(seq[:, :-1])[0, len(prompt_ids) - 1:], dim=-1)         # [N, V]
+    return -float(logp.gather(1, torch.tensor(output_ids)[:, None]).sum())
 
 
 def evaluate_package(folder: Path, confidences: list[float], limit: int = 0) -> dict:
@@ -57,19 +75,37 @@ def evaluate_models(h, baseline, tok, eos: int, examples: list[dict], confidence
         r["n"] += 1
         b = generate_baseline(bg, bcfg, ids, eos, EVAL_MAX_NEW_TOKENS)
         r["baseline_correct"] += is_exact(_text(tok, b, eos), e["response"])
+        free_text = e["family"] == FREE_TEXT_FAMILY
+        if free_text:
+            r["baseline_nll"] += output_nll(baseline, ids, b.output_ids)
+            r["baseline_tokens"] += len(b.output_ids)
         for c in confidences:
             t = generate_hamburger(hg, h.cfg, ids, eos, c, EVAL_MAX_NEW_TOKENS)
             r[f"correct@{c}"] += is_exact(_text(tok, t, eos), e["response"])
             r[f"tokens@{c}"] += len(t.output_ids)
             r[f"steps@{c}"] += len(t.steps)
+            if free_text:
+                r[f"nll@{c}"] += output_nll(baseline, ids, t.output_ids)
     families = [_summarise(f, r, confidences) for f, r in rows.items()]
+    free = rows.get(FREE_TEXT_FAMILY)
     total: dict[str, float] = defaultdict(float)
     for r in rows.values():
         for k, v in r.items():
             total[k] += v
     overall = _summarise("overall", total, confidences)
     return {"confidences": confidences, "limit": limit, "max_new_tokens": EVAL_MAX_NEW_TOKENS,
-            "families": families, "overall": overall}
+            "families": families, "overall": overall,
+            "free_text": _free_text(free, confidences) if free else None}
+
+
+def _free_text(r: dict, confidences: list[float]) -> dict:
+    """Perplexities are per generated token (eos included) under the baseline model."""
+    out = {"family": FREE_TEXT_FAMILY, "n": int(r["n"]),
+           "baseline_ppl_of_baseline": math.exp(r["baseline_nll"] / r["baseline_tokens"])}
+    for c in confidences:
+        out[f"baseline_ppl_of_hamburger@{c}"] = math.exp(r[f"nll@{c}"] / r[f"tokens@{c}"])
+        out[f"tokens_per_step@{c}"] = r[f"tokens@{c}"] / r[f"steps@{c}"]
+    return out
 
 
 def _summarise(family: str, r: dict, confidences: list[float]) -> dict:
@@ -94,4 +130,10 @@ def markdown_table(report: dict) -> str:
             cells += [f"{100 * r[f'hamburger_accuracy@{c}']:.1f}%", f"{r[f'tokens_per_step@{c}']:.2f}",
                       f"{r[f'kv_per_token@{c}']:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
+    free = report.get("free_text")
+    if free:
+        lines += ["", f"Free text ({free['family']}, n = {free['n']}): the baseline's per-token perplexity of "
+                  f"its own greedy continuation {free['baseline_ppl_of_baseline']:.2f}; of HAMburger's "
+                  + ", ".join(f"@{c}: {free[f'baseline_ppl_of_hamburger@{c}']:.2f} "
+                              f"({free[f'tokens_per_step@{c}']:.2f} tokens/step)" for c in confidences) + "."]
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from .onnx_io import round_to_fp16
 from .package import baseline_config, write_package
 from .tokenizer import PARITY_STRINGS, ByteLevelBPE
 from .train import load_checkpoint, load_state
+from .verify import AUDIT_REFERENCE_FILE, audit_reference
 
 GOLDEN_CONFIDENCE = 0.9
 GOLDEN_MAX_NEW_TOKENS = 64
@@ -78,6 +79,8 @@ def package_extras(h: Hamburger, baseline: LlamaForCausalLM | None, tok: ByteLev
         # A small held-out evaluation by the reference decoders that the engine's `eval` must match.
         extras["eval/reference.json"] = evaluate_models(h, baseline, tok, tok.special_id("<|eos|>"), heldout,
                                                         [GOLDEN_CONFIDENCE], REFERENCE_EVAL_LIMIT)
+        extras[AUDIT_REFERENCE_FILE] = audit_reference(h, baseline, tok, golden_prompts(heldout), GOLDEN_CONFIDENCE,
+                                                       GOLDEN_MAX_NEW_TOKENS)
     extras["eval/heldout.jsonl"] = lambda target: shutil.copyfile(heldout_path, target)
     return extras
 

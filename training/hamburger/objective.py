@@ -12,6 +12,7 @@ STOP_WEIGHT = 0.5
 
 def lm_loss(llm: LlamaForCausalLM, windows: torch.Tensor) -> torch.Tensor:
     """windows [B, T+1] of a token stream: next-token cross-entropy."""
+    windows = windows.to(llm.lm_head.weight.device)
     logits = llm(windows[:, :-1])
     return F.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten())
 
@@ -30,8 +31,9 @@ def sft_batch(examples: list, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    logits = llm(inputs)
-    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
+    device = llm.lm_head.weight.device
+    logits = llm(inputs.to(device))
+    return F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten(), ignore_index=IGNORE)
 
 
 def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]]) -> tuple[torch.Tensor, dict]:
@@ -45,6 +47,7 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]]) -> tup
     cfg = h.cfg
     s_max, n_feat = cfg.max_steps, len(cfg.feature_layers)
     emb_table = h.embed_tokens
+    dev = emb_table.weight.device
     # Every group of the batch, padded to max_steps: tokens [G, S], valid [G, S].
     flat = [(b, e.response_ids[o - k:o]) for b, (e, gs) in enumerate(zip(examples, groups))
             for k, o in zip(gs, _ends(gs))]
@@ -53,6 +56,7 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]]) -> tup
     for i, (_, toks) in enumerate(flat):
         g_tokens[i, :len(toks)] = torch.tensor(toks)
         valid[i, :len(toks)] = True
+    g_tokens, valid = g_tokens.to(dev), valid.to(dev)
     g_emb = emb_table(g_tokens)                                           # [G, S, D]
     composed = h.comp_embedder(g_emb, valid)                               # [G, D]
 
@@ -60,30 +64,30 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]]) -> tup
     rows, positions, predictors, start = [], [], [], 0
     for e, gs in zip(examples, groups):
         n, ng = len(e.prompt_ids), len(gs)
-        x = torch.cat([emb_table(torch.tensor(e.prompt_ids)), composed[start:start + ng - 1]])
+        x = torch.cat([emb_table(torch.tensor(e.prompt_ids, device=dev)), composed[start:start + ng - 1]])
         pos = list(range(n)) + [n - 1 + o for o in _ends(gs)[:-1]]
         rows.append(x)
-        positions.append(torch.tensor(pos))
-        predictors.append(torch.arange(n - 1, n - 1 + ng))
+        positions.append(torch.tensor(pos, device=dev))
+        predictors.append(torch.arange(n - 1, n - 1 + ng, device=dev))
         start += ng
     t = max(r.shape[0] for r in rows)
     x = torch.stack([F.pad(r, (0, 0, 0, t - r.shape[0])) for r in rows])   # [B, T, D]
     pos = torch.stack([F.pad(p, (0, t - p.shape[0])) for p in positions])  # [B, T]
     feats, _ = h.model.model(x, pos, causal_mask(t, 0, x.device))          # [B, T, F, D]
-    batch_idx = torch.cat([torch.full((len(p),), b) for b, p in enumerate(predictors)])
+    batch_idx = torch.cat([torch.full((len(p),), b, device=dev) for b, p in enumerate(predictors)])
     pred_feats = feats[batch_idx, torch.cat(predictors)]                   # [G, F, D]
 
     micro_in = torch.cat([pred_feats, g_emb[:, :s_max - 1]], dim=1)        # [G, F+S-1, D]
     m = micro_in.shape[1]
-    micro_out, _ = h.micro_step_decoder(micro_in, torch.arange(m)[None].expand(len(flat), m),
+    micro_out, _ = h.micro_step_decoder(micro_in, torch.arange(m, device=dev)[None].expand(len(flat), m),
                                         causal_mask(m, 0, x.device))
     step_hidden = torch.cat([pred_feats[:, -1:], micro_out[:, n_feat:]], dim=1)   # [G, S, D]
     logits, stop_logit = h.heads(step_hidden)
     targets = g_tokens.masked_fill(~valid, IGNORE)
-    ce = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
+    ce = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
     sizes = valid.sum(1, keepdim=True)
-    stop_target = (torch.arange(s_max)[None] == sizes - 1).float()
-    bce = F.binary_cross_entropy_with_logits(stop_logit[..., 0][valid], stop_target[valid])
+    stop_target = (torch.arange(s_max, device=dev)[None] == sizes - 1).float()
+    bce = F.binary_cross_entropy_with_logits(stop_logit[..., 0][valid].float(), stop_target[valid])
     with torch.no_grad():
         stop_acc = ((stop_logit[..., 0][valid] > 0).float() == stop_target[valid]).float().mean()
     return ce + STOP_WEIGHT * bce, {"ce": float(ce), "bce": float(bce), "stop_acc": float(stop_acc),
@@ -103,7 +107,7 @@ def _ends(groups: list[int]) -> list[int]:
 def response_entropies(llm: LlamaForCausalLM, examples: list, pad_id: int) -> list[list[float]]:
     """Per response token, the entropy of the distribution that predicted it."""
     inputs, targets = sft_batch(examples, pad_id)
-    logp = llm(inputs).log_softmax(-1)
+    logp = llm(inputs.to(llm.lm_head.weight.device)).float().log_softmax(-1).cpu()
     ent = -(logp.exp() * logp).sum(-1)                                     # [B, T]
     out = []
     for i, e in enumerate(examples):

@@ -24,11 +24,15 @@ from .data import SftExample, load_sft, save_sft
 from .decode import generate_baseline
 from .graphs import baseline_graphs
 from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
+from .probe import HeldoutProbe
+from .repeats import repeated_spans
+from .tokenizer import SPECIAL_TOKENS
 from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss
 from .package import baseline_config
 from .segment import STRATEGIES
 
 DISTILLED = "sft_distilled.pt"
+SEGMENT_SAMPLE_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class StageConfig:
     weight_decay: float = 0.1
     ckpt_every: int = 100
     seed: int = 0
+    repeat_rows: int = 0             # base stage: rows per batch of synthetic repeated spans (repeats.py)
 
 
 class Run:
@@ -69,7 +74,7 @@ def load_checkpoint(path: Path) -> dict:
     if not path.exists():
         raise SystemExit(f"error: checkpoint {path} does not exist; run the stage that writes it first")
     try:
-        return torch.load(path)
+        return torch.load(path, map_location="cpu")
     except Exception as e:  # torch raises several kinds for truncated or foreign files
         raise SystemExit(f"error: checkpoint {path} is corrupt or not a checkpoint ({type(e).__name__}: {e})")
 
@@ -88,8 +93,15 @@ def lr_at(step: int, cfg: StageConfig, peak: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Callable[[int], tuple[torch.Tensor, dict]]) -> None:
+def autocast(device: torch.device):
+    """bf16 on CUDA as the reference trains; plain fp32 on CPU, where bf16 is slower here."""
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Callable[[int], tuple[torch.Tensor, dict]],
+          device: torch.device, probe: Callable[[], dict] | None = None) -> None:
     cfg = run.cfg
+    model.to(device)
     opt = torch.optim.AdamW(groups, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
     step, elapsed = 0, 0.0
     torch.manual_seed(cfg.seed)
@@ -108,7 +120,8 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
     while step < cfg.steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg, g["peak_lr"])
-        loss, metrics = batch_loss(step)
+        with autocast(device):
+            loss, metrics = batch_loss(step)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -121,6 +134,9 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
                      "elapsed_s": round(elapsed + time.time() - t0, 1), **metrics})
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
             run.save(model, opt, step, elapsed + time.time() - t0)
+            if probe is not None:
+                with autocast(device):
+                    run.log({"step": step, **probe()})
     bar.close()
 
 
@@ -134,20 +150,29 @@ def _param_groups(named: list[tuple[str, torch.nn.Parameter]], lr: float) -> lis
     return [{"params": decay, "peak_lr": lr}, {"params": no_decay, "peak_lr": lr, "weight_decay": 0.0}]
 
 
-def train_base(work: Path, mcfg: ModelConfig, cfg: StageConfig, seq_len: int) -> None:
+def train_base(work: Path, mcfg: ModelConfig, cfg: StageConfig, seq_len: int, device: torch.device,
+               init_from: Path | None = None) -> None:
+    """`init_from`: start from another run's base checkpoint (weights only; a fresh schedule)."""
     stream = torch.load(work / "data" / "lm.pt").long()
     run = Run(work, "base", cfg)
     torch.manual_seed(cfg.seed)
     llm = LlamaForCausalLM(mcfg)
     init_weights(llm)
+    if init_from is not None and not run.ckpt.exists():
+        load_state(llm, load_checkpoint(init_from)["model"], str(init_from))
     print(f"base: {count_params(llm) / 1e6:.2f}M parameters, {len(stream) / 1e6:.2f}M tokens in the stream")
 
     def batch(step: int):
-        starts = torch.randint(0, len(stream) - seq_len - 1, (cfg.batch_size,))
+        starts = torch.randint(0, len(stream) - seq_len - 1, (cfg.batch_size - cfg.repeat_rows,))
         windows = torch.stack([stream[s:s + seq_len + 1] for s in starts.tolist()])
-        return lm_loss(llm, windows), {}
+        if not cfg.repeat_rows:
+            return lm_loss(llm, windows), {}
+        spans, span_targets = repeated_spans(cfg.repeat_rows, seq_len, len(SPECIAL_TOKENS), mcfg.vocab_size)
+        inputs, targets = torch.cat([windows[:, :-1], spans]), torch.cat([windows[:, 1:], span_targets])
+        return sft_loss(llm, inputs, targets), {}
 
-    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch)
+    probe = HeldoutProbe(work / "data")
+    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, lambda: probe.measure(llm))
 
 
 def _sft_sampler(examples: list[SftExample], batch_size: int, seed: int) -> Callable[[int], list[SftExample]]:
@@ -162,7 +187,7 @@ def _sft_sampler(examples: list[SftExample], batch_size: int, seed: int) -> Call
     return sample
 
 
-def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int) -> None:
+def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int, device: torch.device) -> None:
     examples = load_sft(work / "data")
     run = Run(work, "baseline", cfg)
     llm = LlamaForCausalLM(baseline_config(mcfg))
@@ -173,16 +198,17 @@ def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int)
         inputs, targets = sft_batch(sample(step), pad_id)
         return sft_loss(llm, inputs, targets), {}
 
-    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch)
+    probe = HeldoutProbe(work / "data")
+    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, lambda: probe.measure(llm))
 
 
 def distill(work: Path, mcfg: ModelConfig, limit: int, eos_id: int, max_new_tokens: int = 192) -> dict:
-    """Self-distillation: the SFT baseline regenerates the first `limit` responses greedily, so
+    """Self-distillation: the SFT baseline regenerates `limit` responses (the sample segment takes) greedily, so
     that segmentation and HAMburger training follow what the model itself would write.
     Writes data/sft_distilled.pt; a response that does not end in eos keeps the original."""
     examples = load_sft(work / "data")
     if limit:
-        examples = examples[:limit]
+        examples = random.Random(SEGMENT_SAMPLE_SEED).sample(examples, min(limit, len(examples)))
     llm = LlamaForCausalLM(baseline_config(mcfg))
     load_state(llm, load_checkpoint(work / "baseline" / "checkpoint.pt")["model"], "the baseline checkpoint")
     graphs = baseline_graphs(llm.eval())
@@ -199,19 +225,21 @@ def distill(work: Path, mcfg: ModelConfig, limit: int, eos_id: int, max_new_toke
 
 
 def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses: str = "sft.pt",
-            limit: int = 0, batch_size: int = 64) -> dict:
+            limit: int = 0, batch_size: int = 64, device: torch.device = torch.device("cpu")) -> dict:
     """Writes segments.pt: the responses file used and, per example id, its group sizes, for
-    the first `limit` examples (0: all); the hamburger stage trains on those."""
+    a seeded sample of `limit` examples across families (0: all); the hamburger stage trains
+    on those."""
     if strategy not in STRATEGIES:
         raise SystemExit(f"error: unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
     examples = load_sft(work / "data", responses)
     if limit:
-        examples = examples[:limit]
+        # sft.pt is grouped by family: a prefix would hold only the first families.
+        examples = random.Random(SEGMENT_SAMPLE_SEED).sample(examples, min(limit, len(examples)))
     # Batches of similar length waste little on padding.
     examples = sorted(examples, key=lambda e: len(e.prompt_ids) + len(e.response_ids))
     llm = LlamaForCausalLM(baseline_config(mcfg))
     load_state(llm, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
-    llm.eval()
+    llm.to(device).eval()
     split = STRATEGIES[strategy]
     out: dict[str, list[int]] = {}
     for i in tqdm(range(0, len(examples), batch_size), desc="segment"):
@@ -224,7 +252,11 @@ def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses
             "tokens_per_group": sum(sizes) / len(sizes)}
 
 
-def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig) -> None:
+def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
+                    init_from: Path | None = None) -> None:
+    """`init_from`: the checkpoint whose LLM weights start the base (default: the base stage's;
+    the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
+    reference starts from Llama-3.2-1B-Instruct)."""
     seg_path = work / "segments.pt"
     if not seg_path.exists():
         raise SystemExit(f"error: {seg_path} does not exist; run the segment stage first")
@@ -238,7 +270,8 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig) -> None:
     h = Hamburger(mcfg)
     init_weights(h.comp_embedder)
     init_weights(h.micro_step_decoder)
-    load_state(h.model, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
+    start = init_from or work / "base" / "checkpoint.pt"
+    load_state(h.model, load_checkpoint(start)["model"], str(start))
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
     sample = _sft_sampler(examples, cfg.batch_size, cfg.seed)
@@ -247,4 +280,4 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig) -> None:
         chunk = sample(step)
         return hamburger_loss(h, chunk, [groups[e.id] for e in chunk])
 
-    _loop(run, h, param_groups, batch)
+    _loop(run, h, param_groups, batch, device)

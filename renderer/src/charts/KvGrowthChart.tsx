@@ -1,16 +1,15 @@
 // KV entries written for generated tokens against the tokens themselves, with the
 // one-entry-per-token line that plain decoding follows.
 import { line, scaleLinear } from 'd3';
-import { useDeferredValue, useMemo } from 'react';
-import { useRunStore } from '../stores/runStore';
+import { useMemo } from 'react';
+import { useChartRuns } from '../hooks/useChartRuns';
 import { downsample, kvGrowth, type KvPoint } from '../model/chartSeries';
 import { Axis } from './Axis';
 import { ChartFrame } from './ChartFrame';
 import type { ChartLane } from './ThroughputChart';
 
 export function KvGrowthChart({ lanes }: { lanes: readonly ChartLane[] }) {
-  // Deferred: input is handled first; a chart may lag a frame behind a fast run.
-  const runs = useDeferredValue(useRunStore((state) => state.runs));
+  const runs = useChartRuns();
   const series = useMemo(
     () => lanes.map(({ lane, label }) => ({ label, points: runs[lane] === undefined ? [] : kvGrowth(runs[lane]!.steps, runs[lane]!.shown) })),
     [lanes, runs],

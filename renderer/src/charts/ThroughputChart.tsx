@@ -1,9 +1,9 @@
 // Tokens per second over the run's active time (engine clock): the running average and the
 // rate over the last few steps, for one lane or several racing.
 import { line, max, scaleLinear } from 'd3';
-import { useDeferredValue, useMemo } from 'react';
+import { useMemo } from 'react';
 import type { LaneId } from '../../../engine/api';
-import { useRunStore } from '../stores/runStore';
+import { useChartRuns } from '../hooks/useChartRuns';
 import { downsample, throughput, type ThroughputPoint } from '../model/chartSeries';
 import { Axis } from './Axis';
 import { ChartFrame } from './ChartFrame';
@@ -14,8 +14,7 @@ export interface ChartLane {
 }
 
 export function ThroughputChart({ lanes }: { lanes: readonly ChartLane[] }) {
-  // Deferred: input is handled first; a chart may lag a frame behind a fast run.
-  const runs = useDeferredValue(useRunStore((state) => state.runs));
+  const runs = useChartRuns();
   const series = useMemo(
     () => lanes.map(({ lane, label }) => ({ label, points: runs[lane] === undefined ? [] : throughput(runs[lane]!.steps, runs[lane]!.shown) })),
     [lanes, runs],

@@ -1,16 +1,15 @@
 // Per generated token: the chosen token's probability, the distribution's entropy (right
 // axis) and the stop head's probability against the stop threshold 1 - c.
 import { line, max, scaleLinear } from 'd3';
-import { useDeferredValue, useMemo } from 'react';
+import { useMemo } from 'react';
 import type { LaneId } from '../../../engine/api';
-import { useRun } from '../hooks/useRun';
+import { useChartRuns } from '../hooks/useChartRuns';
 import { downsample, tokenPoints, type TokenPoint } from '../model/chartSeries';
 import { Axis } from './Axis';
 import { ChartFrame } from './ChartFrame';
 
 export function TokenProbabilityChart({ lane }: { lane: LaneId }) {
-  // Deferred: input is handled first; a chart may lag a frame behind a fast run.
-  const record = useDeferredValue(useRun(lane));
+  const record = useChartRuns()[lane];
   const points = useMemo(() => (record === undefined ? [] : tokenPoints(record.steps, record.shown)), [record?.steps, record?.shown]);
   const confidence = record?.started.settings.confidence ?? null;
   const threshold = confidence === null ? 0.5 : 1 - confidence;

@@ -1,15 +1,14 @@
 // Tokens per macro step over the generation: bars while they fit, a binned area beyond.
 import { area, curveStepAfter, max, scaleLinear } from 'd3';
-import { useDeferredValue, useMemo } from 'react';
+import { useMemo } from 'react';
 import type { LaneId } from '../../../engine/api';
-import { useRun } from '../hooks/useRun';
+import { useChartRuns } from '../hooks/useChartRuns';
 import { downsample, tokensPerStep } from '../model/chartSeries';
 import { Axis } from './Axis';
 import { ChartFrame } from './ChartFrame';
 
 export function TokensPerStepChart({ lane }: { lane: LaneId }) {
-  // Deferred: input is handled first; a chart may lag a frame behind a fast run.
-  const record = useDeferredValue(useRun(lane));
+  const record = useChartRuns()[lane];
   const points = useMemo(() => (record === undefined ? [] : tokensPerStep(record.steps, record.shown)), [record?.steps, record?.shown]);
   const average = record !== undefined && record.shown > 0 ? record.steps[record.shown - 1]!.totals.tokensPerStep : null;
   const maxSteps = record?.started.settings.maxTokensPerStep ?? 4;

@@ -1,7 +1,7 @@
 // The KV-cache strip's cells for the first `shown` steps of a run: one per KV entry (prompt
 // entries, then one smashed entry per fed-back group) plus the last group, which is pending
 // until a next step would feed it back.
-import type { MacroStep } from '../../../engine/api';
+import type { KvEntry, MacroStep } from '../../../engine/api';
 
 export interface KvCell {
   /** Index in the base model's KV cache. */
@@ -37,29 +37,31 @@ function groupCell(step: MacroStep, index: number, positionId: number, kind: 'gr
   };
 }
 
+// Cells per engine entry (entries are never changed once sent), so each frame of a live run
+// builds only the cells of its new steps.
+const cellOfEntry = new WeakMap<KvEntry, KvCell>();
+
+function entryCell(steps: readonly MacroStep[], s: number, entry: KvEntry): KvCell {
+  const cached = cellOfEntry.get(entry);
+  if (cached !== undefined) return cached;
+  const cell: KvCell =
+    entry.kind === 'prompt'
+      ? { index: entry.index, positionId: entry.positionId, kind: 'prompt', tokenIds: entry.tokenIds, texts: [entry.text], probs: [], stopProbs: [], emittedBy: null }
+      : groupCell(steps[s - 1]!, entry.index, entry.positionId, 'group');
+  cellOfEntry.set(entry, cell);
+  return cell;
+}
+
 export function kvLayout(steps: readonly MacroStep[], shown: number): KvLayout {
   const cells: KvCell[] = [];
+  let promptEntries = 0;
   const visible = Math.min(shown, steps.length);
   for (let s = 0; s < visible; s++) {
-    const step = steps[s]!;
-    for (const entry of step.appended) {
-      if (entry.kind === 'prompt') {
-        cells.push({
-          index: entry.index,
-          positionId: entry.positionId,
-          kind: 'prompt',
-          tokenIds: entry.tokenIds,
-          texts: [entry.text],
-          probs: [],
-          stopProbs: [],
-          emittedBy: null,
-        });
-      } else {
-        cells.push(groupCell(steps[s - 1]!, entry.index, entry.positionId, 'group'));
-      }
+    for (const entry of steps[s]!.appended) {
+      cells.push(entryCell(steps, s, entry));
+      if (entry.kind === 'prompt') promptEntries += 1;
     }
   }
-  const promptEntries = cells.filter((c) => c.kind === 'prompt').length;
   let pending: KvCell | null = null;
   if (visible > 0) {
     const last = steps[visible - 1]!;

@@ -5,7 +5,7 @@ import type { LaneEvent, LaneId, Trace } from '../../../engine/api';
 import { isActive, type RunRecord } from '../model/runRecord';
 import { applyEvent, recordFromTrace } from '../model/runReducer';
 
-type Runs = Partial<Record<LaneId, RunRecord>>;
+export type Runs = Partial<Record<LaneId, RunRecord>>;
 
 interface RunState {
   runs: Runs;

@@ -1,7 +1,7 @@
 // The playground's generation settings, as typed by the user (numbers may be out of range:
 // the engine checks them and the form shows its message next to the field).
 import { create } from 'zustand';
-import type { GenerateRequestInput } from '../../../engine/api';
+import type { GenerateRequestInput, Mode } from '../../../engine/api';
 
 export interface GenerationSettings {
   prompt: string;
@@ -37,7 +37,7 @@ export const useSettingsStore = create<SettingsState>((set) => ({
   update: (patch) => set(patch),
 }));
 
-export function requestFrom(settings: GenerationSettings, mode: 'hamburger' | 'baseline', startPaused: boolean): GenerateRequestInput {
+export function requestFrom(settings: GenerationSettings, mode: Mode, startPaused: boolean): GenerateRequestInput {
   return {
     prompt: settings.prompt,
     mode,

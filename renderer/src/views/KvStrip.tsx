@@ -1,13 +1,25 @@
 // The KV-cache strip: one cell per KV entry, prompt entries apart from smashed ones, the
-// number in a cell = tokens it holds, the last group drawn as pending. Clicking a cell
-// selects it (its tokens light up in the stream). Cells are memoised: a live run only
-// renders the new ones.
-import { memo, useDeferredValue, useEffect, useMemo, useRef, type MouseEvent } from 'react';
+// number in a cell = tokens it holds, the last group drawn as pending. The cells are drawn on
+// a canvas (only the rows in view), so a run of a thousand entries costs no more per frame
+// than a screenful. Clicking a cell, or the arrow keys on the focused strip, select it (its
+// tokens light up in the stream); the selected cell is a DOM element over the canvas, with
+// its entry as data attributes and ARIA option.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import type { LaneId } from '../../../engine/api';
+import { drawKvStrip, firstCellToDraw, type KvDrawing } from '../canvas/drawKvStrip';
+import { useElementSize } from '../hooks/useElementSize';
+import { useKvPalette } from '../hooks/useKvPalette';
 import { useRun } from '../hooks/useRun';
 import { kvLayout, type KvCell } from '../model/kvCells';
+import { cellAt, cellInNextRow, kvGeometry, KV_METRICS, stripCells, type KvGeometry } from '../model/kvGeometry';
 import { formatProb, visibleToken } from '../model/tokenText';
 import { useViewStore } from '../stores/viewStore';
+
+/** Most of the strip's height on screen; it scrolls beyond. */
+const STRIP_HEIGHT = { normal: 92, compact: 64, presentation: 120 };
+/** Within this many pixels of the end, the strip keeps following new entries. */
+const FOLLOW_SLACK = 4;
+const NO_CELLS: KvGeometry = { x: [], y: [], width: [], rowStarts: [], height: 0 };
 
 function cellTitle(cell: KvCell): string {
   const size = cell.tokenIds.length;
@@ -16,88 +28,190 @@ function cellTitle(cell: KvCell): string {
   return `entry ${cell.index} · position ${cell.positionId} · ${size} token${size === 1 ? '' : 's'}${pending}`;
 }
 
-interface CellProps {
-  index: number;
-  kind: KvCell['kind'];
-  size: number;
-  title: string;
-  selected: boolean;
-}
-
-// Primitive props only: the layout is rebuilt every frame, so memo must not compare objects.
-const KvCellView = memo(function KvCellView({ index, kind, size, title, selected }: CellProps) {
-  return (
-    <div
-      className={`kv-cell kv-${kind} kv-size-${size}${selected ? ' selected' : ''}`}
-      data-kv-cell={kind === 'pending' ? undefined : kind}
-      data-kv-pending={kind === 'pending' ? '' : undefined}
-      data-index={index}
-      data-tokens={size}
-      title={title}
-    >
-      {kind === 'prompt' ? '' : size}
-    </div>
-  );
-});
-
-function Cell({ cell, selected }: { cell: KvCell; selected: boolean }) {
-  return <KvCellView index={cell.index} kind={cell.kind} size={cell.tokenIds.length} title={cellTitle(cell)} selected={selected} />;
-}
-
 export function KvSummary({ lane }: { lane: LaneId }) {
-  const record = useRun(lane);
-  if (record === undefined || record.shown === 0) return <div className="kv-summary muted">No KV entries yet.</div>;
-  const totals = record.steps[record.shown - 1]!.totals;
-  const promptEntries = totals.promptEntries;
+  // The last shown step's totals: the same object until the cursor moves.
+  const totals = useRun(lane, (record) => (record.shown === 0 ? undefined : record.steps[record.shown - 1]!.totals));
+  if (totals === undefined) return <div className="kv-summary muted">No KV entries yet.</div>;
   return (
     <div className="kv-summary" data-testid="kv-summary">
       <strong>
         {totals.tokens} tokens in {totals.macroSteps} KV entries
       </strong>{' '}
-      ({totals.tokensPerEntry.toFixed(2)} tokens per entry) · cache: {promptEntries} prompt + {totals.generatedEntries} smashed entries written, 1 group
+      ({totals.tokensPerEntry.toFixed(2)} tokens per entry) · cache: {totals.promptEntries} prompt + {totals.generatedEntries} smashed entries written, 1 group
       pending
     </div>
   );
 }
 
 export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boolean }) {
-  // Deferred: typing and clicks go first; the strip catches up in the idle part of a frame.
-  const record = useDeferredValue(useRun(lane));
+  const record = useRun(lane);
   const selected = useViewStore((state) => state.selectedEntry);
   const selectEntry = useViewStore((state) => state.selectEntry);
+  const presentation = useViewStore((state) => state.presentation);
+  const palette = useKvPalette();
+  const metrics = presentation ? KV_METRICS.presentation : KV_METRICS.normal;
+  const maxHeight = presentation ? STRIP_HEIGHT.presentation : compact ? STRIP_HEIGHT.compact : STRIP_HEIGHT.normal;
   const scroller = useRef<HTMLDivElement>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [area, size] = useElementSize<HTMLDivElement>();
   const layout = useMemo(() => (record === undefined ? null : kvLayout(record.steps, record.shown)), [record?.steps, record?.shown]);
+  const cells = useMemo(() => (layout === null ? [] : stripCells(layout)), [layout]);
+  const geometry = useMemo(() => (size.width > 0 ? kvGeometry(cells, size.width, metrics) : NO_CELLS), [cells, size.width, metrics]);
+  const viewHeight = Math.min(geometry.height, maxHeight);
+  const pixelRatio = window.devicePixelRatio || 1;
+  // Scroll position as last seen or set here: drawing never reads it back from the DOM.
+  const scrollTop = useRef(0);
+  const following = useRef(true);
+  const [hovered, setHovered] = useState<number | null>(null);
 
-  // Follow the newest entries while the run grows (unless the user scrolled up).
+  const drawn = useRef<KvDrawing | null>(null);
+  const heightFollowed = useRef(0);
+
+  const draw = () => {
+    const context = canvas.current?.getContext('2d');
+    if (context === null || context === undefined) return;
+    const drawing: KvDrawing = { cells, metrics, palette, view: { top: scrollTop.current, width: size.width, height: viewHeight, pixelRatio } };
+    drawKvStrip(context, drawing, geometry, firstCellToDraw(drawn.current, drawing));
+    drawn.current = drawing;
+  };
+  const drawLatest = useRef(draw);
+  drawLatest.current = draw;
+
+  // A new run is followed from its start.
+  const runId = record?.started.runId;
+  useLayoutEffect(() => {
+    following.current = true;
+  }, [runId]);
+
+  // Follow the newest entries while the run grows (unless the user scrolled up), then draw.
+  // The scroll position is written only when a row is added: each write makes the page lay out.
+  useLayoutEffect(() => {
+    const end = Math.max(0, geometry.height - viewHeight);
+    if (following.current && geometry.height !== heightFollowed.current && scroller.current !== null) {
+      scroller.current.scrollTop = end;
+      scrollTop.current = end;
+    }
+    heightFollowed.current = geometry.height;
+    // A shorter strip (a new run, the cursor moved back): the browser clamps its scroll the same way.
+    if (scrollTop.current > end) scrollTop.current = end;
+    draw();
+  }, [cells, geometry, palette, viewHeight, pixelRatio]);
+
+  // A cell selected by key may be out of view: scroll to it.
   useEffect(() => {
     const element = scroller.current;
-    if (element === null) return;
-    const nearEnd = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
-    if (nearEnd) element.scrollTop = element.scrollHeight;
-  }, [layout]);
+    if (selected === null || selected >= geometry.y.length || element === null) return;
+    const y = geometry.y[selected]!;
+    if (y < scrollTop.current || y + metrics.cellHeight > scrollTop.current + viewHeight) element.scrollTop = y - (viewHeight - metrics.cellHeight) / 2;
+  }, [selected]);
 
-  const onClick = (event: MouseEvent<HTMLDivElement>) => {
-    const target = (event.target as HTMLElement).closest<HTMLElement>('.kv-cell');
-    if (target === null) return;
-    const index = Number(target.dataset.index);
-    selectEntry(selected === index ? null : index);
+  const onScroll = () => {
+    const element = scroller.current;
+    if (element === null) return;
+    scrollTop.current = element.scrollTop;
+    following.current = element.scrollTop >= geometry.height - viewHeight - FOLLOW_SLACK;
+    drawLatest.current();
   };
 
+  const cellUnder = (event: MouseEvent<HTMLElement>): number | null => {
+    const box = canvas.current?.getBoundingClientRect();
+    return box === undefined ? null : cellAt(geometry, metrics, event.clientX - box.left, event.clientY - box.top + scrollTop.current);
+  };
+
+  const onClick = (event: MouseEvent<HTMLDivElement>) => {
+    const cell = cellUnder(event);
+    if (cell !== null) selectEntry(selected === cell ? null : cell);
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const last = cells.length - 1;
+    if (last < 0) return;
+    let next: number | null;
+    switch (event.key) {
+      case 'ArrowRight':
+        next = selected === null ? 0 : Math.min(last, selected + 1);
+        break;
+      case 'ArrowLeft':
+        next = selected === null ? last : Math.max(0, selected - 1);
+        break;
+      case 'ArrowDown':
+      case 'ArrowUp':
+        next = selected === null || selected > last ? last : (cellInNextRow(geometry, metrics, selected, event.key === 'ArrowUp' ? -1 : 1) ?? selected);
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = last;
+        break;
+      default:
+        return;
+    }
+    // The strip's own keys: not the page's scrubbing shortcuts.
+    event.preventDefault();
+    event.stopPropagation();
+    selectEntry(next);
+  };
+
+  // Cells are in entry order, so an entry's index is its position in the strip.
+  const chosen = selected !== null ? cells[selected] : undefined;
+  const hoveredCell = hovered !== null ? cells[hovered] : undefined;
+  const counts = {
+    prompt: layout?.promptEntries ?? 0,
+    groups: layout?.groupEntries ?? 0,
+    pending: layout === null || layout.pending === null ? 0 : 1,
+  };
   return (
     <section className={`kv-strip${compact ? ' compact' : ''}`} aria-label="KV cache">
-      <div className="kv-cells" ref={scroller} onClick={onClick} data-testid={`kv-strip-${lane}`}>
-        {layout === null || layout.cells.length === 0 ? (
+      <div
+        className="kv-cells"
+        ref={scroller}
+        style={{ maxHeight }}
+        role="listbox"
+        tabIndex={0}
+        aria-label={`KV cache: ${counts.prompt} prompt entries, ${counts.groups} smashed entries, ${counts.pending} pending group. Arrow keys, Home and End select an entry.`}
+        aria-activedescendant={chosen === undefined ? undefined : `kv-selected-${lane}`}
+        title={hoveredCell === undefined ? undefined : cellTitle(hoveredCell)}
+        onScroll={onScroll}
+        onClick={onClick}
+        onKeyDown={onKeyDown}
+        onMouseMove={(event) => setHovered(cellUnder(event))}
+        onMouseLeave={() => setHovered(null)}
+        data-testid={`kv-strip-${lane}`}
+        data-prompt-entries={counts.prompt}
+        data-group-entries={counts.groups}
+        data-pending-entries={counts.pending}
+      >
+        {cells.length === 0 && (
           <span className="muted">
             {record === undefined ? 'The KV cache fills here: one cell per entry.' : `Prompt of ${record.started.prompt.tokenIds.length} tokens waits for prefill.`}
           </span>
-        ) : (
-          <>
-            {layout.cells.map((cell) => (
-              <Cell key={cell.index} cell={cell} selected={selected === cell.index} />
-            ))}
-            {layout.pending !== null && <Cell key="pending" cell={layout.pending} selected={selected === layout.pending.index} />}
-          </>
         )}
+        <div className="kv-area" ref={area} style={{ height: geometry.height }}>
+          <canvas
+            ref={canvas}
+            className="kv-canvas"
+            width={Math.round(size.width * pixelRatio)}
+            height={Math.round(viewHeight * pixelRatio)}
+            style={{ width: size.width, height: viewHeight }}
+          />
+          {chosen !== undefined && chosen.index < geometry.x.length && (
+            <div
+              id={`kv-selected-${lane}`}
+              className="kv-selection"
+              role="option"
+              aria-selected="true"
+              aria-posinset={chosen.index + 1}
+              aria-setsize={cells.length}
+              aria-label={cellTitle(chosen)}
+              data-kv-selected=""
+              data-kv-cell={chosen.kind}
+              data-index={chosen.index}
+              data-tokens={chosen.tokenIds.length}
+              style={{ left: geometry.x[chosen.index], top: geometry.y[chosen.index], width: geometry.width[chosen.index], height: metrics.cellHeight }}
+            />
+          )}
+        </div>
       </div>
       {!compact && layout !== null && <KvCellDetails cells={layout.cells} pending={layout.pending} selected={selected} />}
     </section>

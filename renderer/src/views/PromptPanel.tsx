@@ -11,8 +11,26 @@ import { useViewStore } from '../stores/viewStore';
 import { ModelPicker } from './ModelPicker';
 import { SettingsControls } from './SettingsControls';
 
-export function PromptPanel() {
+/** The prompt box on its own: a key re-renders it, not the whole panel. */
+function PromptBox({ onStart }: { onStart(): void }) {
   const prompt = useSettingsStore((state) => state.prompt);
+  const update = useSettingsStore((state) => state.update);
+  return (
+    <textarea
+      value={prompt}
+      onChange={(e) => update({ prompt: e.target.value })}
+      placeholder="Type a prompt, or pick an example above."
+      rows={6}
+      aria-label="Prompt"
+      data-testid="prompt"
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) onStart();
+      }}
+    />
+  );
+}
+
+export function PromptPanel() {
   const update = useSettingsStore((state) => state.update);
   const view = useViewStore((state) => state.view);
   const error = useFormErrorStore((state) => state.error);
@@ -37,17 +55,7 @@ export function PromptPanel() {
           </button>
         ))}
       </div>
-      <textarea
-        value={prompt}
-        onChange={(e) => update({ prompt: e.target.value })}
-        placeholder="Type a prompt, or pick an example above."
-        rows={6}
-        aria-label="Prompt"
-        data-testid="prompt"
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) start();
-        }}
-      />
+      <PromptBox onStart={start} />
       {promptError !== null && (
         <p className="field-error" role="alert" data-testid="prompt-error">
           {describeError(promptError)}

@@ -17,7 +17,7 @@ export function RunStatus({ lane }: { lane: LaneId }) {
   const last = record.shown > 0 ? record.steps[record.shown - 1]!.totals : null;
   const finish = record.result?.finishReason;
   return (
-    <div className={`run-status phase-${record.phase}`} data-testid={`status-${lane}`} data-phase={record.phase}>
+    <div className={`run-status phase-${record.phase}`} data-testid={`status-${lane}`} data-phase={record.phase} data-run={record.started.runId}>
       <span className="badge">{record.source === 'file' ? `replay · ${record.fileName}` : PHASE_LABEL[record.phase]}</span>
       <span>{record.started.settings.label}</span>
       {finish !== undefined && record.shown === record.steps.length && <span className="muted">ended: {finish.replace(/_/g, ' ')}</span>}

@@ -8,11 +8,13 @@ import { useViewStore } from '../stores/viewStore';
 
 export function TokenDetailsCard({ lane }: { lane: LaneId }) {
   const hovered = useViewStore((state) => state.hovered);
-  const record = useRun(lane);
-  if (hovered === null || record === undefined) return null;
-  const step = record.steps[hovered.step];
-  const micro = step?.micro[hovered.micro] ?? record.openMicros.find((m) => m.step === hovered.step && m.index === hovered.micro);
-  if (micro === undefined) return null;
+  // Only the hovered token: the card does not re-render on every event of a run.
+  const micro = useRun(lane, (record) =>
+    hovered === null
+      ? undefined
+      : (record.steps[hovered.step]?.micro[hovered.micro] ?? record.openMicros.find((m) => m.step === hovered.step && m.index === hovered.micro)),
+  );
+  if (hovered === null || micro === undefined) return null;
   const left = Math.min(hovered.x, window.innerWidth - 300);
   const top = hovered.y + 6 > window.innerHeight - 230 ? hovered.y - 236 : hovered.y + 6;
   return (

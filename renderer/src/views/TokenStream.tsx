@@ -12,6 +12,8 @@ import { visibleToken } from '../model/tokenText';
 import { useViewStore } from '../stores/viewStore';
 
 const CHARS_PER_ROW = 56;
+/** Within this many pixels of the end, the stream keeps following new rows. */
+const FOLLOW_SLACK = 80;
 
 function TokenSpan({ micro }: { micro: MicroStep }) {
   return (
@@ -52,12 +54,22 @@ export function TokenStream({ lane }: { lane: LaneId }) {
     overscan: 6,
   });
 
+  // Follow the newest rows while the run grows, unless the user scrolled up. Whether to follow
+  // is decided when the user scrolls, and following only writes the scroll position (the
+  // browser clamps it to the end), so a new row does not make the page measure its layout twice.
+  const following = useRef(true);
+  const totalSize = virtualizer.getTotalSize();
+  const runId = record?.started.runId;
   useEffect(() => {
+    following.current = true;
+  }, [runId]);
+  useEffect(() => {
+    if (following.current && scroller.current !== null && rows.length > 0) scroller.current.scrollTop = totalSize;
+  }, [totalSize, rows.length]);
+  const onScroll = () => {
     const element = scroller.current;
-    if (element === null || rows.length === 0) return;
-    const nearEnd = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
-    if (nearEnd) virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
-  }, [rows.length, virtualizer]);
+    if (element !== null) following.current = element.scrollHeight - element.scrollTop - element.clientHeight < FOLLOW_SLACK;
+  };
 
   useEffect(() => {
     if (selectedStep === null || record === undefined) return;
@@ -80,8 +92,8 @@ export function TokenStream({ lane }: { lane: LaneId }) {
     );
   }
   return (
-    <div className="token-stream" ref={scroller} onMouseOver={onMouseOver} onMouseLeave={() => hover(null)} data-testid={`stream-${lane}`}>
-      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+    <div className="token-stream" ref={scroller} onScroll={onScroll} onMouseOver={onMouseOver} onMouseLeave={() => hover(null)} data-testid={`stream-${lane}`}>
+      <div style={{ height: totalSize, position: 'relative' }}>
         {virtualizer.getVirtualItems().map((item) => (
           <div
             key={item.key}

@@ -30,4 +30,14 @@ describe('kvLayout', () => {
     expect(two.groupEntries).toBe(1);
     expect(two.pending!.tokenIds).toEqual(run[1]!.tokenIds);
   });
+
+  it('builds the cells of a step once: a later frame of the run reuses them', () => {
+    const two = kvLayout(run, 2);
+    const four = kvLayout(run, 4);
+    expect(four.cells[0]).toBe(two.cells[0]);
+    expect(four.cells[PROMPT_IDS.length]).toBe(two.cells[PROMPT_IDS.length]);
+    // The pending group is not an entry yet: built afresh, then as the written entry.
+    expect(four.cells[PROMPT_IDS.length + 1]).not.toBe(two.pending);
+    expect(four.cells[PROMPT_IDS.length + 1]).toMatchObject({ kind: 'group', tokenIds: two.pending!.tokenIds });
+  });
 });

@@ -1,0 +1,44 @@
+"""Held-out probe during training: teacher-forced exact match per task family.
+
+Greedy exact match needs every response token right; with teacher forcing, a sequence is
+right when every response token is the argmax, which tracks greedy accuracy closely and
+costs one batched forward per family instead of a decode loop.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .data import SftExample, encode_example, load_heldout
+from .model import LlamaForCausalLM
+from .objective import IGNORE, sft_batch
+from .tasks import Example
+from .tokenizer import PAD_ID, ByteLevelBPE
+
+
+class HeldoutProbe:
+    def __init__(self, data: Path, per_family: int = 16):
+        tok = ByteLevelBPE.load(data / "tokenizer.json")
+        by_family: dict[str, list[SftExample]] = {}
+        for r in load_heldout(data / "heldout.jsonl"):
+            chosen = by_family.setdefault(r["family"], [])
+            if len(chosen) < per_family:
+                chosen.append(encode_example(tok, Example(r["family"], r["prompt"], r["response"], r["id"])))
+        self.by_family = by_family
+
+    @torch.no_grad()
+    def measure(self, llm: LlamaForCausalLM) -> dict[str, float]:
+        """{"tf_exact/<family>": share of sequences all right, "tf_token/<family>": share of tokens}."""
+        was_training = llm.training
+        llm.eval()
+        out: dict[str, float] = {}
+        for family, examples in self.by_family.items():
+            inputs, targets = sft_batch(examples, PAD_ID)
+            inputs, targets = inputs.to(llm.lm_head.weight.device), targets.to(llm.lm_head.weight.device)
+            scored = targets != IGNORE
+            right = (llm(inputs).argmax(-1) == targets) | ~scored                 # [B, T]
+            out[f"tf_exact/{family}"] = round(right.all(-1).float().mean().item(), 3)
+            out[f"tf_token/{family}"] = round(((right & scored).sum() / scored.sum()).item(), 3)
+        llm.train(was_training)
+        return out

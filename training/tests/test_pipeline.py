@@ -1,0 +1,69 @@
+"""The training commands end to end at the `micro` size: every stage runs through the CLI,
+writes its checkpoint and log, resumes, and the export loads back as a package."""
+import json
+
+import pytest
+
+from hamburger.__main__ import main, pick_device
+from hamburger.package import load_package
+
+
+def _log(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    work = tmp_path_factory.mktemp("work")
+    common = ["--work", str(work), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    assert main(common + ["prepare", "--per-family", "40"]) == 0
+    assert main(common + ["base", "--steps", "4"]) == 0
+    assert main(common + ["base", "--steps", "6"]) == 0          # resumes at step 4
+    assert main(common + ["baseline", "--steps", "3"]) == 0
+    assert main(common + ["segment", "--limit", "64"]) == 0
+    assert main(common + ["hamburger", "--steps", "3"]) == 0
+    return work
+
+
+def test_prepare_writes_the_requested_task_count(work):
+    data = json.loads((work / "data" / "data.json").read_text())
+    assert data["train_per_family"] == 40
+    assert data["sft_examples"] <= 9 * 40 and data["sft_examples"] >= 9 * 40 - 10   # a few too long ones dropped
+    assert data["heldout_examples"] == 900
+
+
+def test_base_resumes_and_probes_the_heldout_split(work):
+    records = _log(work / "base" / "log.jsonl")
+    losses = [r for r in records if "loss" in r]
+    assert [r["step"] for r in losses] == [4, 6]                 # logged at the end of each command
+    probes = [r for r in records if "tf_exact/copy" in r]
+    assert [r["step"] for r in probes] == [4, 6]
+    assert all(0.0 <= r[f"tf_token/{f}"] <= 1.0 for r in probes for f in ("copy", "json", "spell"))
+
+
+def test_segment_covers_each_response(work):
+    import torch
+    from hamburger.data import load_sft
+    seg = torch.load(work / "segments.pt")
+    by_id = {e.id: e for e in load_sft(work / "data")}
+    assert len(seg["groups"]) == 64
+    for example_id, groups in seg["groups"].items():
+        assert sum(groups) == len(by_id[example_id].response_ids)
+        assert all(1 <= k <= 4 for k in groups)
+
+
+def test_hamburger_stage_logs_its_objective(work):
+    last = _log(work / "hamburger" / "log.jsonl")[-1]
+    assert last["step"] == 3
+    assert last["ce"] > 0 and last["bce"] > 0 and 1.0 <= last["tokens_per_group"] <= 4.0
+
+
+def test_a_cuda_device_without_cuda_is_refused():
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(SystemExit, match="no CUDA GPU"):
+        pick_device("cuda")
+    with pytest.raises(SystemExit, match="allowed: auto, cpu"):
+        pick_device("tpu")
+    assert pick_device("auto").type == "cpu"
