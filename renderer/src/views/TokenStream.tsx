@@ -59,6 +59,7 @@ export function TokenStream({ lane }: { lane: LaneId }) {
   // browser clamps it to the end), so a new row does not make the page measure its layout twice.
   const following = useRef(true);
   const totalSize = virtualizer.getTotalSize();
+  // A new run is followed from its start.
   const runId = record?.started.runId;
   useEffect(() => {
     following.current = true;
