@@ -66,7 +66,6 @@ function round(value: number, digits: number): number {
   return Math.round(value * scale) / scale;
 }
 
-
 /** A KV entry the next macro step's base forward appends. */
 interface FeedEntry {
   tokenIds: number[];
@@ -317,7 +316,8 @@ export class Generation {
     if (!ended) {
       const summary = summaries[kept]!;
       const token = speculation.replacement(row(kept), summary.top[0]!.tokenId, kept < draftTokens.length ? kept : null);
-      micros.push(this.verifierMicro(stepIndex, kept, token, row(kept), summary));
+      // The baseline's own token, described by the baseline's distribution at its place.
+      micros.push(this.microStep(stepIndex, kept, token, row(kept), summary, null, null, 0));
       verifier.settle(kept, [token]);
     }
     const baselineMs = performance.now() - checkStart;
@@ -381,6 +381,20 @@ export class Generation {
     const token = sampler.choose(logits, summary.top[0]!.tokenId);
     const stopProb = stopLogit === null ? null : sigmoid(stopLogit);
     const stopReason = this.stopReason(token, index + 1, producedBefore + index + 1, tokenLimit, stopProb);
+    return this.microStep(stepIndex, index, token, logits, summary, stopProb, stopReason, performance.now() - start);
+  }
+
+  /** A chosen token described by the distribution it was chosen from. */
+  private microStep(
+    stepIndex: number,
+    index: number,
+    token: number,
+    logits: Float32Array,
+    summary: LogitsSummary,
+    stopProb: number | null,
+    stopReason: StopReason | null,
+    ms: number,
+  ): MicroStep {
     return {
       step: stepIndex,
       index,
@@ -391,23 +405,7 @@ export class Generation {
       top: this.alternatives(summary),
       stopProb,
       stopReason,
-      ms: performance.now() - start,
-    };
-  }
-
-  /** The baseline's own token in a verify step, described by the baseline's distribution at its place. */
-  private verifierMicro(stepIndex: number, index: number, token: number, logits: Float32Array, summary: LogitsSummary): MicroStep {
-    return {
-      step: stepIndex,
-      index,
-      tokenId: token,
-      text: this.textOf(token),
-      prob: tokenProbability(logits, summary, token),
-      entropy: summary.entropy,
-      top: this.alternatives(summary),
-      stopProb: null,
-      stopReason: null,
-      ms: 0,
+      ms,
     };
   }
 

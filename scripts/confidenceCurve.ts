@@ -39,11 +39,10 @@ const HEIGHT = 300;
 const MARGIN = { top: 28, right: 16, bottom: 40, left: 48 };
 
 /** One panel: a line per family (overall drawn thick) of `key@c` against c. */
-function panel(report: Report, key: string, title: string, yMax: number, yFormat: (v: number) => string, x0: number): string {
+function panel(report: Report, key: string, title: string, yMax: number, yFormat: (v: number) => string, x0: number, colour: (family: string) => string): string {
   const rows = [...report.families, report.overall];
   const x = d3.scaleLinear().domain(d3.extent(report.confidences) as [number, number]).range([MARGIN.left, WIDTH - MARGIN.right]);
   const y = d3.scaleLinear().domain([0, yMax]).nice().range([HEIGHT - MARGIN.bottom, MARGIN.top]);
-  const colour = d3.scaleOrdinal(d3.schemeTableau10).domain(report.families.map((r) => r.family));
   const line = d3.line<[number, number]>().x(([c]) => x(c)).y(([, v]) => y(v));
   const paths = rows.map((r) => {
     const overall = r === report.overall;
@@ -63,14 +62,14 @@ ${paths.join('\n')}
 
 export function curveSvg(report: Report): string {
   const tokensMax = Math.max(...[...report.families, report.overall].flatMap((r) => report.confidences.map((c) => figure(r, `tokens_per_step@${levelKey(c)}`))));
-  const colour = d3.scaleOrdinal(d3.schemeTableau10).domain(report.families.map((r) => r.family));
+  const colour = d3.scaleOrdinal<string, string>(d3.schemeTableau10).domain(report.families.map((r) => r.family));
   const legend = [...report.families.map((r) => [r.family, colour(r.family)] as const), ['overall', '#111'] as const].map(
     ([name, c], i) => `<g transform="translate(${2 * WIDTH + 8},${MARGIN.top + i * 18})"><rect width="12" height="12" fill="${c}"/><text x="16" y="10">${name}</text></g>`,
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * WIDTH + 110}" height="${HEIGHT}" viewBox="0 0 ${2 * WIDTH + 110} ${HEIGHT}">
 <rect width="100%" height="100%" fill="white"/>
-${panel(report, 'tokens_per_step', 'Tokens per macro step', tokensMax, (v) => v.toFixed(1), 0)}
-${panel(report, 'hamburger_accuracy', 'Exact-match accuracy', 1, (v) => `${Math.round(100 * v)}%`, WIDTH)}
+${panel(report, 'tokens_per_step', 'Tokens per macro step', tokensMax, (v) => v.toFixed(1), 0, colour)}
+${panel(report, 'hamburger_accuracy', 'Exact-match accuracy', 1, (v) => `${Math.round(100 * v)}%`, WIDTH, colour)}
 <g font-family="sans-serif" font-size="11">${legend.join('\n')}</g>
 </svg>
 `;
