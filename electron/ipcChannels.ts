@@ -11,7 +11,8 @@ export const INVOKE_CHANNELS = {
 } as const;
 
 export const SEND_CHANNELS = {
-  event: 'hamburger:event',
+  /** Lane events in order, batched (host/eventBatcher.ts). */
+  events: 'hamburger:events',
   model: 'hamburger:model',
   command: 'hamburger:command',
 } as const;
@@ -25,7 +26,7 @@ export interface InvokeReplies {
 }
 
 export interface SendPayloads {
-  'hamburger:event': LaneEvent;
+  'hamburger:events': LaneEvent[];
   'hamburger:model': ModelInfo | null;
   'hamburger:command': AppCommand;
 }

@@ -58,6 +58,15 @@ export const generateRequestSchema = z
       .number({ error: () => 'maxNewTokens must be a number' })
       .int({ error: () => 'maxNewTokens must be an integer' })
       .optional(),
+    /**
+     * End of sequence cannot be chosen before this many tokens are generated (0: off), as
+     * min_new_tokens elsewhere. An engine option: the Python reference decoder has none.
+     */
+    minNewTokens: z
+      .number({ error: () => 'minNewTokens must be a number' })
+      .int({ error: () => 'minNewTokens must be an integer' })
+      .min(0, { error: () => 'minNewTokens must be 0 or more' })
+      .default(0),
     sampling: samplingSchema.default({ kind: 'greedy' }),
     /** Wrap the prompt in the model's chat template as one user message (default), or feed it raw. */
     chatTemplate: z.boolean({ error: () => 'chatTemplate must be a boolean' }).default(true),
@@ -89,6 +98,7 @@ export const ERROR_CODES = [
   'prompt_too_long',
   'invalid_confidence',
   'invalid_max_new_tokens',
+  'invalid_min_new_tokens',
   'unknown_mode',
   'invalid_sampling',
   'busy',
@@ -339,6 +349,8 @@ export const runSettingsSchema = z.object({
   label: z.string(),
   confidence: z.number().nullable(),
   maxNewTokens: z.number(),
+  /** End of sequence suppressed before this many tokens (absent in traces older than the option). */
+  minNewTokens: z.number().optional(),
   maxTokensPerStep: z.number(),
   sampling: samplingSchema,
   chatTemplate: z.boolean(),
@@ -489,7 +501,8 @@ export const socketMessageSchema = z.discriminatedUnion('kind', [
     /** id null: the request was too malformed to read its id. */
     z.object({ kind: z.literal('reply'), id: z.number().nullable(), ok: z.literal(false), error: engineErrorInfoSchema }),
   ]),
-  z.object({ kind: z.literal('event'), lane: laneIdSchema, event: engineEventSchema }),
+  /** Lane events in the order the host emitted them, a frame's worth per message. */
+  z.object({ kind: z.literal('events'), events: z.array(laneEventSchema) }),
   /** Sent whenever the model changes (and on connect), so every window shows the same model. */
   z.object({ kind: z.literal('model'), model: modelInfoSchema.nullable() }),
 ]);

@@ -161,6 +161,7 @@ export class HamburgerEngine {
       label: runLabel(decoders.kind, verification === null ? null : { kind: verification.kind, verifier: verifier.kind }),
       confidence,
       maxNewTokens,
+      minNewTokens: request.minNewTokens,
       // A verify step emits the kept drafts plus the baseline's own token.
       maxTokensPerStep: request.mode === 'verify' ? decoders.maxTokensPerStep + 1 : decoders.maxTokensPerStep,
       sampling: request.sampling,

@@ -260,8 +260,11 @@ export class Generation {
     const tokens = micros.map((m) => m.tokenId);
     const rows = await verifier.check(tokens, false);
     this.input.gate.throwIfCancelled();
+    const producedBefore = this.output.length - tokens.length;
     const verdicts = tokens.map((token, i) => {
       const row = rowOf(rows, i, verifier.vocabSize);
+      // The baseline judged under the same rule the run's tokens were chosen under.
+      this.suppressEarlyEos(row, producedBefore + i);
       return tokenVerdict(token, micros[i]!.prob, row, summarizeLogits(row, 1), this.textOf);
     });
     const acceptedPrefix = agreeingPrefix(verdicts);
@@ -303,6 +306,7 @@ export class Generation {
     const rows = await verifier.check(draftTokens, true);
     gate.throwIfCancelled();
     const row = (i: number): Float32Array => rowOf(rows, i, verifier.vocabSize);
+    for (let i = 0; i <= draftTokens.length; i++) this.suppressEarlyEos(row(i), producedBefore + i);
     const summaries = Array.from({ length: draftTokens.length + 1 }, (_, i) => summarizeLogits(row(i), TOP_ALTERNATIVES));
     const verdicts = draftTokens.map((token, i) => tokenVerdict(token, drafts[i]!.prob, row(i), summaries[i]!, this.textOf));
     let kept = 0;
@@ -377,11 +381,17 @@ export class Generation {
       logits = micro.logits;
       stopLogit = micro.stopLogit;
     }
+    this.suppressEarlyEos(logits, producedBefore + index);
     const summary = summarizeLogits(logits, TOP_ALTERNATIVES);
     const token = sampler.choose(logits, summary.top[0]!.tokenId);
     const stopProb = stopLogit === null ? null : sigmoid(stopLogit);
     const stopReason = this.stopReason(token, index + 1, producedBefore + index + 1, tokenLimit, stopProb);
     return this.microStep(stepIndex, index, token, logits, summary, stopProb, stopReason, performance.now() - start);
+  }
+
+  /** minNewTokens: end of sequence is no choice for the token after `produced` generated ones (logits edited in place). */
+  private suppressEarlyEos(logits: Float32Array, produced: number): void {
+    if (produced < (this.input.settings.minNewTokens ?? 0)) logits[this.input.eosId] = -Infinity;
   }
 
   /** A chosen token described by the distribution it was chosen from. */

@@ -12,6 +12,7 @@ const CODE_BY_FIELD: Record<string, EngineErrorCode> = {
   mode: 'unknown_mode',
   confidence: 'invalid_confidence',
   maxNewTokens: 'invalid_max_new_tokens',
+  minNewTokens: 'invalid_min_new_tokens',
   sampling: 'invalid_sampling',
 };
 
@@ -49,6 +50,12 @@ export function validateRequest(input: unknown, manifest: Manifest): ValidReques
     throw new EngineError('invalid_max_new_tokens', `maxNewTokens must be in [1, ${maxAllowed}], got ${maxNewTokens}`, {
       field: 'maxNewTokens',
       limit: `1..${maxAllowed}`,
+    });
+  }
+  if (request.minNewTokens > maxNewTokens) {
+    throw new EngineError('invalid_min_new_tokens', `minNewTokens must be in [0, maxNewTokens = ${maxNewTokens}], got ${request.minNewTokens}`, {
+      field: 'minNewTokens',
+      limit: `0..${maxNewTokens}`,
     });
   }
   if (request.sampling.kind === 'sample' && request.sampling.topK > arch.vocab_size) {

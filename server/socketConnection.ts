@@ -4,17 +4,24 @@
 import type { WebSocket } from 'ws';
 import { socketRequestSchema, type LaneId, type SocketMessage } from '../engine/api.js';
 import { toErrorInfo } from '../engine/errors.js';
+import { createEventBatcher } from '../host/eventBatcher.js';
 import type { HostSession } from '../host/hostSession.js';
 
 export function attachSocket(socket: WebSocket, session: HostSession): void {
   const startedLanes = new Set<LaneId>();
-  const send = (message: SocketMessage): void => {
+  const write = (message: SocketMessage): void => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  };
+  const batcher = createEventBatcher((events) => write({ kind: 'events', events }));
+  // Replies and model changes go after the events emitted before them, as they happened.
+  const send = (message: SocketMessage): void => {
+    batcher.flush();
+    write(message);
   };
   const reject = (id: number | null, message: string): void =>
     send({ kind: 'reply', id, ok: false, error: { code: 'invalid_request', message } });
 
-  const unsubscribeEvents = session.onEvent(({ lane, event }) => send({ kind: 'event', lane, event }));
+  const unsubscribeEvents = session.onEvent(batcher.push);
   const unsubscribeModel = session.onModel((model) => send({ kind: 'model', model }));
   send({ kind: 'model', model: session.currentModel });
 
@@ -45,6 +52,7 @@ export function attachSocket(socket: WebSocket, session: HostSession): void {
   });
 
   socket.on('close', () => {
+    batcher.dispose();
     unsubscribeEvents();
     unsubscribeModel();
     void session.cancel(startedLanes);

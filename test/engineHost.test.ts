@@ -1,9 +1,11 @@
 // The engine in a worker thread behind EngineHost: typed requests, events, traces, errors.
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent, GenerationResult } from '../engine/api.js';
 import { HamburgerEngine } from '../engine/engine.js';
 import { EngineError } from '../engine/errors.js';
 import { EngineHost } from '../engine/worker/engineHost.js';
+import { ENGINE_THREAD_NICE } from '../engine/worker/threadPriority.js';
 import { MODEL_DIR } from './support/shippedModel.js';
 
 let host: EngineHost;
@@ -70,6 +72,14 @@ describe('EngineHost', () => {
     }
     const trace = await host.trace(runId);
     expect(trace?.result?.tokenIds).toEqual(result.tokenIds);
+  });
+
+  it.runIf(process.platform === 'linux')('runs the engine on a thread of lower priority than the caller', () => {
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value (after the command name in parentheses).
+    const niceOf = (tid: string): number => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const threads = readdirSync('/proc/self/task').map(niceOf);
+    expect(niceOf(String(process.pid))).toBe(0);
+    expect(threads).toContain(ENGINE_THREAD_NICE);
   });
 
   it('steps a paused run through the host', async () => {

@@ -91,6 +91,34 @@ describe('stop rule', () => {
     expect(result.text).not.toContain('<|eos|>');
   });
 
+  it('min new tokens keeps end of sequence out until that many tokens, in every mode', async () => {
+    const prompt = 'Reverse this list: D, O, P, I, M, N, W.';
+    const eos = 2;
+    const free = await recordRun(engine, { prompt, mode: 'baseline', maxNewTokens: 200 });
+    const ended = free.result.tokens;
+    expect(free.result.tokenIds.at(-1)).toBe(eos);
+    const min = ended + 12;
+    const runs = [];
+    for (const mode of ['baseline', 'hamburger', 'verify'] as const) {
+      runs.push((await recordRun(engine, { prompt, mode, confidence: 0.9, maxNewTokens: min + 40, minNewTokens: min })).result);
+    }
+    for (const result of runs) {
+      expect(result.tokens).toBeGreaterThanOrEqual(min);
+      expect(result.tokenIds.slice(0, min)).not.toContain(eos);
+    }
+    const [baseline, hamburger, verify] = runs;
+    // The same rule on both sides of verification: verify still writes the baseline's text.
+    expect(verify!.tokenIds).toEqual(baseline!.tokenIds);
+    // Until the first eos the rule changes nothing.
+    expect(baseline!.tokenIds.slice(0, ended - 1)).toEqual(free.result.tokenIds.slice(0, ended - 1));
+    // Where eos was the argmax, the baseline writes its second choice; eos is then shown with probability 0.
+    const micro = (await recordRun(engine, { prompt, mode: 'baseline', maxNewTokens: ended, minNewTokens: ended })).micros.at(-1)!;
+    expect(micro.tokenId).not.toBe(eos);
+    expect(micro.top.some((t) => t.tokenId === eos)).toBe(false);
+    expect(Number.isFinite(micro.entropy)).toBe(true);
+    expect(hamburger!.tokens).toBeGreaterThanOrEqual(min);
+  });
+
   it('stops at the max-new-tokens limit mid-group', async () => {
     const { steps, result } = await recordRun(engine, { prompt: PROMPT, confidence: 0, maxNewTokens: 5 });
     expect(result.tokens).toBe(5);

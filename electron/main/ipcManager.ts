@@ -4,6 +4,7 @@
 import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { hostCallSchema, type EngineErrorInfo, type HostMethod, type HostResult, type LaneEvent, type ModelInfo } from '../../engine/api.js';
 import { toErrorInfo } from '../../engine/errors.js';
+import { createEventBatcher } from '../../host/eventBatcher.js';
 import { INVOKE_CHANNELS, SEND_CHANNELS, type InvokeReplies, type SendChannel, type SendPayloads } from '../ipcChannels.js';
 
 /** What the IPC manager needs of the engine session (HostSession has it). */
@@ -20,6 +21,7 @@ function refused(message: string, field?: string): { ok: false; error: EngineErr
 
 export class IpcManager {
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly events = createEventBatcher((events) => this.send(SEND_CHANNELS.events, events));
 
   constructor(
     private readonly session: EngineSessionPort,
@@ -32,7 +34,7 @@ export class IpcManager {
     ipcMain.handle(INVOKE_CHANNELS.call, (event, payload: unknown) => this.onCall(event, payload));
     ipcMain.handle(INVOKE_CHANNELS.pickModelFolder, (event, payload: unknown) => this.onPickModelFolder(event, payload));
     this.unsubscribe.push(
-      this.session.onEvent((event) => this.send(SEND_CHANNELS.event, event)),
+      this.session.onEvent(this.events.push),
       this.session.onModel((model) => this.send(SEND_CHANNELS.model, model)),
     );
   }
@@ -41,9 +43,12 @@ export class IpcManager {
     ipcMain.removeHandler(INVOKE_CHANNELS.call);
     ipcMain.removeHandler(INVOKE_CHANNELS.pickModelFolder);
     for (const off of this.unsubscribe.splice(0)) off();
+    this.events.dispose();
   }
 
+  /** Anything but events goes after the events queued before it, as they happened. */
   send<C extends SendChannel>(channel: C, payload: SendPayloads[C]): void {
+    if (channel !== SEND_CHANNELS.events) this.events.flush();
     if (!this.window.isDestroyed()) this.window.webContents.send(channel, payload);
   }
 
@@ -63,8 +68,12 @@ export class IpcManager {
       return refused(`bad call: ${field === '' ? '' : `${field}: `}${issue.message}`, field === '' ? undefined : field);
     }
     try {
-      return { ok: true, value: (await this.session.call(parsed.data)) as HostResult<HostMethod> extends { value: infer V } ? V : never };
+      const value = (await this.session.call(parsed.data)) as HostResult<HostMethod> extends { value: infer V } ? V : never;
+      // The reply goes after the events emitted before it, as they happened.
+      this.events.flush();
+      return { ok: true, value };
     } catch (error) {
+      this.events.flush();
       return { ok: false, error: toErrorInfo(error) };
     }
   }

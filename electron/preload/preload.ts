@@ -18,7 +18,10 @@ const api: HostApi = {
   call<M extends HostMethod>(call: Extract<HostCall, { method: M }>): Promise<HostResult<M>> {
     return ipcRenderer.invoke(INVOKE_CHANNELS.call, call) as Promise<HostResult<M>>;
   },
-  onEvent: (listener: (event: LaneEvent) => void) => subscribe(SEND_CHANNELS.event, listener),
+  onEvent: (listener: (event: LaneEvent) => void) =>
+    subscribe(SEND_CHANNELS.events, (events) => {
+      for (const event of events) listener(event);
+    }),
   onModel: (listener: (model: ModelInfo | null) => void) => subscribe(SEND_CHANNELS.model, listener),
   // IPC to the main process does not drop like a socket: always open.
   onConnection: (listener: (state: ConnectionState) => void) => {

@@ -39,7 +39,8 @@ export function summarizeLogits(logits: ArrayLike<number>, topN: number): Logits
     const shifted = logits[i]! - max;
     const e = Math.exp(shifted);
     sum += e;
-    weighted += e * shifted;
+    // A suppressed token (logit -Infinity) has no weight: 0 * -Infinity would be NaN.
+    if (e > 0) weighted += e * shifted;
   }
   const logSum = Math.log(sum);
   const logNormalizer = max + logSum;

@@ -5,12 +5,15 @@ import { HamburgerEngine } from '../engine.js';
 import { EngineError, toErrorInfo } from '../errors.js';
 import { TraceRecorder } from '../traceRecorder.js';
 import { hostRequestSchema, type HostRequest, type ReplyValues, type WorkerMessage } from './protocol.js';
+import { lowerThreadPriority } from './threadPriority.js';
 
 /** Traces kept for `trace` requests: the latest few runs. */
 const KEPT_TRACES = 8;
 
 if (parentPort === null) throw new Error('engineWorker must run in a worker thread');
 const port = parentPort;
+// Before any session exists: onnxruntime's own threads inherit the priority.
+lowerThreadPriority();
 
 let engine: HamburgerEngine | null = null;
 const traces = new Map<string, TraceRecorder>();

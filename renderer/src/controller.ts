@@ -14,9 +14,10 @@ import { useRunStore } from './stores/runStore';
 import { requestFrom, useSettingsStore } from './stores/settingsStore';
 import { useViewStore } from './stores/viewStore';
 
-/** The race's lanes and what each runs; the trust-audit work adds a verify lane on race-2. */
+/** The race's lanes and what each runs: HAMburger, its drafts verified by the baseline, the baseline. */
 export const RACE_LANES: readonly { lane: LaneId; mode: Mode }[] = [
   { lane: 'race-0', mode: 'hamburger' },
+  { lane: 'race-2', mode: 'verify' },
   { lane: 'race-1', mode: 'baseline' },
 ];
 

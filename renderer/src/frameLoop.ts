@@ -1,7 +1,10 @@
 // The renderer's one animation-frame loop: engine events are queued as they arrive and
-// folded into the store once per frame, then each run's on-screen cursor moves by the pace
+// folded into the store on a frame when an update is due (FOLD_POLICY: at most 20 a second,
+// giving way to the user's input), then each run's on-screen cursor moves by the pace
 // control. It runs only while there is something to do.
 import type { LaneEvent, LaneId } from '../../engine/api';
+import { lastInputAt } from './inputActivity';
+import { FOLD_POLICY, msUntilUpdate } from './model/inputFirst';
 import { advanceCursor, clockAt, cursorMoving, type PaceCursor } from './model/pacing';
 import { usePaceStore } from './stores/paceStore';
 import { useRunStore } from './stores/runStore';
@@ -13,6 +16,7 @@ const queue: LaneEvent[] = [];
 const cursors = new Map<string, PaceCursor>();
 let frameRequested = false;
 let lastFrameMs: number | null = null;
+let lastFoldMs = Number.NEGATIVE_INFINITY;
 
 export function enqueueEvent(event: LaneEvent): void {
   queue.push(event);
@@ -33,6 +37,11 @@ export function forgetCursors(lane?: LaneId): void {
 
 function frame(now: number): void {
   frameRequested = false;
+  if (msUntilUpdate(now, lastFoldMs, lastInputAt(), FOLD_POLICY) > 0) {
+    wakeFrameLoop();
+    return;
+  }
+  lastFoldMs = now;
   const dt = lastFrameMs === null ? 16 : Math.min(250, now - lastFrameMs);
   lastFrameMs = now;
   const runs = useRunStore.getState();

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The app end to end in Debian's Chromium against the browser mode with the shipped model:
-// generate, the KV strip's count, cell selection, race, step-through, traces, presentation
-// mode, and bad input through the UI. Screenshots of the main views go to docs/screenshots.
+// generate, the KV strip's count, cell selection, the trust audit and verify mode, the race,
+// step-through, traces, presentation mode, and bad input through the UI. Screenshots of the main views go to docs/screenshots.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -145,19 +145,59 @@ describe('playground', () => {
   });
 });
 
+describe('trust audit', () => {
+  it('an audited run marks what the baseline rejects in the stream and the strip, with the agreement chart', async () => {
+    await page.check('[data-testid="setting-audit"]');
+    await generateAndWait();
+    const strip = page.locator('[data-testid="kv-strip-playground"]');
+    const stream = page.locator('[data-testid="stream-playground"]');
+    const flagged = Number(await strip.getAttribute('data-flagged-entries'));
+    // This prompt's greedy HAMburger output has steps the baseline disagrees with (see the CLI's `generate --audit`).
+    expect(flagged).toBeGreaterThan(0);
+    // One flagged entry (pending included) per group holding a rejected or dropped token.
+    expect(await stream.locator('.group:has(.check-rejected, .check-discarded)').count()).toBe(flagged);
+    expect(await stream.locator('.check-rejected').count()).toBeGreaterThan(0);
+    await stream.locator('.check-rejected >> nth=0').hover();
+    const card = page.locator('[data-testid="card-verdict"]');
+    await expect.poll(() => card.getAttribute('data-check')).toBe('rejected');
+    expect(await card.innerText()).toMatch(/rejected[\s\S]*baseline's choice/);
+    expect(await page.innerText('[data-testid="agreement-rate"]')).toMatch(/^overall \d+% · [\d.]+ kept\/step$/);
+    await shot('audit');
+    await page.mouse.move(0, 0);
+    await page.uncheck('[data-testid="setting-audit"]');
+  });
+
+  it('a verify run shows the rejected drafts struck through before the baseline token', async () => {
+    await page.click('[data-testid="generate-verify"]');
+    await page.waitForSelector('[data-testid="status-playground"][data-phase="finished"]', { timeout: 30_000 });
+    const stream = page.locator('[data-testid="stream-playground"]');
+    const corrections = await stream.locator('.rejected-drafts').count();
+    expect(corrections).toBeGreaterThan(0);
+    // Each struck-through run of drafts is followed by the baseline's own token.
+    expect(await stream.locator('.rejected-drafts + .check-verifier').count()).toBe(corrections);
+    const pending = Number(await page.getAttribute('[data-testid="kv-strip-playground"]', 'data-pending-entries'));
+    expect([1, 2]).toContain(pending);
+  });
+});
+
 describe('race', () => {
-  it('runs HAMburger and the baseline at once with live tallies', async () => {
+  it('runs HAMburger, verified drafts and the baseline at once; verify writes the baseline text', async () => {
     await page.click('[data-testid="view-race"]');
     await page.click('[data-testid="generate"]');
-    await page.waitForSelector('[data-testid="status-race-0"][data-phase="finished"]', { timeout: 60_000 });
-    await page.waitForSelector('[data-testid="status-race-1"][data-phase="finished"]', { timeout: 60_000 });
-    for (const lane of ['race-0', 'race-1']) {
+    for (const lane of ['race-0', 'race-1', 'race-2']) {
+      await page.waitForSelector(`[data-testid="status-${lane}"][data-phase="finished"]`, { timeout: 90_000 });
       const forwards = await page.innerText(`[data-testid="tally-${lane}"] [data-tally="forwards"]`);
       expect(Number(forwards)).toBeGreaterThan(0);
     }
-    const baselineTokens = Number(await page.innerText('[data-testid="tally-race-1"] [data-tally="tokens"]'));
-    const baselineForwards = Number(await page.innerText('[data-testid="tally-race-1"] [data-tally="forwards"]'));
-    expect(baselineForwards).toBe(baselineTokens);
+    const tally = (lane: string, name: string) => page.innerText(`[data-testid="tally-${lane}"] [data-tally="${name}"]`);
+    const baselineTokens = Number(await tally('race-1', 'tokens'));
+    expect(Number(await tally('race-1', 'forwards'))).toBe(baselineTokens);
+    // Lossless: the verify lane's text is the baseline's, token for token, in fewer baseline forwards.
+    const laneText = (lane: string) => page.locator(`[data-testid="stream-${lane}"] .token`).allInnerTexts();
+    expect(await laneText('race-2')).toEqual(await laneText('race-1'));
+    expect(Number(await tally('race-2', 'tokens'))).toBe(baselineTokens);
+    expect(Number(await tally('race-2', 'baseline fwd/token'))).toBeLessThanOrEqual(1);
+    expect(await tally('race-2', 'drafts kept')).toMatch(/^\d+%$/);
     await shot('race');
   });
 });

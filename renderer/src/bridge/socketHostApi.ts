@@ -59,8 +59,8 @@ export function createSocketHostApi(url: string): HostApi {
     if (!parsed.success) return;
     const message = parsed.data;
     switch (message.kind) {
-      case 'event':
-        for (const listener of eventListeners) listener({ lane: message.lane, event: message.event });
+      case 'events':
+        for (const event of message.events) for (const listener of eventListeners) listener(event);
         return;
       case 'model':
         for (const listener of modelListeners) listener(message.model);

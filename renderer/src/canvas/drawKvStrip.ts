@@ -1,7 +1,7 @@
 // Draws the KV strip's cells onto a canvas: only the rows in view, and while a run grows only
 // its new cells, so the cost of a frame does not grow with the run. Colours come from the
 // theme's CSS variables (useKvPalette).
-import type { KvCell } from '../model/kvCells';
+import { holdsRejection, type KvCell } from '../model/kvCells';
 import { rowsInView, type KvGeometry, type KvMetrics } from '../model/kvGeometry';
 
 export interface KvPalette {
@@ -9,6 +9,9 @@ export interface KvPalette {
   /** Fill of a group cell by tokens held: 1, 2, 3, 4 or more. */
   groups: readonly [string, string, string, string];
   accent: string;
+  /** Marks of checked runs: an entry holding a token the baseline rejects, the baseline's own token (verify). */
+  rejected: string;
+  verifier: string;
   text: string;
   /** Numbers on the lighter group fills. */
   darkText: string;
@@ -57,6 +60,28 @@ export type KvCanvasContext = Pick<
 
 const RADIUS = 3;
 const HATCH_STEP = 5;
+const CORNER = 7;
+
+/** What the baseline's check marks on a cell: a corner where it rejected a token, an outline on its own token. */
+function drawCheckMarks(ctx: KvCanvasContext, cell: KvCell, x: number, y: number, width: number, height: number, palette: KvPalette): void {
+  const verifier = cell.checks.find((c) => c?.kind === 'verifier');
+  if (verifier !== undefined) {
+    ctx.strokeStyle = palette.verifier;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.roundRect(x + 1, y + 1, width - 2, height - 2, RADIUS);
+    ctx.stroke();
+  }
+  if (holdsRejection(cell)) {
+    const corner = Math.min(CORNER, width / 2);
+    ctx.fillStyle = palette.rejected;
+    ctx.beginPath();
+    ctx.moveTo(x + width - corner, y);
+    ctx.lineTo(x + width, y);
+    ctx.lineTo(x + width, y + corner);
+    ctx.fill();
+  }
+}
 
 function drawPending(ctx: KvCanvasContext, x: number, y: number, width: number, height: number, palette: KvPalette): void {
   ctx.save();
@@ -90,7 +115,8 @@ export function firstCellToDraw(previous: KvDrawing | null, next: KvDrawing): nu
   if (previous === null || previous.palette !== next.palette || previous.metrics !== next.metrics) return 0;
   const [a, b] = [previous.view, next.view];
   if (a.top !== b.top || a.width !== b.width || a.height !== b.height || a.pixelRatio !== b.pixelRatio) return 0;
-  const kept = previous.cells.length - 1;
+  const firstPending = previous.cells.findIndex((cell) => cell.kind === 'pending');
+  const kept = firstPending < 0 ? previous.cells.length : firstPending;
   if (kept < 1 || next.cells.length < kept || next.cells[kept - 1] !== previous.cells[kept - 1]) return 0;
   return kept;
 }
@@ -129,6 +155,7 @@ export function drawKvStrip(ctx: KvCanvasContext, drawing: KvDrawing, geometry: 
       ctx.fill();
     }
     if (cell.kind !== 'prompt') {
+      drawCheckMarks(ctx, cell, x, y, width, metrics.cellHeight, palette);
       ctx.fillStyle = cell.kind === 'pending' || size === 1 ? palette.text : palette.darkText;
       ctx.fillText(String(size), x + width / 2, y + metrics.cellHeight / 2 + 0.5);
     }

@@ -13,6 +13,8 @@ function readKvPalette(): KvPalette {
     prompt: value('--prompt-cell'),
     groups: [value('--group-1'), value('--group-2'), value('--group-3'), value('--group-4')],
     accent: value('--accent'),
+    rejected: value('--rejected'),
+    verifier: value('--verifier'),
     text: value('--text'),
     darkText: DARK_TEXT,
     font: value('--mono'),

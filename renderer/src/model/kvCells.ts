@@ -1,7 +1,8 @@
 // The KV-cache strip's cells for the first `shown` steps of a run: one per KV entry (prompt
-// entries, then one smashed entry per fed-back group) plus the last group, which is pending
-// until a next step would feed it back.
+// entries, then one smashed entry per fed-back group; verify runs feed a group back as two
+// entries) plus the last group, which is pending until a next step would feed it back.
 import type { KvEntry, MacroStep } from '../../../engine/api';
+import { feedSizes, flaggedTokens, tokenChecks, type TokenCheck } from './tokenChecks';
 
 export interface KvCell {
   /** Index in the base model's KV cache. */
@@ -15,25 +16,31 @@ export interface KvCell {
   stopProbs: (number | null)[];
   /** The macro step whose tokens this entry holds (null for prompt entries). */
   emittedBy: number | null;
+  /** The baseline's check of each token, in audited and verify runs (empty for prompt entries). */
+  checks: (TokenCheck | null)[];
 }
 
 export interface KvLayout {
   cells: KvCell[];
-  pending: KvCell | null;
+  /** The last shown step's tokens, as the entries the next step would write (two in verify runs). */
+  pending: KvCell[];
   promptEntries: number;
   groupEntries: number;
 }
 
-function groupCell(step: MacroStep, index: number, positionId: number, kind: 'group' | 'pending'): KvCell {
+/** Micro steps [from, to) of `step` as one entry. */
+function groupCell(step: MacroStep, from: number, to: number, index: number, positionId: number, kind: 'group' | 'pending'): KvCell {
+  const micro = step.micro.slice(from, to);
   return {
     index,
     positionId,
     kind,
-    tokenIds: step.tokenIds,
-    texts: step.micro.map((m) => m.text),
-    probs: step.micro.map((m) => m.prob),
-    stopProbs: step.micro.map((m) => m.stopProb),
+    tokenIds: micro.map((m) => m.tokenId),
+    texts: micro.map((m) => m.text),
+    probs: micro.map((m) => m.prob),
+    stopProbs: micro.map((m) => m.stopProb),
     emittedBy: step.index,
+    checks: tokenChecks(step).slice(from, to),
   };
 }
 
@@ -41,13 +48,14 @@ function groupCell(step: MacroStep, index: number, positionId: number, kind: 'gr
 // builds only the cells of its new steps.
 const cellOfEntry = new WeakMap<KvEntry, KvCell>();
 
-function entryCell(steps: readonly MacroStep[], s: number, entry: KvEntry): KvCell {
+/** `from`: the first of the previous step's micro steps that this entry holds. */
+function entryCell(steps: readonly MacroStep[], s: number, entry: KvEntry, from: number): KvCell {
   const cached = cellOfEntry.get(entry);
   if (cached !== undefined) return cached;
   const cell: KvCell =
     entry.kind === 'prompt'
-      ? { index: entry.index, positionId: entry.positionId, kind: 'prompt', tokenIds: entry.tokenIds, texts: [entry.text], probs: [], stopProbs: [], emittedBy: null }
-      : groupCell(steps[s - 1]!, entry.index, entry.positionId, 'group');
+      ? { index: entry.index, positionId: entry.positionId, kind: 'prompt', tokenIds: entry.tokenIds, texts: [entry.text], probs: [], stopProbs: [], emittedBy: null, checks: [] }
+      : groupCell(steps[s - 1]!, from, from + entry.tokenIds.length, entry.index, entry.positionId, 'group');
   cellOfEntry.set(entry, cell);
   return cell;
 }
@@ -57,15 +65,22 @@ export function kvLayout(steps: readonly MacroStep[], shown: number): KvLayout {
   let promptEntries = 0;
   const visible = Math.min(shown, steps.length);
   for (let s = 0; s < visible; s++) {
+    let from = 0;
     for (const entry of steps[s]!.appended) {
-      cells.push(entryCell(steps, s, entry));
+      cells.push(entryCell(steps, s, entry, from));
       if (entry.kind === 'prompt') promptEntries += 1;
+      else from += entry.tokenIds.length;
     }
   }
-  let pending: KvCell | null = null;
+  const pending: KvCell[] = [];
   if (visible > 0) {
+    // An entry sits at the position of its last token.
     const last = steps[visible - 1]!;
-    pending = groupCell(last, last.kvEntry + 1, last.positionId + last.tokenIds.length, 'pending');
+    let from = 0;
+    for (const size of feedSizes(last)) {
+      pending.push(groupCell(last, from, from + size, last.kvEntry + 1 + pending.length, last.positionId + from + size, 'pending'));
+      from += size;
+    }
   }
   return { cells, pending, promptEntries, groupEntries: cells.length - promptEntries };
 }
@@ -73,4 +88,9 @@ export function kvLayout(steps: readonly MacroStep[], shown: number): KvLayout {
 /** The KV entry that holds (or will hold) the tokens of macro step `step`. */
 export function entryOfStep(promptEntries: number, step: number): number {
   return promptEntries + step;
+}
+
+/** The entry holds a token the baseline rejects (audit), or its token replaced a rejected draft (verify). */
+export function holdsRejection(cell: KvCell): boolean {
+  return flaggedTokens(cell.checks) > 0 || cell.checks.some((c) => c?.kind === 'verifier' && c.outcome === 'correction');
 }

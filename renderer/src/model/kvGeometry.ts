@@ -30,9 +30,9 @@ export interface KvGeometry {
   height: number;
 }
 
-/** The cells in drawing order: the written entries, then the pending group. */
+/** The cells in drawing order: the written entries, then the pending group's. */
 export function stripCells(layout: KvLayout): KvCell[] {
-  return layout.pending === null ? layout.cells : [...layout.cells, layout.pending];
+  return layout.pending.length === 0 ? layout.cells : [...layout.cells, ...layout.pending];
 }
 
 export function cellWidth(cell: Pick<KvCell, 'kind' | 'tokenIds'>, metrics: KvMetrics): number {

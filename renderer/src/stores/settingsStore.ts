@@ -8,12 +8,16 @@ export interface GenerationSettings {
   /** Confidence level c of the stop rule; null = stop when p > 0.5. */
   confidence: number | null;
   maxNewTokens: number;
+  /** End of sequence is suppressed before this many tokens (0: off). */
+  minNewTokens: number;
   sampled: boolean;
   temperature: number;
   topK: number;
   topP: number;
   seed: number;
   chatTemplate: boolean;
+  /** HAMburger runs: the baseline checks every step (the output does not change). */
+  audit: boolean;
 }
 
 interface SettingsState extends GenerationSettings {
@@ -24,12 +28,14 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   prompt: '',
   confidence: 0.9,
   maxNewTokens: 256,
+  minNewTokens: 0,
   sampled: false,
   temperature: 0.8,
   topK: 40,
   topP: 0.95,
   seed: 1,
   chatTemplate: true,
+  audit: false,
 };
 
 export const useSettingsStore = create<SettingsState>((set) => ({
@@ -43,10 +49,13 @@ export function requestFrom(settings: GenerationSettings, mode: Mode, startPause
     mode,
     confidence: settings.confidence,
     maxNewTokens: settings.maxNewTokens,
+    minNewTokens: settings.minNewTokens,
     sampling: settings.sampled
       ? { kind: 'sample', temperature: settings.temperature, topK: settings.topK, topP: settings.topP, seed: settings.seed }
       : { kind: 'greedy' },
     chatTemplate: settings.chatTemplate,
     startPaused,
+    // Verify runs carry the baseline's verdicts anyway; baseline runs have nothing to check.
+    audit: mode === 'hamburger' && settings.audit,
   };
 }

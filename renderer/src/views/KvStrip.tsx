@@ -1,5 +1,6 @@
 // The KV-cache strip: one cell per KV entry, prompt entries apart from smashed ones, the
-// number in a cell = tokens it holds, the last group drawn as pending. The cells are drawn on
+// number in a cell = tokens it holds, the last group drawn as pending; in checked runs a red
+// corner marks an entry holding a token the baseline rejects. The cells are drawn on
 // a canvas (only the rows in view), so a run of a thousand entries costs no more per frame
 // than a screenful. Clicking a cell, or the arrow keys on the focused strip, select it (its
 // tokens light up in the stream); the selected cell is a DOM element over the canvas, with
@@ -10,8 +11,10 @@ import { drawKvStrip, firstCellToDraw, type KvDrawing } from '../canvas/drawKvSt
 import { useElementSize } from '../hooks/useElementSize';
 import { useKvPalette } from '../hooks/useKvPalette';
 import { useRun } from '../hooks/useRun';
-import { kvLayout, type KvCell } from '../model/kvCells';
+import { holdsRejection, kvLayout, type KvCell } from '../model/kvCells';
 import { cellAt, cellInNextRow, kvGeometry, KV_METRICS, stripCells, type KvGeometry } from '../model/kvGeometry';
+import { entriesWithPending } from '../model/chartSeries';
+import { flaggedTokens } from '../model/tokenChecks';
 import { formatProb, visibleToken } from '../model/tokenText';
 import { useViewStore } from '../stores/viewStore';
 
@@ -21,23 +24,34 @@ const STRIP_HEIGHT = { normal: 92, compact: 64, presentation: 120 };
 const FOLLOW_SLACK = 4;
 const NO_CELLS: KvGeometry = { x: [], y: [], width: [], rowStarts: [], height: 0 };
 
+/** What the baseline's check says about a cell, for its title and details. */
+function cellCheck(cell: KvCell): string {
+  const verifier = cell.checks.find((c) => c?.kind === 'verifier');
+  if (verifier?.kind === 'verifier') return verifier.outcome === 'correction' ? ' · the baseline\'s token, replacing a rejected draft' : ' · the baseline\'s own (bonus) token';
+  const flagged = flaggedTokens(cell.checks);
+  if (flagged > 0) return ` · the baseline rejects ${flagged} of its tokens`;
+  return cell.checks.length > 0 && cell.checks.every((c) => c?.kind === 'accepted') ? ' · every token kept by the baseline' : '';
+}
+
 function cellTitle(cell: KvCell): string {
   const size = cell.tokenIds.length;
   if (cell.kind === 'prompt') return `entry ${cell.index} · position ${cell.positionId} · prompt token ${JSON.stringify(cell.texts[0])}`;
   const pending = cell.kind === 'pending' ? ' (pending: written when the next step runs)' : '';
-  return `entry ${cell.index} · position ${cell.positionId} · ${size} token${size === 1 ? '' : 's'}${pending}`;
+  return `entry ${cell.index} · position ${cell.positionId} · ${size} token${size === 1 ? '' : 's'}${pending}${cellCheck(cell)}`;
 }
 
 export function KvSummary({ lane }: { lane: LaneId }) {
   // The last shown step's totals: the same object until the cursor moves.
   const totals = useRun(lane, (record) => (record.shown === 0 ? undefined : record.steps[record.shown - 1]!.totals));
   if (totals === undefined) return <div className="kv-summary muted">No KV entries yet.</div>;
+  const entries = entriesWithPending(totals);
+  const pending = entries - totals.generatedEntries;
   return (
     <div className="kv-summary" data-testid="kv-summary">
       <strong>
-        {totals.tokens} tokens in {totals.macroSteps} KV entries
+        {totals.tokens} tokens in {entries} KV entries
       </strong>{' '}
-      ({totals.tokensPerEntry.toFixed(2)} tokens per entry) · cache: {totals.promptEntries} prompt + {totals.generatedEntries} smashed entries written, 1 group
+      ({totals.tokensPerEntry.toFixed(2)} tokens per entry) · cache: {totals.promptEntries} prompt + {totals.generatedEntries} smashed entries written, {pending}{' '}
       pending
     </div>
   );
@@ -159,7 +173,8 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
   const counts = {
     prompt: layout?.promptEntries ?? 0,
     groups: layout?.groupEntries ?? 0,
-    pending: layout === null || layout.pending === null ? 0 : 1,
+    pending: layout?.pending.length ?? 0,
+    flagged: cells.filter(holdsRejection).length,
   };
   return (
     <section className={`kv-strip${compact ? ' compact' : ''}`} aria-label="KV cache">
@@ -169,7 +184,7 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
         style={{ maxHeight }}
         role="listbox"
         tabIndex={0}
-        aria-label={`KV cache: ${counts.prompt} prompt entries, ${counts.groups} smashed entries, ${counts.pending} pending group. Arrow keys, Home and End select an entry.`}
+        aria-label={`KV cache: ${counts.prompt} prompt entries, ${counts.groups} smashed entries, ${counts.pending} pending.${counts.flagged > 0 ? ` ${counts.flagged} hold tokens the baseline rejects.` : ''} Arrow keys, Home and End select an entry.`}
         aria-activedescendant={chosen === undefined ? undefined : `kv-selected-${lane}`}
         title={hoveredCell === undefined ? undefined : cellTitle(hoveredCell)}
         onScroll={onScroll}
@@ -181,6 +196,7 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
         data-prompt-entries={counts.prompt}
         data-group-entries={counts.groups}
         data-pending-entries={counts.pending}
+        data-flagged-entries={counts.flagged}
       >
         {cells.length === 0 && (
           <span className="muted">
@@ -218,18 +234,19 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
   );
 }
 
-function KvCellDetails({ cells, pending, selected }: { cells: KvCell[]; pending: KvCell | null; selected: number | null }) {
+function KvCellDetails({ cells, pending, selected }: { cells: KvCell[]; pending: KvCell[]; selected: number | null }) {
   if (selected === null) return <div className="kv-details muted">Select a cell to see the tokens smashed into it.</div>;
-  const cell = pending?.index === selected ? pending : cells[selected];
+  const cell = cells[selected] ?? pending.find((p) => p.index === selected);
   if (cell === undefined) return <div className="kv-details muted">Entry {selected} is not on screen at this point of the run.</div>;
   return (
     <div className="kv-details" data-testid="kv-details">
       <span>
         Entry <b>{cell.index}</b> · position id <b>{cell.positionId}</b> · {cell.kind === 'prompt' ? 'prompt token' : cell.kind === 'pending' ? 'pending group' : `group of macro step ${cell.emittedBy}`}
+        {cellCheck(cell)}
       </span>
       <span className="kv-detail-tokens" data-testid="kv-detail-tokens">
         {cell.texts.map((text, i) => (
-          <span key={i} className="token-chip">
+          <span key={i} className={cell.checks[i] == null ? 'token-chip' : `token-chip check-${cell.checks[i]!.kind}`} data-check={cell.checks[i]?.kind}>
             {visibleToken(text)}
             {cell.probs[i] !== undefined && <small> p={formatProb(cell.probs[i]!)}</small>}
           </span>

@@ -1,9 +1,12 @@
 // The playground (and, with the step-through panel instead of charts, the debugger):
-// KV strip, token stream and scrubber in the middle; charts or debugger on the right.
+// KV strip, token stream and scrubber in the middle; charts or debugger on the right (with
+// the baseline's agreement when the run is audited or verified).
+import { AgreementChart } from '../charts/AgreementChart';
 import { KvGrowthChart } from '../charts/KvGrowthChart';
 import { ThroughputChart, type ChartLane } from '../charts/ThroughputChart';
 import { TokenProbabilityChart } from '../charts/TokenProbabilityChart';
 import { TokensPerStepChart } from '../charts/TokensPerStepChart';
+import { useRun } from '../hooks/useRun';
 import { DebuggerPanel } from './DebuggerPanel';
 import { KvStrip, KvSummary } from './KvStrip';
 import { ReplayBar } from './ReplayBar';
@@ -14,6 +17,7 @@ import { TokenStream } from './TokenStream';
 const PLAYGROUND_LANES: readonly ChartLane[] = [{ lane: 'playground', label: 'this run' }];
 
 export function Playground({ debug }: { debug: boolean }) {
+  const checked = useRun('playground', (record) => record.started.settings.verifier !== undefined) ?? false;
   return (
     <div className="playground">
       <div className="run-column">
@@ -23,7 +27,7 @@ export function Playground({ debug }: { debug: boolean }) {
         <TokenStream lane="playground" />
         <ReplayBar lane="playground" />
       </div>
-      <div className="side-column">
+      <div className={`side-column${checked ? ' checked' : ''}`}>
         {debug ? (
           <DebuggerPanel />
         ) : (
@@ -32,6 +36,7 @@ export function Playground({ debug }: { debug: boolean }) {
             <TokenProbabilityChart lane="playground" />
             <ThroughputChart lanes={PLAYGROUND_LANES} />
             <KvGrowthChart lanes={PLAYGROUND_LANES} />
+            {checked && <AgreementChart lane="playground" />}
           </>
         )}
       </div>

@@ -72,9 +72,20 @@ export function PromptPanel() {
           </button>
         )}
         {view === 'playground' && !running && (
-          <button type="button" onClick={() => void generate('baseline', false)} disabled={!connected} title="One token per forward, for comparison">
-            Baseline
-          </button>
+          <>
+            <button type="button" onClick={() => void generate('baseline', false)} disabled={!connected} title="One token per forward, for comparison" data-testid="generate-baseline">
+              Baseline
+            </button>
+            <button
+              type="button"
+              onClick={() => void generate('verify', false)}
+              disabled={!connected}
+              title="Lossless: HAMburger's groups as drafts, checked by the baseline; the output is the baseline's"
+              data-testid="generate-verify"
+            >
+              Verify
+            </button>
+          </>
         )}
         <span className="muted small">Ctrl+Enter</span>
       </div>

@@ -1,5 +1,6 @@
-// The race: every race lane runs the same prompt and settings at once (HAMburger against the
-// baseline), each with its live tally, KV strip and stream; the charts overlay the lanes.
+// The race: every race lane runs the same prompt and settings at once (HAMburger, HAMburger's
+// drafts verified by the baseline, the baseline), each with its live tally, KV strip and
+// stream; the charts overlay the lanes.
 import type { LaneId } from '../../../engine/api';
 import { KvGrowthChart } from '../charts/KvGrowthChart';
 import { ThroughputChart, type ChartLane } from '../charts/ThroughputChart';
@@ -9,7 +10,7 @@ import { KvStrip } from './KvStrip';
 import { RunStatus } from './RunStatus';
 import { TokenStream } from './TokenStream';
 
-const LANE_TITLES: Record<string, string> = { hamburger: 'HAMburger', baseline: 'Baseline' };
+const LANE_TITLES: Record<string, string> = { hamburger: 'HAMburger', verify: 'Verified (lossless)', baseline: 'Baseline' };
 const CHART_LANES: readonly ChartLane[] = RACE_LANES.map(({ lane, mode }) => ({ lane, label: LANE_TITLES[mode] ?? mode }));
 
 function Tally({ lane }: { lane: LaneId }) {
@@ -21,6 +22,10 @@ function Tally({ lane }: { lane: LaneId }) {
     ['tokens', last === null ? '–' : String(last.tokens)],
     ['tokens/s', last === null ? '–' : String(Math.round(last.tokensPerSecond))],
   ];
+  const checked = last?.verification;
+  if (checked?.kind === 'verify') {
+    cells.push(['baseline fwd/token', checked.baselineForwardsPerToken.toFixed(2)], ['drafts kept', `${Math.round(checked.acceptanceRate * 100)}%`]);
+  }
   return (
     <dl className="tally" data-testid={`tally-${lane}`}>
       {cells.map(([label, value]) => (

@@ -37,6 +37,7 @@ export function SettingsControls() {
   const confidence = useSettingsStore((state) => state.confidence);
   const sampled = useSettingsStore((state) => state.sampled);
   const chatTemplate = useSettingsStore((state) => state.chatTemplate);
+  const audit = useSettingsStore((state) => state.audit);
   const update = useSettingsStore((state) => state.update);
   return (
     <fieldset className="settings">
@@ -51,12 +52,13 @@ export function SettingsControls() {
           <NumberField label="Confidence c" name="confidence" step={0.05} field="confidence" />
         )}
         <NumberField label="Max new tokens" name="maxNewTokens" step={16} field="maxNewTokens" />
+        <NumberField label="Min new tokens" name="minNewTokens" step={16} field="minNewTokens" />
       </div>
       <label className="check">
         <input type="checkbox" checked={confidence !== null} onChange={(e) => update({ confidence: e.target.checked ? 0.9 : null })} />
         Stop rule with confidence level (stop when 1 − p &lt; c)
       </label>
-      <FieldError fields={['confidence', 'maxNewTokens']} />
+      <FieldError fields={['confidence', 'maxNewTokens', 'minNewTokens']} />
       <div className="segmented" role="radiogroup" aria-label="Decoding">
         <button type="button" className={!sampled ? 'on' : ''} aria-pressed={!sampled} onClick={() => update({ sampled: false })}>
           Greedy
@@ -78,6 +80,11 @@ export function SettingsControls() {
         <input type="checkbox" checked={chatTemplate} onChange={(e) => update({ chatTemplate: e.target.checked })} />
         Wrap in the chat template
       </label>
+      <label className="check" title="After each macro step the baseline checks the step's tokens in one forward; the output does not change">
+        <input type="checkbox" checked={audit} onChange={(e) => update({ audit: e.target.checked })} data-testid="setting-audit" />
+        Audit HAMburger with the baseline
+      </label>
+      <FieldError fields={['audit']} />
     </fieldset>
   );
 }

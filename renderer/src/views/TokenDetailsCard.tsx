@@ -1,10 +1,46 @@
 // Hover details of one token: probability, entropy, the five most likely tokens, the stop
-// head's probability and what the stop rule made of it.
+// head's probability and what the stop rule made of it; in checked runs, the baseline's view.
 import type { LaneId } from '../../../engine/api';
 import { useRun } from '../hooks/useRun';
 import { STOP_MARKS } from '../model/stopReason';
+import { tokenChecks, type TokenCheck } from '../model/tokenChecks';
 import { formatProb, visibleToken } from '../model/tokenText';
 import { useViewStore } from '../stores/viewStore';
+
+/** Rough heights of the card, to open it above the token near the bottom of the window. */
+const CARD_HEIGHT = 230;
+const VERDICT_HEIGHT = 70;
+
+const CHECK_VERDICTS: Record<Exclude<TokenCheck['kind'], 'verifier'>, string> = {
+  accepted: 'kept: the baseline would have written it too',
+  rejected: 'rejected: not the baseline\'s choice',
+  discarded: 'dropped: the baseline agrees, but a token before it in this step was rejected',
+};
+
+function BaselineVerdict({ check }: { check: TokenCheck }) {
+  if (check.kind === 'verifier') {
+    return (
+      <div className="card-verdict" data-testid="card-verdict" data-check="verifier">
+        <b className="verdict-yes">The baseline's own token</b>{' '}
+        {check.outcome === 'bonus' ? '(every draft of the step was kept)' : `in place of the rejected draft ${JSON.stringify(check.replaced?.text ?? '')}`}; the
+        probabilities above are the baseline's.
+      </div>
+    );
+  }
+  const v = check.verdict;
+  return (
+    <div className="card-verdict token-card-grid" data-testid="card-verdict" data-check={check.kind}>
+      <span>baseline</span>
+      <b className={check.kind === 'accepted' ? 'verdict-yes' : 'verdict-no'}>{CHECK_VERDICTS[check.kind]}</b>
+      <span>baseline's p of it</span>
+      <b>{formatProb(v.baselineProb)}</b>
+      <span>baseline's choice</span>
+      <b>
+        <code>{visibleToken(v.baselineTopText)}</code> {formatProb(v.baselineTopProb)}
+      </b>
+    </div>
+  );
+}
 
 export function TokenDetailsCard({ lane }: { lane: LaneId }) {
   const hovered = useViewStore((state) => state.hovered);
@@ -14,9 +50,12 @@ export function TokenDetailsCard({ lane }: { lane: LaneId }) {
       ? undefined
       : (record.steps[hovered.step]?.micro[hovered.micro] ?? record.openMicros.find((m) => m.step === hovered.step && m.index === hovered.micro)),
   );
+  const step = useRun(lane, (record) => (hovered === null ? undefined : record.steps[hovered.step]));
+  const check = step === undefined || hovered === null ? null : (tokenChecks(step)[hovered.micro] ?? null);
   if (hovered === null || micro === undefined) return null;
   const left = Math.min(hovered.x, window.innerWidth - 300);
-  const top = hovered.y + 6 > window.innerHeight - 230 ? hovered.y - 236 : hovered.y + 6;
+  const height = check === null ? CARD_HEIGHT : CARD_HEIGHT + VERDICT_HEIGHT;
+  const top = hovered.y + 6 > window.innerHeight - height ? hovered.y - height - 6 : hovered.y + 6;
   return (
     <div className="token-card" style={{ left, top }} role="tooltip" data-testid="token-card">
       <div className="token-card-title">
@@ -47,6 +86,7 @@ export function TokenDetailsCard({ lane }: { lane: LaneId }) {
           ))}
         </tbody>
       </table>
+      {check !== null && <BaselineVerdict check={check} />}
     </div>
   );
 }

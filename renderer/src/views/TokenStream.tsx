@@ -1,34 +1,58 @@
 // The generated text, grouped by macro step: each group boxed (its boundary is where the
-// step ended, with the reason marked), each token tinted by its probability. Rows are
+// step ended, with the reason marked), each token tinted by its probability; in checked runs,
+// what the baseline rejected is underlined and verify's dropped drafts are struck through. Rows are
 // virtualised, so 2,000 tokens cost no more to draw than a screenful.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useMemo, useRef, type MouseEvent } from 'react';
-import type { LaneId, MacroStep, MicroStep } from '../../../engine/api';
+import { Fragment, memo, useEffect, useMemo, useRef, type MouseEvent } from 'react';
+import type { LaneId, MacroStep, MicroStep, Verdict } from '../../../engine/api';
 import { useRun } from '../hooks/useRun';
 import { STOP_MARKS } from '../model/stopReason';
 import { streamRows } from '../model/streamRows';
+import { rejectedDrafts, tokenChecks, type TokenCheck } from '../model/tokenChecks';
 import { tokenBackground } from '../model/tokenColor';
-import { visibleToken } from '../model/tokenText';
+import { formatProb, visibleToken } from '../model/tokenText';
 import { useViewStore } from '../stores/viewStore';
 
 const CHARS_PER_ROW = 56;
 /** Within this many pixels of the end, the stream keeps following new rows. */
 const FOLLOW_SLACK = 80;
 
-function TokenSpan({ micro }: { micro: MicroStep }) {
+function TokenSpan({ micro, check }: { micro: MicroStep; check: TokenCheck | null }) {
   return (
-    <span className="token" data-step={micro.step} data-micro={micro.index} style={{ background: tokenBackground(micro.prob) }}>
+    <span
+      className={check === null ? 'token' : `token check-${check.kind}`}
+      data-step={micro.step}
+      data-micro={micro.index}
+      data-check={check?.kind}
+      style={{ background: tokenBackground(micro.prob) }}
+    >
       {visibleToken(micro.text)}
+    </span>
+  );
+}
+
+/** verify: the drafts the baseline did not keep, struck through where its own token replaced them. */
+function RejectedDrafts({ verdicts }: { verdicts: Verdict[] }) {
+  const first = verdicts[0]!;
+  const title = `rejected draft${verdicts.length === 1 ? '' : 's'}: HAMburger proposed ${JSON.stringify(first.text)} (p=${formatProb(first.draftProb)}); the baseline gives it ${formatProb(first.baselineProb)} and chose ${JSON.stringify(first.baselineTopText)} (${formatProb(first.baselineTopProb)})`;
+  return (
+    <span className="rejected-drafts" title={title} data-rejected-drafts={verdicts.length}>
+      {verdicts.map((v) => visibleToken(v.text)).join('')}
     </span>
   );
 }
 
 const Group = memo(function Group({ step, highlighted }: { step: MacroStep; highlighted: boolean }) {
   const stop = STOP_MARKS[step.stopReason];
+  const checks = tokenChecks(step);
+  const rejected = rejectedDrafts(step);
   return (
     <span className={`group group-${step.tokenIds.length}${highlighted ? ' highlighted' : ''}`} data-group={step.index}>
-      {step.micro.map((micro) => (
-        <TokenSpan key={micro.index} micro={micro} />
+      {step.micro.map((micro, i) => (
+        <Fragment key={micro.index}>
+          {rejected.length > 0 && checks[i]?.kind === 'verifier' && <RejectedDrafts verdicts={rejected} />}
+          <TokenSpan micro={micro} check={checks[i] ?? null} />
+        </Fragment>
       ))}
       <span className={`stop-mark stop-${step.stopReason}`} title={stop.label}>
         {stop.mark}
@@ -124,7 +148,7 @@ function OpenGroup({ micros }: { micros: MicroStep[] }) {
   return (
     <span className="group composing" title="macro step in progress">
       {micros.map((micro) => (
-        <TokenSpan key={micro.index} micro={micro} />
+        <TokenSpan key={micro.index} micro={micro} check={null} />
       ))}
       <span className="stop-mark">…</span>
     </span>

@@ -9,6 +9,7 @@ vi.mock('electron', () => import('./electronMock.js'));
 const { IpcManager } = await import('../../../electron/main/ipcManager.js');
 const electron = await import('./electronMock.js');
 const { INVOKE_CHANNELS, SEND_CHANNELS } = await import('../../../electron/ipcChannels.js');
+const { EVENT_FLUSH_MS } = await import('../../../host/eventBatcher.js');
 
 const PAGE = 'file:///app/dist/renderer/index.html';
 
@@ -109,13 +110,30 @@ describe('IpcManager', () => {
     expect(await invoke(INVOKE_CHANNELS.call, eventFrom(window.webContents), { method: 'currentModel' })).toEqual({ ok: false, error: { code: 'internal', message: 'boom' } });
   });
 
-  it('forwards lane events to the window, and not after it is destroyed', () => {
+  it('forwards lane events to the window in batches, in order, and not after it is destroyed', () => {
+    vi.useFakeTimers();
+    try {
+      const paused: LaneEvent = { lane: 'playground', event: { type: 'state', runId: 'r', state: 'paused' } };
+      const running: LaneEvent = { lane: 'playground', event: { type: 'state', runId: 'r', state: 'running' } };
+      session.eventListener!(paused);
+      session.eventListener!(running);
+      expect(window.webContents.sent).toEqual([]);
+      vi.advanceTimersByTime(EVENT_FLUSH_MS);
+      expect(window.webContents.sent).toEqual([[SEND_CHANNELS.events, [paused, running]]]);
+      window.destroyed = true;
+      session.eventListener!(paused);
+      vi.advanceTimersByTime(EVENT_FLUSH_MS);
+      expect(window.webContents.sent).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('sends the events queued before a reply ahead of it', async () => {
     const event: LaneEvent = { lane: 'playground', event: { type: 'state', runId: 'r', state: 'paused' } };
     session.eventListener!(event);
-    expect(window.webContents.sent).toEqual([[SEND_CHANNELS.event, event]]);
-    window.destroyed = true;
-    session.eventListener!(event);
-    expect(window.webContents.sent).toHaveLength(1);
+    await invoke(INVOKE_CHANNELS.call, eventFrom(window.webContents), { method: 'currentModel' });
+    expect(window.webContents.sent).toEqual([[SEND_CHANNELS.events, [event]]]);
   });
 
   it('shows the folder dialog only for the app window and takes no payload', async () => {

@@ -4,7 +4,7 @@ import { kvLayout } from '../../../renderer/src/model/kvCells';
 import { kvGeometry, KV_METRICS, stripCells } from '../../../renderer/src/model/kvGeometry';
 import { steps } from './fixtures';
 
-const PALETTE: KvPalette = { prompt: 'P', groups: ['G1', 'G2', 'G3', 'G4'], accent: 'A', text: 'T', darkText: 'D', font: 'mono' };
+const PALETTE: KvPalette = { prompt: 'P', groups: ['G1', 'G2', 'G3', 'G4'], accent: 'A', rejected: 'R', verifier: 'V', text: 'T', darkText: 'D', font: 'mono' };
 
 /** A 2D context that records what is filled where, and the text written. */
 function recorder() {
@@ -13,6 +13,7 @@ function recorder() {
   const texts: { text: string; x: number; style: string }[] = [];
   const dashes: number[][] = [];
   const transforms: number[][] = [];
+  const strokes: { x: number; y: number; width: number; style: string }[] = [];
   let path: { x: number; y: number; width: number } | null = null;
   const context = {
     fillStyle: '',
@@ -29,14 +30,14 @@ function recorder() {
     roundRect: (x: number, y: number, width: number) => void (path = { x, y, width }),
     rect: () => undefined,
     fill: () => void (path !== null && fills.push({ ...path, style: String(context.fillStyle) })),
-    stroke: () => undefined,
+    stroke: () => void (path !== null && strokes.push({ ...path, style: String(context.strokeStyle) })),
     clip: () => undefined,
-    moveTo: () => undefined,
+    moveTo: (x: number, y: number) => void (path = { x, y, width: 0 }),
     lineTo: () => undefined,
     fillText: (text: string, x: number) => void texts.push({ text, x, style: String(context.fillStyle) }),
     setLineDash: (segments: number[]) => void dashes.push(segments),
   };
-  return { context: context as unknown as KvCanvasContext, fills, texts, dashes, transforms, clears };
+  return { context: context as unknown as KvCanvasContext, fills, texts, dashes, transforms, clears, strokes };
 }
 
 describe('drawKvStrip', () => {
@@ -107,5 +108,21 @@ describe('drawKvStrip', () => {
     expect(firstCellToDraw(drawing(5, view), before)).toBe(0);
     // Another run of the same shape shares no cells.
     expect(firstCellToDraw(before, { ...before, cells: stripCells(kvLayout(steps([1, 3, 2, 4, 1]), 4)) })).toBe(0);
+  });
+
+  it('marks entries the baseline rejected (a corner) and the baseline token (an outline)', () => {
+    const verdict = { tokenId: 7, text: 'x', draftProb: 0.6, baselineProb: 0.1, baselineTopId: 8, baselineTopText: 'y', baselineTopProb: 0.7, agrees: false, accepted: false };
+    const marked = cells.map((cell, i) => {
+      if (i === 7) return { ...cell, checks: [{ kind: 'accepted' as const, verdict: { ...verdict, agrees: true, accepted: true } }, { kind: 'rejected' as const, verdict }, null] };
+      if (i === 8) return { ...cell, checks: [{ kind: 'verifier' as const, outcome: 'correction' as const, replaced: verdict }, null] };
+      if (i === 9) return { ...cell, checks: [{ kind: 'verifier' as const, outcome: 'bonus' as const, replaced: null }] };
+      return cell;
+    });
+    const geometry = kvGeometry(marked, 500, metrics);
+    const { context, fills, strokes } = recorder();
+    drawKvStrip(context, { cells: marked, metrics, palette: PALETTE, view: { top: 0, width: 500, height: 18, pixelRatio: 1 } }, geometry);
+    // The red corner starts 7 px left of the cell's right edge: on the rejected cell and the correction.
+    expect(fills.filter((f) => f.style === 'R').map((f) => f.x)).toEqual([7, 8].map((i) => geometry.x[i]! + geometry.width[i]! - 7));
+    expect(strokes.filter((s) => s.style === 'V').map((s) => s.x)).toEqual([8, 9].map((i) => geometry.x[i]! + 1));
   });
 });

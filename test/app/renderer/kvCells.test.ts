@@ -10,7 +10,7 @@ describe('kvLayout', () => {
     expect(layout.promptEntries).toBe(PROMPT_IDS.length);
     expect(layout.groupEntries).toBe(run.length - 1);
     expect(layout.cells.map((c) => c.index)).toEqual(Array.from({ length: PROMPT_IDS.length + 3 }, (_, i) => i));
-    expect(layout.pending).toMatchObject({ kind: 'pending', index: PROMPT_IDS.length + 3, tokenIds: run[3]!.tokenIds });
+    expect(layout.pending).toMatchObject([{ kind: 'pending', index: PROMPT_IDS.length + 3, tokenIds: run[3]!.tokenIds }]);
   });
 
   it('a group entry holds the previous step tokens at the position of its last token', () => {
@@ -21,14 +21,14 @@ describe('kvLayout', () => {
     expect(second.emittedBy).toBe(1);
     // prompt ends at n-1; +1 (step 0), +3 (step 1)
     expect(second.positionId).toBe(n - 1 + 1 + 3);
-    expect(layout.pending!.positionId).toBe(n - 1 + 1 + 3 + 2 + 4);
+    expect(layout.pending[0]!.positionId).toBe(n - 1 + 1 + 3 + 2 + 4);
   });
 
   it('follows the on-screen cursor', () => {
-    expect(kvLayout(run, 0)).toMatchObject({ cells: [], pending: null });
+    expect(kvLayout(run, 0)).toMatchObject({ cells: [], pending: [] });
     const two = kvLayout(run, 2);
     expect(two.groupEntries).toBe(1);
-    expect(two.pending!.tokenIds).toEqual(run[1]!.tokenIds);
+    expect(two.pending[0]!.tokenIds).toEqual(run[1]!.tokenIds);
   });
 
   it('builds the cells of a step once: a later frame of the run reuses them', () => {
@@ -37,7 +37,7 @@ describe('kvLayout', () => {
     expect(four.cells[0]).toBe(two.cells[0]);
     expect(four.cells[PROMPT_IDS.length]).toBe(two.cells[PROMPT_IDS.length]);
     // The pending group is not an entry yet: built afresh, then as the written entry.
-    expect(four.cells[PROMPT_IDS.length + 1]).not.toBe(two.pending);
-    expect(four.cells[PROMPT_IDS.length + 1]).toMatchObject({ kind: 'group', tokenIds: two.pending!.tokenIds });
+    expect(four.cells[PROMPT_IDS.length + 1]).not.toBe(two.pending[0]);
+    expect(four.cells[PROMPT_IDS.length + 1]).toMatchObject({ kind: 'group', tokenIds: two.pending[0]!.tokenIds });
   });
 });

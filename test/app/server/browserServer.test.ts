@@ -14,6 +14,8 @@ let session: HostSession;
 let server: RunningServer;
 let ws: WebSocket;
 const inbox: SocketMessage[] = [];
+/** Every message received, in order (the inbox loses what `next` takes). */
+const received: SocketMessage[] = [];
 
 function socketUrl(): string {
   return `ws://127.0.0.1:${server.port}/api`;
@@ -44,7 +46,11 @@ beforeAll(async () => {
   session = new HostSession({ defaultModelDirectory: DEFAULT_MODEL_DIR });
   server = await startBrowserServer({ session, rendererRoot: root, host: '127.0.0.1', port: 0, allowRemote: false });
   ws = new WebSocket(socketUrl(), { origin: `http://127.0.0.1:${server.port}` });
-  ws.on('message', (data) => inbox.push(socketMessageSchema.parse(JSON.parse(data.toString()))));
+  ws.on('message', (data) => {
+    const message = socketMessageSchema.parse(JSON.parse(data.toString()));
+    inbox.push(message);
+    received.push(message);
+  });
   await new Promise((resolve) => ws.once('open', resolve));
 });
 
@@ -74,8 +80,24 @@ describe('browser-mode server', () => {
     expect(await reply(7)).toMatchObject({ ok: false, error: { code: 'invalid_confidence', field: 'confidence' } });
     ws.send(JSON.stringify({ id: 8, call: { method: 'generate', lane: 'playground', request: { prompt: 'Count down from 5 to 1.', maxNewTokens: 8 } } }));
     expect(await reply(8)).toMatchObject({ ok: true });
-    const finished = await next((m) => m.kind === 'event' && m.event.type === 'finished');
-    expect(finished).toMatchObject({ lane: 'playground', event: { result: { tokens: 8 } } });
+    const batch = await next((m) => m.kind === 'events' && m.events.some((e) => e.event.type === 'finished'));
+    const events = batch.kind === 'events' ? batch.events : [];
+    expect(events.find((e) => e.event.type === 'finished')).toMatchObject({ lane: 'playground', event: { result: { tokens: 8 } } });
+  });
+
+  it('sends a run\'s events in order, several to a message', async () => {
+    const from = received.length;
+    ws.send(JSON.stringify({ id: 11, call: { method: 'generate', lane: 'playground', request: { prompt: 'Count from 1 to 40.', maxNewTokens: 32, confidence: 0 } } }));
+    expect(await reply(11)).toMatchObject({ ok: true });
+    await next((m) => m.kind === 'events' && m.events.some((e) => e.event.type === 'finished'));
+    const batches = received.slice(from).flatMap((m) => (m.kind === 'events' ? [m.events] : []));
+    const events = batches.flat().map((e) => e.event);
+    expect(events[0]!.type).toBe('started');
+    const finished = events.at(-1)!;
+    expect(finished.type).toBe('finished');
+    expect(events.filter((e) => e.type === 'micro').length).toBe(finished.type === 'finished' ? finished.result.tokens : -1);
+    expect(events.filter((e) => e.type === 'micro').length).toBe(32);
+    expect(batches.length).toBeLessThan(events.length);
   });
 
   it('prepares race lanes before a race, and names an empty lane list', async () => {
