@@ -96,11 +96,20 @@ describe('cli generate', () => {
     expect(a.token_ids).toEqual(b.token_ids);
   });
 
+  it('--min-new-tokens keeps end of sequence out until that many tokens', async () => {
+    const free = JSON.parse((await cli('generate', '--prompt', 'hi', '--max-new-tokens', '40', '--json')).stdout);
+    expect(free.finish_reason).toBe('eos');
+    const held = JSON.parse((await cli('generate', '--prompt', 'hi', '--max-new-tokens', '40', '--min-new-tokens', '40', '--json')).stdout);
+    expect(held.tokens).toBe(40);
+    expect(held.finish_reason).toBe('max_new_tokens');
+  });
+
   it.each([
     [['generate', '--prompt', '', '--json'], 'empty_prompt'],
     [['generate', '--prompt', 'hi', '--confidence', '1.5'], 'invalid_confidence'],
     [['generate', '--prompt', 'hi', '--mode', 'fast'], 'unknown_mode'],
     [['generate', '--prompt', 'hi', '--mode', 'baseline', '--audit'], 'invalid_request'],
+    [['generate', '--prompt', 'hi', '--max-new-tokens', '4', '--min-new-tokens', '5'], 'invalid_min_new_tokens'],
     [['generate', '--prompt', 'hi', '--top-p', 'lots'], 'invalid_request'],
     [['generate', '--prompt', 'hi', '--model', '/nonexistent'], 'manifest_missing'],
   ])('reports %j as error [%s] with exit code 1', async (args, code) => {

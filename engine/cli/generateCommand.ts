@@ -11,7 +11,7 @@ import { round } from './stats.js';
 import { probabilityLegend, styleFor } from './terminalStyle.js';
 
 export const GENERATE_USAGE = `usage: npm run cli -- generate --prompt TEXT [--model DIR] [--mode hamburger|baseline|verify] [--audit]
-       [--confidence C] [--max-new-tokens N] [--temperature T --top-k K --top-p P --seed S]
+       [--confidence C] [--max-new-tokens N] [--min-new-tokens N] [--temperature T --top-k K --top-p P --seed S]
        [--raw] [--trace FILE] [--threads N] [--json]`;
 
 function microJson(m: MicroStep): Record<string, unknown> {
@@ -106,6 +106,7 @@ export async function generateCommand(args: string[]): Promise<number> {
       mode: { type: 'string' },
       confidence: { type: 'string' },
       'max-new-tokens': { type: 'string' },
+      'min-new-tokens': { type: 'string' },
       raw: { type: 'boolean', default: false },
       audit: { type: 'boolean', default: false },
       trace: { type: 'string' },

@@ -44,6 +44,8 @@ export function requestFromFlags(values: Record<string, unknown>, prompt: string
   if (confidence !== undefined) request.confidence = confidence;
   const maxNewTokens = numberFlag(values, 'max-new-tokens');
   if (maxNewTokens !== undefined) request.maxNewTokens = maxNewTokens;
+  const minNewTokens = numberFlag(values, 'min-new-tokens');
+  if (minNewTokens !== undefined) request.minNewTokens = minNewTokens;
   if (values['raw'] === true) request.chatTemplate = false;
   if (values['audit'] === true) request.audit = true;
   return request;

@@ -6,7 +6,10 @@ import type { MacroStep } from '../../engine/api.js';
 import { HamburgerEngine } from '../../engine/engine.js';
 import { agreementSeries, entriesWithPending } from '../../renderer/src/model/chartSeries.js';
 import { holdsRejection, kvLayout } from '../../renderer/src/model/kvCells.js';
+import type { RunRecord } from '../../renderer/src/model/runRecord.js';
+import { applyEvent, recordFromTrace } from '../../renderer/src/model/runReducer.js';
 import { feedSizes, flaggedTokens, rejectedDrafts, tokenChecks } from '../../renderer/src/model/tokenChecks.js';
+import { parseTraceText, traceOf } from '../../renderer/src/model/traceFile.js';
 import { recordRun, type RecordedRun } from '../support/runRecorder.js';
 import { MODEL_DIR } from '../support/shippedModel.js';
 
@@ -73,6 +76,19 @@ describe('verify runs', () => {
     const last = verified.steps[verified.steps.length - 1]!;
     const layout = kvLayout(verified.steps, verified.steps.length);
     expect(entriesWithPending(last.totals)).toBe(layout.groupEntries + layout.pending.length);
+  });
+});
+
+describe('trace files of checked runs', () => {
+  it('keep the verdicts: a saved verify run replays with the same marks and strip', () => {
+    let record: RunRecord | undefined;
+    for (const event of verified.events) record = applyEvent(record, 'playground', event);
+    const parsed = parseTraceText(JSON.stringify(traceOf(record!, '')));
+    expect(parsed.ok).toBe(true);
+    const replay = recordFromTrace(parsed.ok ? parsed.trace : (undefined as never), 'playground', 'run.json');
+    expect(replay.started.settings).toMatchObject({ mode: 'verify', verifier: verified.result.verification!.verifier });
+    expect(replay.steps.map(tokenChecks)).toEqual(verified.steps.map(tokenChecks));
+    expect(kvLayout(replay.steps, replay.steps.length).pending.map(entryView)).toEqual(kvLayout(verified.steps, verified.steps.length).pending.map(entryView));
   });
 });
 
