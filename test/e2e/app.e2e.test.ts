@@ -69,6 +69,8 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // A loaded 2-core machine can take longer than playwright's 30 s default to load the page.
+  page.setDefaultNavigationTimeout(90_000);
   await page.goto(app.url);
   await page.waitForSelector('[data-testid="connection"]:has-text("engine ready")');
   await page.waitForSelector('[data-testid="model-name"]:has-text("hamburger-tiny")');

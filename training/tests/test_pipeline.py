@@ -39,6 +39,23 @@ def test_base_resumes_and_probes_the_heldout_split(work):
     probes = [r for r in records if "tf_exact/copy" in r]
     assert [r["step"] for r in probes] == [4, 6]
     assert all(0.0 <= r[f"tf_token/{f}"] <= 1.0 for r in probes for f in ("copy", "json", "spell"))
+    # A few steps from random weights: no copying circuit yet.
+    assert all(0.0 <= r["induction"] < 0.1 for r in probes)
+
+
+def test_the_induction_probe_is_fixed_and_leaves_the_training_rng_alone(work):
+    import torch
+    from hamburger.config import CONFIGS
+    from hamburger.model import LlamaForCausalLM, init_weights
+    from hamburger.probe import HeldoutProbe
+    torch.manual_seed(5)
+    before = torch.random.get_rng_state()
+    first, second = HeldoutProbe(work / "data"), HeldoutProbe(work / "data")
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert torch.equal(first.spans[0], second.spans[0]) and torch.equal(first.spans[1], second.spans[1])
+    llm = LlamaForCausalLM(CONFIGS["micro"])
+    init_weights(llm)
+    assert first.measure(llm)["induction"] == second.measure(llm)["induction"]
 
 
 def test_segment_covers_each_response(work):
