@@ -59,10 +59,15 @@ async function canvasAlpha(strip: Locator, x: number, y: number): Promise<number
   );
 }
 
-async function generateAndWait(): Promise<void> {
-  await page.click('[data-testid="generate"]');
-  await page.waitForSelector('[data-testid="status-playground"][data-phase="finished"]', { timeout: 30_000 });
+/** Clicks a start button and waits for that run (not the one before it) to finish. */
+async function startAndWait(button = '[data-testid="generate"]'): Promise<void> {
+  const status = page.locator('[data-testid="status-playground"]');
+  const previous = (await status.count()) === 0 ? '' : ((await status.getAttribute('data-run')) ?? '');
+  await page.click(button);
+  await page.waitForSelector(`[data-testid="status-playground"][data-run]:not([data-run="${previous}"])[data-phase="finished"]`, { timeout: 30_000 });
 }
+
+const generateAndWait = (): Promise<void> => startAndWait();
 
 beforeAll(async () => {
   app = await startTestApp();
@@ -170,8 +175,7 @@ describe('trust audit', () => {
   });
 
   it('a verify run shows the rejected drafts struck through before the baseline token', async () => {
-    await page.click('[data-testid="generate-verify"]');
-    await page.waitForSelector('[data-testid="status-playground"][data-phase="finished"]', { timeout: 30_000 });
+    await startAndWait('[data-testid="generate-verify"]');
     const stream = page.locator('[data-testid="stream-playground"]');
     const corrections = await stream.locator('.rejected-drafts').count();
     expect(corrections).toBeGreaterThan(0);
