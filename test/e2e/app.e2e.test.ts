@@ -153,13 +153,19 @@ describe('playground', () => {
 });
 
 describe('trust audit', () => {
+  // Free text at confidence 0 (every group as long as max_steps allows): HAMburger's drafts
+  // and the baseline disagree somewhere, whatever the model (the CLI's `generate --audit`
+  // shows where on the shipped one).
+  const AUDIT_PROMPT = 'Continue this passage:\nThe old house stood at the end of the road, and nobody in the village could remember who had built it.';
+
   it('an audited run marks what the baseline rejects in the stream and the strip, with the agreement chart', async () => {
+    await page.fill('[data-testid="prompt"]', AUDIT_PROMPT);
+    await setNumber('setting-confidence', '0');
     await page.check('[data-testid="setting-audit"]');
     await generateAndWait();
     const strip = page.locator('[data-testid="kv-strip-playground"]');
     const stream = page.locator('[data-testid="stream-playground"]');
     const flagged = Number(await strip.getAttribute('data-flagged-entries'));
-    // This prompt's greedy HAMburger output has steps the baseline disagrees with (see the CLI's `generate --audit`).
     expect(flagged).toBeGreaterThan(0);
     // One flagged entry (pending included) per group holding a rejected or dropped token.
     expect(await stream.locator('.group:has(.check-rejected, .check-discarded)').count()).toBe(flagged);
@@ -183,6 +189,8 @@ describe('trust audit', () => {
     expect(await stream.locator('.rejected-drafts + .check-verifier').count()).toBe(corrections);
     const pending = Number(await page.getAttribute('[data-testid="kv-strip-playground"]', 'data-pending-entries'));
     expect([1, 2]).toContain(pending);
+    await setNumber('setting-confidence', '0.9');
+    await page.fill('[data-testid="prompt"]', PROMPT);
   });
 });
 
