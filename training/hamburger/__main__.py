@@ -67,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
                            "(repeats.py; default 0)")
     s = sub.add_parser("distill", help="optional: regenerate SFT responses with the baseline (self-distillation)")
     s.add_argument("--limit", type=int, default=0, help="only the first N examples (0: all)")
-    s = sub.add_parser("segment", help="segment SFT responses by the base's entropy")
+    s = sub.add_parser("segment", help="segment SFT responses by the base's (or the baseline's) entropy")
     s.add_argument("--strategy", default="decreasing_v2")
+    s.add_argument("--entropy-from", choices=("base", "baseline"), default="base",
+                   help="whose entropies cut the responses: the base stage's (default) or the SFT baseline's "
+                        "(when the hamburger stage starts --init-from the baseline)")
     s.add_argument("--distilled", action="store_true", help="segment the self-distilled responses")
     s.add_argument("--limit", type=int, help="segment only the first N examples "
                    "(default: as many as the preset's hamburger stage trains on)")
@@ -124,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         budget = PRESETS[args.preset]["hamburger"]
         limit = args.limit if args.limit is not None else budget["steps"] * budget["batch_size"]
         print(json.dumps(segment(args.work, mcfg, args.strategy, pad_id=PAD_ID, responses=responses, limit=limit,
-                                 device=device)))
+                                 device=device, entropy_from=args.entropy_from)))
     elif args.command == "export":
         from .export import export_from_checkpoints
         export_from_checkpoints(args.work, mcfg, args.out, args.overwrite)

@@ -125,4 +125,5 @@ def _segment_summary(work: Path) -> dict:
         return {}
     seg = torch.load(path)
     sizes = [k for gs in seg["groups"].values() for k in gs]
-    return {"strategy": seg["strategy"], "tokens_per_group": round(sum(sizes) / len(sizes), 4)}
+    return {"strategy": seg["strategy"], "entropy_from": seg.get("entropy_from", "base"),
+            "tokens_per_group": round(sum(sizes) / len(sizes), 4)}

@@ -224,13 +224,21 @@ def distill(work: Path, mcfg: ModelConfig, limit: int, eos_id: int, max_new_toke
     return {"examples": len(out), "changed": changed}
 
 
+ENTROPY_SOURCES = ("base", "baseline")
+
+
 def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses: str = "sft.pt",
-            limit: int = 0, batch_size: int = 64, device: torch.device = torch.device("cpu")) -> dict:
+            limit: int = 0, batch_size: int = 64, device: torch.device = torch.device("cpu"),
+            entropy_from: str = "base") -> dict:
     """Writes segments.pt: the responses file used and, per example id, its group sizes, for
     a seeded sample of `limit` examples across families (0: all); the hamburger stage trains
-    on those."""
+    on those. `entropy_from`: whose entropies cut the responses, the base stage's or the SFT
+    baseline's (the model a HAMburger stage started `--init-from` the baseline grows from: the
+    base of run 4 does not copy prose, its SFT baseline does; docs/training-log.md)."""
     if strategy not in STRATEGIES:
         raise SystemExit(f"error: unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    if entropy_from not in ENTROPY_SOURCES:
+        raise SystemExit(f"error: unknown entropy source {entropy_from!r}; allowed: {', '.join(ENTROPY_SOURCES)}")
     examples = load_sft(work / "data", responses)
     if limit:
         # sft.pt is grouped by family: a prefix would hold only the first families.
@@ -238,7 +246,7 @@ def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses
     # Batches of similar length waste little on padding.
     examples = sorted(examples, key=lambda e: len(e.prompt_ids) + len(e.response_ids))
     llm = LlamaForCausalLM(baseline_config(mcfg))
-    load_state(llm, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
+    load_state(llm, load_checkpoint(work / entropy_from / "checkpoint.pt")["model"], f"the {entropy_from} checkpoint")
     llm.to(device).eval()
     split = STRATEGIES[strategy]
     out: dict[str, list[int]] = {}
@@ -246,9 +254,10 @@ def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses
         chunk = examples[i:i + batch_size]
         for e, ent in zip(chunk, response_entropies(llm, chunk, pad_id)):
             out[e.id] = split(ent, mcfg.max_steps, mcfg.vocab_size)
-    torch.save({"strategy": strategy, "responses": responses, "groups": out}, work / "segments.pt")
+    torch.save({"strategy": strategy, "responses": responses, "entropy_from": entropy_from, "groups": out},
+               work / "segments.pt")
     sizes = [k for gs in out.values() for k in gs]
-    return {"strategy": strategy, "responses": responses, "groups": len(sizes),
+    return {"strategy": strategy, "responses": responses, "entropy_from": entropy_from, "groups": len(sizes),
             "tokens_per_group": sum(sizes) / len(sizes)}
 
 

@@ -69,6 +69,27 @@ def test_segment_covers_each_response(work):
         assert all(1 <= k <= 4 for k in groups)
 
 
+def test_segment_can_follow_the_baseline_entropies(work, tmp_path):
+    import shutil
+    import torch
+    from hamburger.__main__ import main
+    other = tmp_path / "work"
+    shutil.copytree(work, other)
+    common = ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    assert main(common + ["segment", "--limit", "64", "--entropy-from", "baseline"]) == 0
+    by_base, by_baseline = torch.load(work / "segments.pt"), torch.load(other / "segments.pt")
+    assert by_base["entropy_from"] == "base" and by_baseline["entropy_from"] == "baseline"
+    assert by_base["groups"].keys() == by_baseline["groups"].keys()
+    assert all(sum(by_base["groups"][k]) == sum(by_baseline["groups"][k]) for k in by_base["groups"])
+    # The baseline's weights are what it reads: without them it stops, the base's still work.
+    (other / "baseline" / "checkpoint.pt").unlink()
+    with pytest.raises((SystemExit, FileNotFoundError)):
+        main(common + ["segment", "--limit", "64", "--entropy-from", "baseline"])
+    assert main(common + ["segment", "--limit", "64", "--entropy-from", "base"]) == 0
+    with pytest.raises(SystemExit):
+        main(common + ["segment", "--entropy-from", "teacher"])
+
+
 def test_hamburger_stage_logs_its_objective(work):
     last = _log(work / "hamburger" / "log.jsonl")[-1]
     assert last["step"] == 3
