@@ -43,6 +43,13 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** The reported latencies of `typed` keys (those over 16 ms), and all `count` of them with the unreported ones as 0. */
+function keyLatencies(stats: PageStats, typed: number[], count: number): { slow: number[]; all: number[] } {
+  const slow = [...new Set(typed)].map((id) => stats.interactions[id]!);
+  // Keys Chromium did not report took under 16 ms.
+  return { slow, all: [...slow, ...Array<number>(Math.max(0, count - slow.length)).fill(0)] };
+}
+
 /** Collects frame intervals, long tasks and slow interactions into window.__stats. */
 const OBSERVE_SCRIPT = `
   const stats = { frames: [], longTasks: [], interactions: {}, typed: [], idle: [] };
@@ -144,11 +151,8 @@ try {
   const events = stopTrace === null ? null : await stopTrace();
   const stats = (await page.evaluate('window.__stats')) as PageStats;
   const frames = stats.frames.slice(1);
-  const slowKeys = [...new Set(stats.typed)].map((id) => stats.interactions[id]!);
-  // Keys Chromium did not report took under 16 ms.
-  const latencies = [...slowKeys, ...Array<number>(Math.max(0, keys - slowKeys.length)).fill(0)];
-  const slowIdleKeys = [...new Set(stats.idle)].map((id) => stats.interactions[id]!);
-  const idleLatencies = [...slowIdleKeys, ...Array<number>(Math.max(0, IDLE_KEYS - slowIdleKeys.length)).fill(0)];
+  const { slow: slowKeys, all: latencies } = keyLatencies(stats, stats.typed, keys);
+  const { slow: slowIdleKeys, all: idleLatencies } = keyLatencies(stats, stats.idle, IDLE_KEYS);
   const result = {
     browser: `Debian Chromium ${/Chrome\/(\d+)/.exec((await page.evaluate('navigator.userAgent')) as string)?.[1] ?? '?'} (headless, --disable-gpu)`,
     tokens,

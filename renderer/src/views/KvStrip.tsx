@@ -170,12 +170,16 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
   // Cells are in entry order, so an entry's index is its position in the strip.
   const chosen = selected !== null ? cells[selected] : undefined;
   const hoveredCell = hovered !== null ? cells[hovered] : undefined;
-  const counts = {
-    prompt: layout?.promptEntries ?? 0,
-    groups: layout?.groupEntries ?? 0,
-    pending: layout?.pending.length ?? 0,
-    flagged: cells.filter(holdsRejection).length,
-  };
+  // Once per change of the cells, not on every render (a scroll, a hover).
+  const counts = useMemo(
+    () => ({
+      prompt: layout?.promptEntries ?? 0,
+      groups: layout?.groupEntries ?? 0,
+      pending: layout?.pending.length ?? 0,
+      flagged: cells.filter(holdsRejection).length,
+    }),
+    [layout, cells],
+  );
   return (
     <section className={`kv-strip${compact ? ' compact' : ''}`} aria-label="KV cache">
       <div
