@@ -145,6 +145,36 @@ describe('playground', () => {
     expect(chips.map((chip) => chip.replace(/\s*p=[\d.]+$/, ''))).toEqual(highlighted);
   });
 
+  it('a long run keeps its newest group on screen, with only the rows in view in the DOM', async () => {
+    await page.getByLabel('Wrap in the chat template').setChecked(false);
+    await page.fill('[data-testid="prompt"]', 'The');
+    await setNumber('setting-maxNewTokens', '400');
+    await setNumber('setting-minNewTokens', '400');
+    try {
+      await generateAndWait();
+      const { total } = await stepCount();
+      const stream = page.locator('[data-testid="stream-playground"]');
+      const view = (await stream.boundingBox())!;
+      const inView = async (step: number) => {
+        const box = await page.locator(`[data-testid="stream-playground"] [data-group="${step}"]`).boundingBox();
+        return box !== null && box.y >= view.y - 1 && box.y + box.height <= view.y + view.height + 1;
+      };
+      await expect.poll(() => inView(total - 1)).toBe(true);
+      // Virtualised: the first rows are out of the DOM while the end is in view.
+      expect(await stream.locator('[data-group="0"]').count()).toBe(0);
+      // Scrolled to the top by the user, the stream shows the first group and drops the last.
+      await stream.evaluate((element) => {
+        element.scrollTop = 0;
+      });
+      await expect.poll(() => inView(0)).toBe(true);
+      await expect.poll(() => stream.locator(`[data-group="${total - 1}"]`).count()).toBe(0);
+    } finally {
+      await setNumber('setting-minNewTokens', '0');
+      await setNumber('setting-maxNewTokens', String(MAX_NEW_TOKENS));
+      await page.getByLabel('Wrap in the chat template').setChecked(true);
+    }
+  });
+
   it('light theme', async () => {
     await page.click('button:has-text("Light")');
     await shot('playground-light');

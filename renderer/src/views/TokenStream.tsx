@@ -2,10 +2,11 @@
 // step ended, with the reason marked), each token tinted by its probability; in checked runs,
 // what the baseline rejected is underlined and verify's dropped drafts are struck through. Rows are
 // virtualised, so 2,000 tokens cost no more to draw than a screenful.
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { defaultRangeExtractor, useVirtualizer } from '@tanstack/react-virtual';
 import { Fragment, memo, useEffect, useMemo, useRef, type MouseEvent } from 'react';
 import type { LaneId, MacroStep, MicroStep, Verdict } from '../../../engine/api';
 import { useRun } from '../hooks/useRun';
+import { followRange } from '../model/followRange';
 import { STOP_MARKS } from '../model/stopReason';
 import { streamRows } from '../model/streamRows';
 import { rejectedDrafts, tokenChecks, type TokenCheck } from '../model/tokenChecks';
@@ -14,6 +15,8 @@ import { formatProb, visibleToken } from '../model/tokenText';
 import { useViewStore } from '../stores/viewStore';
 
 const CHARS_PER_ROW = 56;
+const ROW_HEIGHT_ESTIMATE = 34;
+const OVERSCAN = 6;
 /** Within this many pixels of the end, the stream keeps following new rows. */
 const FOLLOW_SLACK = 80;
 
@@ -71,17 +74,20 @@ export function TokenStream({ lane }: { lane: LaneId }) {
   const selectedStep = selectedEntry !== null && selectedEntry >= promptEntries ? selectedEntry - promptEntries : null;
   const open = record !== undefined && record.shown === record.steps.length ? record.openMicros : [];
 
-  const virtualizer = useVirtualizer({
-    count: rows.length,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => 34,
-    overscan: 6,
-  });
-
   // Follow the newest rows while the run grows, unless the user scrolled up. Whether to follow
   // is decided when the user scrolls, and following only writes the scroll position (the
   // browser clamps it to the end), so a new row does not make the page measure its layout twice.
   const following = useRef(true);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT_ESTIMATE,
+    overscan: OVERSCAN,
+    rangeExtractor: (range) => (following.current ? followRange(range) : defaultRangeExtractor(range)),
+    // The scroll that following writes would otherwise re-render the stream synchronously
+    // inside its scroll event, a second layout in the same frame.
+    useFlushSync: false,
+  });
   const totalSize = virtualizer.getTotalSize();
   // A new run is followed from its start.
   const runId = record?.started.runId;
