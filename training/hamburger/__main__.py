@@ -5,6 +5,7 @@ Every stage is resumable: rerunning a command continues from its checkpoint.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python3 -m hamburger", description=__doc__)
     p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for data, checkpoints and logs")
     p.add_argument("--config", choices=sorted(CONFIGS), default="tiny", help="model size")
+    p.add_argument("--micro-layers", type=int, help="override the config's micro-decoder depth (every stage "
+                   "and export of one work folder must use the same value)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="stage budgets")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores)")
     p.add_argument("--device", default="auto", help="auto (cuda when available, else cpu), cpu, cuda, cuda:N")
@@ -93,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     mcfg = CONFIGS[args.config]
+    if args.micro_layers is not None:
+        if not 1 <= args.micro_layers <= 8:
+            raise SystemExit(f"error: --micro-layers must lie in 1..8, got {args.micro_layers}")
+        mcfg = dataclasses.replace(mcfg, micro_layers=args.micro_layers)
     device = pick_device(args.device)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -130,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
                                  device=device, entropy_from=args.entropy_from)))
     elif args.command == "export":
         from .export import export_from_checkpoints
-        export_from_checkpoints(args.work, mcfg, args.out, args.overwrite)
+        export_from_checkpoints(args.work, mcfg, args.out, args.overwrite,
+                                command="cd training && python3 -m hamburger " + " ".join(sys.argv[1:] if argv is None else argv))
     elif args.command == "evaluate":
         from .evaluate import evaluate_package, markdown_table
         report = evaluate_package(args.package, args.confidence, args.limit)

@@ -93,7 +93,8 @@ def _stage_summary(work: Path, stage: str) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in last.items()}
 
 
-def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite: bool) -> None:
+def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite: bool,
+                            command: str = "cd training && python3 -m hamburger export --overwrite") -> None:
     h = Hamburger(mcfg)
     load_state(h, load_checkpoint(work / "hamburger" / "checkpoint.pt")["model"], "the hamburger checkpoint")
     baseline = LlamaForCausalLM(baseline_config(mcfg))
@@ -110,7 +111,7 @@ def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite:
         "stages": {s: _stage_summary(work, s) for s in ("base", "baseline", "hamburger")},
         "segmentation": _segment_summary(work),
         "date": datetime.date.today().isoformat(),
-        "command": "cd training && python3 -m hamburger export --overwrite",
+        "command": command,
     }
     extras = package_extras(h, baseline, tok, work / "data" / "heldout.jsonl")
     write_package(out, h, baseline, tok, out.name,

@@ -96,6 +96,25 @@ def test_hamburger_stage_logs_its_objective(work):
     assert last["ce"] > 0 and last["bce"] > 0 and 1.0 <= last["tokens_per_group"] <= 4.0
 
 
+def test_micro_layers_overrides_the_config_through_training_and_export(work, tmp_path):
+    import shutil
+    other = tmp_path / "work"
+    shutil.copytree(work, other)
+    shutil.rmtree(other / "hamburger")
+    common = ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    assert main(common + ["--micro-layers", "2", "hamburger", "--steps", "2"]) == 0
+    # A 2-layer micro decoder's checkpoint does not load into the named config's 1-layer one.
+    with pytest.raises(SystemExit, match="does not fit the model config"):
+        main(common + ["export", "--out", str(tmp_path / "one"), "--overwrite"])
+    argv = common + ["--micro-layers", "2", "export", "--out", str(tmp_path / "two"), "--overwrite"]
+    assert main(argv) == 0
+    h, _, _, man = load_package(tmp_path / "two")
+    assert man["architecture"]["micro_layers"] == 2 and len(h.micro_step_decoder.decoders) == 2
+    assert man["provenance"]["command"] == "cd training && python3 -m hamburger " + " ".join(argv)
+    with pytest.raises(SystemExit, match="--micro-layers must lie in 1..8"):
+        main(common + ["--micro-layers", "0", "hamburger", "--steps", "2"])
+
+
 def test_a_cuda_device_without_cuda_is_refused():
     import torch
     if torch.cuda.is_available():
