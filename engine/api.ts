@@ -391,6 +391,12 @@ export const startedEventSchema = z.object({
   prompt: z.object({ text: z.string(), rendered: z.string(), tokenIds: z.array(z.number()), tokens: z.array(z.string()) }),
   paused: z.boolean(),
 });
+/** A macro step's base forward is done: what its micro decoder starts from, before the first micro event. */
+export const baseEventSchema = z.object({
+  type: z.literal('base'),
+  runId: z.string(),
+  base: z.object({ step: z.number(), kvEntry: z.number(), positionId: z.number(), features: z.array(featureSummarySchema) }),
+});
 export const microEventSchema = z.object({ type: z.literal('micro'), runId: z.string(), micro: microStepSchema });
 export const macroEventSchema = z.object({ type: z.literal('macro'), runId: z.string(), step: macroStepSchema });
 export const stateEventSchema = z.object({
@@ -403,6 +409,7 @@ export const failedEventSchema = z.object({ type: z.literal('failed'), runId: z.
 
 export const engineEventSchema = z.discriminatedUnion('type', [
   startedEventSchema,
+  baseEventSchema,
   microEventSchema,
   macroEventSchema,
   stateEventSchema,
@@ -410,6 +417,7 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   failedEventSchema,
 ]);
 export type StartedEvent = z.infer<typeof startedEventSchema>;
+export type BaseEvent = z.infer<typeof baseEventSchema>;
 export type MicroEvent = z.infer<typeof microEventSchema>;
 export type MacroEvent = z.infer<typeof macroEventSchema>;
 export type StateEvent = z.infer<typeof stateEventSchema>;
@@ -441,6 +449,7 @@ export function traceEvents(trace: Trace): EngineEvent[] {
   const runId = trace.started.runId;
   const events: EngineEvent[] = [trace.started];
   for (const step of trace.steps) {
+    events.push({ type: 'base', runId, base: { step: step.index, kvEntry: step.kvEntry, positionId: step.positionId, features: step.features } });
     for (const micro of step.micro) events.push({ type: 'micro', runId, micro });
     events.push({ type: 'macro', runId, step });
   }

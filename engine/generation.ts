@@ -159,6 +159,8 @@ export class Generation {
       if (stepIndex === 0) this.prefillMs = fed.baseMs;
       gate.throwIfCancelled();
       const features = this.summarizeFeatures(decoders.base.lastFeatures, decoders.architecture.hidden_size);
+      const last = fed.appended[fed.appended.length - 1]!;
+      this.input.emit({ type: 'base', runId: this.input.runId, base: { step: stepIndex, kvEntry: last.index, positionId: last.positionId, features } });
 
       const produced = verification?.kind === 'verify' ? await this.verifiedGroup(stepIndex, tokenLimit, verification) : await this.group(stepIndex, tokenLimit);
       const stepText = this.textDecoder.push(produced.tokens);
@@ -167,7 +169,6 @@ export class Generation {
       feedback = produced.feedback ?? [{ tokenIds: produced.tokens, text: stepText }];
       this.pendingEntries = feedback.length;
       if (produced.verification !== undefined) this.tally?.add(produced.verification);
-      const last = fed.appended[fed.appended.length - 1]!;
       const totalMs = performance.now() - stepStart - (gate.waitedMs - waitedAtStart);
       const step: MacroStep = {
         index: stepIndex,

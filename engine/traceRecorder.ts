@@ -35,6 +35,7 @@ export class TraceRecorder {
       case 'failed':
         this.error = event.error;
         break;
+      case 'base':
       case 'micro':
       case 'state':
         break;

@@ -1,7 +1,7 @@
 // The macro/micro-step loop on the real package: positions and KV entries, the stop rule
 // at its boundaries, stepping, cancelling, seeded sampling.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../engine/api.js';
+import type { BaseEvent, EngineEvent } from '../engine/api.js';
 import { HamburgerEngine } from '../engine/engine.js';
 import { collect, recordRun } from './support/runRecorder.js';
 import { MODEL_DIR } from './support/shippedModel.js';
@@ -294,16 +294,28 @@ describe('sampling', () => {
 });
 
 describe('events', () => {
-  it('emits started, then micro events before each macro event, then finished, with running totals', async () => {
+  it('emits started, then per step its base forward and micro events before its macro event, then finished, with running totals', async () => {
     const { events, steps, result } = await recordRun(engine, { prompt: PROMPT, confidence: 0.4, maxNewTokens: 12 });
     expect(events[0]!.type).toBe('started');
     expect(events.at(-1)!.type).toBe('finished');
     let microsSinceMacro = 0;
+    let base: BaseEvent['base'] | null = null;
     for (const e of events) {
-      if (e.type === 'micro') microsSinceMacro += 1;
+      if (e.type === 'base') {
+        expect(base).toBeNull();
+        expect(microsSinceMacro).toBe(0);
+        base = e.base;
+      }
+      if (e.type === 'micro') {
+        expect(base?.step).toBe(e.micro.step);
+        microsSinceMacro += 1;
+      }
       if (e.type === 'macro') {
         expect(microsSinceMacro).toBe(e.step.micro.length);
+        // The base event told the micro decoder's inputs before its first micro step.
+        expect(base).toEqual({ step: e.step.index, kvEntry: e.step.kvEntry, positionId: e.step.positionId, features: e.step.features });
         microsSinceMacro = 0;
+        base = null;
       }
     }
     let tokens = 0;

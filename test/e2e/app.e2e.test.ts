@@ -2,19 +2,21 @@
 // The app end to end in Debian's Chromium against the browser mode with the shipped model:
 // generate, the KV strip's count, cell selection, the trust audit and verify mode, the race,
 // step-through, traces, presentation mode, and bad input through the UI. Screenshots of the main views go to docs/screenshots.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncodedPromptInfo } from '../../engine/api.js';
+import { DEFAULT_MODEL_DIR } from '../../engine/defaultModel.js';
 import { startTestApp, type TestApp } from './support/appServer.js';
 import { launchChromium, type TestBrowser } from './support/chromium.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots', import.meta.url));
 const PROMPT = 'Make a JSON object with pet = owl, score = 11.';
 const MAX_NEW_TOKENS = 48;
+const FEATURE_LAYERS = (JSON.parse(readFileSync(path.join(DEFAULT_MODEL_DIR, 'hamburger.json'), 'utf8')) as { architecture: { feature_layers: number[] } }).architecture.feature_layers;
 
 let app: TestApp;
 let browser: TestBrowser;
@@ -154,12 +156,15 @@ describe('playground', () => {
       await generateAndWait();
       const { total } = await stepCount();
       const stream = page.locator('[data-testid="stream-playground"]');
-      const view = (await stream.boundingBox())!;
       const inView = async (step: number) => {
+        const view = (await stream.boundingBox())!;
         const box = await page.locator(`[data-testid="stream-playground"] [data-group="${step}"]`).boundingBox();
         return box !== null && box.y >= view.y - 1 && box.y + box.height <= view.y + view.height + 1;
       };
-      await expect.poll(() => inView(total - 1)).toBe(true);
+      await expect.poll(() => inView(total - 1)).toBe(true).catch(async (error: unknown) => {
+        const state = await stream.evaluate((e) => ({ top: e.scrollTop, height: e.scrollHeight, client: e.clientHeight, groups: Array.from(e.querySelectorAll('[data-group]')).map((g) => (g as HTMLElement).dataset.group).join(',') }));
+        throw new Error(`${String(error)} ${JSON.stringify(state)} total ${total}`);
+      });
       // Virtualised: the first rows are out of the DOM while the end is in view.
       expect(await stream.locator('[data-group="0"]').count()).toBe(0);
       // Scrolled to the top by the user, the stream shows the first group and drops the last.
@@ -262,6 +267,9 @@ describe('step-through debugger', () => {
     // One micro step: either a group is being composed, or (one-token step) the step closed.
     await page.click('[data-testid="step-micro"]:not([disabled])');
     await page.waitForFunction(() => document.querySelector('.group.composing') !== null || document.querySelector('[data-testid="step-count"]')?.textContent?.includes('/ 4'));
+    // Mid-step too, the features the micro decoder started from: one row per feature layer.
+    const layers = (await page.locator('[data-testid="debug-features"] tr td:first-child').allInnerTexts()).map((t) => Number(t.replace('layer ', '')));
+    expect(layers).toEqual(FEATURE_LAYERS);
     await shot('step-through');
     await page.click('[data-testid="resume"]');
     await page.waitForSelector('[data-testid="status-playground"][data-phase="finished"]', { timeout: 30_000 });

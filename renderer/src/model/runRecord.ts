@@ -1,5 +1,6 @@
 // One generation as the UI holds it: live from a lane's events, or opened from a trace file.
 import type {
+  BaseEvent,
   EngineErrorInfo,
   GenerationResult,
   LaneId,
@@ -7,6 +8,8 @@ import type {
   MicroStep,
   StartedEvent,
 } from '../../../engine/api';
+
+export type BaseForward = BaseEvent['base'];
 
 export type RunPhase = 'running' | 'paused' | 'finished' | 'failed' | 'interrupted';
 
@@ -19,6 +22,8 @@ export interface RunRecord {
   steps: MacroStep[];
   /** Micro steps of the macro step being decoded, before its macro event closes it. */
   openMicros: MicroStep[];
+  /** That step's base forward (features into the micro decoder), once reported. */
+  openBase: BaseForward | null;
   phase: RunPhase;
   result: GenerationResult | null;
   error: EngineErrorInfo | null;

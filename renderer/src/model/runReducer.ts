@@ -13,6 +13,7 @@ export function applyEvent(record: RunRecord | undefined, lane: LaneId, event: E
       started: event,
       steps: [],
       openMicros: [],
+      openBase: null,
       phase: event.paused ? 'paused' : 'running',
       result: null,
       error: null,
@@ -22,16 +23,18 @@ export function applyEvent(record: RunRecord | undefined, lane: LaneId, event: E
   // Events of another run (a late one after a restart) are not this record's.
   if (record === undefined || record.source !== 'live' || record.started.runId !== event.runId) return record;
   switch (event.type) {
+    case 'base':
+      return { ...record, openBase: event.base };
     case 'micro':
       return { ...record, openMicros: [...record.openMicros, event.micro] };
     case 'macro':
-      return { ...record, steps: [...record.steps, event.step], openMicros: [] };
+      return { ...record, steps: [...record.steps, event.step], openMicros: [], openBase: null };
     case 'state':
       return record.phase === 'running' || record.phase === 'paused' ? { ...record, phase: event.state } : record;
     case 'finished':
-      return { ...record, phase: 'finished', result: event.result, openMicros: [] };
+      return { ...record, phase: 'finished', result: event.result, openMicros: [], openBase: null };
     case 'failed':
-      return { ...record, phase: 'failed', error: event.error, openMicros: [] };
+      return { ...record, phase: 'failed', error: event.error, openMicros: [], openBase: null };
   }
 }
 
@@ -43,6 +46,7 @@ export function recordFromTrace(trace: Trace, lane: LaneId, fileName: string): R
     started: trace.started,
     steps: trace.steps,
     openMicros: [],
+    openBase: null,
     phase: trace.error !== null ? 'failed' : 'finished',
     result: trace.result,
     error: trace.error,

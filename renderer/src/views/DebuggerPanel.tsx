@@ -81,6 +81,8 @@ export function DebuggerPanel() {
   const index = open ? record.steps.length : Math.max(0, record.shown - 1);
   const step = open ? null : record.steps[index];
   const micros = open ? record.openMicros : (step?.micro ?? []);
+  // Mid-step, the features come from the step's base event; the macro event repeats them.
+  const features = open ? record.openBase?.features : step?.features;
   const confidence = record.started.settings.confidence;
   const threshold = confidence === null ? null : 1 - confidence;
   const promptTokens = record.started.prompt.tokenIds.length;
@@ -108,12 +110,12 @@ export function DebuggerPanel() {
       </h2>
       <InputGroup steps={record.steps} index={index} promptTokens={promptTokens} />
       <h3>Features into the micro decoder</h3>
-      {step?.features === undefined ? (
+      {features === undefined ? (
         <p className="muted">Shown when the step's base forward has been reported.</p>
       ) : (
-        <table className="features">
+        <table className="features" data-testid="debug-features">
           <tbody>
-            {step.features.map((f) => (
+            {features.map((f) => (
               <tr key={f.layer}>
                 <td>layer {f.layer}</td>
                 <td>‖h‖ = {f.norm.toFixed(2)}</td>

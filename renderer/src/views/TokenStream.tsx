@@ -75,9 +75,10 @@ export function TokenStream({ lane }: { lane: LaneId }) {
   const open = record !== undefined && record.shown === record.steps.length ? record.openMicros : [];
 
   // Follow the newest rows while the run grows, unless the user scrolled up. Whether to follow
-  // is decided when the user scrolls, and following only writes the scroll position (the
+  // is decided when the stream scrolls, and following only writes the scroll position (the
   // browser clamps it to the end), so a new row does not make the page measure its layout twice.
   const following = useRef(true);
+  const runId = record?.started.runId;
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
@@ -87,19 +88,42 @@ export function TokenStream({ lane }: { lane: LaneId }) {
     // The scroll that following writes would otherwise re-render the stream synchronously
     // inside its scroll event, a second layout in the same frame.
     useFlushSync: false,
+    // Row sizes measured in one run say nothing about another's rows.
+    getItemKey: (index) => `${runId ?? ''}:${index}`,
   });
+  // While following, a row measured taller or shorter than estimated must not make the
+  // virtualizer scroll to keep the rows above in place: the end is what stays in view.
+  virtualizer.shouldAdjustScrollPositionOnItemSizeChange = () => !following.current;
   const totalSize = virtualizer.getTotalSize();
   // A new run is followed from its start.
-  const runId = record?.started.runId;
   useEffect(() => {
     following.current = true;
   }, [runId]);
   useEffect(() => {
     if (following.current && scroller.current !== null && rows.length > 0) scroller.current.scrollTop = totalSize;
   }, [totalSize, rows.length]);
+  // The stream's own height changes too (the panels above it grow at the end of a run), and
+  // the virtualizer re-renders on that only when it changes the range of rows.
+  const hasScroller = record !== undefined;
+  useEffect(() => {
+    const element = scroller.current;
+    if (element === null) return;
+    const observer = new ResizeObserver(() => {
+      if (following.current) element.scrollTop = element.scrollHeight;
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [hasScroller]);
+  // Only a scroll up leaves the end: the scroll event of a position this stream wrote can
+  // arrive after more rows were added, far from the new end, and must not stop following.
+  const lastScrollTop = useRef(0);
   const onScroll = () => {
     const element = scroller.current;
-    if (element !== null) following.current = element.scrollHeight - element.scrollTop - element.clientHeight < FOLLOW_SLACK;
+    if (element === null) return;
+    const top = element.scrollTop;
+    if (element.scrollHeight - top - element.clientHeight < FOLLOW_SLACK) following.current = true;
+    else if (top < lastScrollTop.current) following.current = false;
+    lastScrollTop.current = top;
   };
 
   useEffect(() => {

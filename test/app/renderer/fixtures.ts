@@ -46,7 +46,7 @@ export function steps(sizes: number[], msPerStep = 10): MacroStep[] {
       appended,
       kvEntry: last.index,
       positionId: last.positionId,
-      features: [],
+      features: [{ layer: 6, norm: 10 + s, head: [s, -0.5] }],
       micro,
       tokenIds: ids,
       text: micro.map((m) => m.text).join(''),

@@ -8,6 +8,8 @@ const run = steps([2, 1, 3]);
 function liveEvents(runId = 'run-a'): LaneEvent[] {
   const events: LaneEvent[] = [{ lane: 'playground', event: started(runId) }];
   for (const step of run) {
+    const base = { step: step.index, kvEntry: step.kvEntry, positionId: step.positionId, features: step.features };
+    events.push({ lane: 'playground', event: { type: 'base', runId, base } });
     for (const micro of step.micro) events.push({ lane: 'playground', event: { type: 'micro', runId, micro } });
     events.push({ lane: 'playground', event: { type: 'macro', runId, step } });
   }
@@ -26,10 +28,15 @@ describe('runStore', () => {
     expect(record.shown).toBe(0);
   });
 
-  it('keeps the micro steps of an unfinished macro step open', () => {
-    const events = liveEvents().slice(0, 5); // started, 2 micro + macro of step 0, first micro of step 1
+  it('keeps the base forward and micro steps of an unfinished macro step open', () => {
+    // started; base, 2 micro and macro of step 0; base and first micro of step 1
+    const events = liveEvents().slice(0, 7);
     useRunStore.getState().applyEvents(events);
-    expect(useRunStore.getState().runs.playground!.openMicros).toHaveLength(1);
+    const record = useRunStore.getState().runs.playground!;
+    expect(record.openMicros).toHaveLength(1);
+    expect(record.openBase).toEqual({ step: 1, kvEntry: run[1]!.kvEntry, positionId: run[1]!.positionId, features: run[1]!.features });
+    useRunStore.getState().applyEvents([{ lane: 'playground', event: { type: 'macro', runId: 'run-a', step: run[1]! } }]);
+    expect(useRunStore.getState().runs.playground).toMatchObject({ openMicros: [], openBase: null });
   });
 
   it('ignores events of another run and tracks pause and finish', () => {

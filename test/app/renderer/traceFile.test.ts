@@ -12,6 +12,7 @@ const record: RunRecord = {
   started: started(),
   steps: steps([1, 2, 4]),
   openMicros: [],
+  openBase: null,
   phase: 'finished',
   result: null,
   error: null,
