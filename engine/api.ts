@@ -391,12 +391,17 @@ export const startedEventSchema = z.object({
   prompt: z.object({ text: z.string(), rendered: z.string(), tokenIds: z.array(z.number()), tokens: z.array(z.string()) }),
   paused: z.boolean(),
 });
-/** A macro step's base forward is done: what its micro decoder starts from, before the first micro event. */
-export const baseEventSchema = z.object({
-  type: z.literal('base'),
-  runId: z.string(),
-  base: z.object({ step: z.number(), kvEntry: z.number(), positionId: z.number(), features: z.array(featureSummarySchema) }),
-});
+/** A macro step's base forward: what its micro decoder starts from (its macro step repeats these fields). */
+export const baseForwardSchema = z.object({ step: z.number(), kvEntry: z.number(), positionId: z.number(), features: z.array(featureSummarySchema) });
+export type BaseForward = z.infer<typeof baseForwardSchema>;
+
+/** The base forward of a finished macro step, as its `base` event reported it. */
+export function baseForwardOf(step: MacroStep): BaseForward {
+  return { step: step.index, kvEntry: step.kvEntry, positionId: step.positionId, features: step.features };
+}
+
+/** A macro step's base forward is done, before its first micro event. */
+export const baseEventSchema = z.object({ type: z.literal('base'), runId: z.string(), base: baseForwardSchema });
 export const microEventSchema = z.object({ type: z.literal('micro'), runId: z.string(), micro: microStepSchema });
 export const macroEventSchema = z.object({ type: z.literal('macro'), runId: z.string(), step: macroStepSchema });
 export const stateEventSchema = z.object({
@@ -449,7 +454,7 @@ export function traceEvents(trace: Trace): EngineEvent[] {
   const runId = trace.started.runId;
   const events: EngineEvent[] = [trace.started];
   for (const step of trace.steps) {
-    events.push({ type: 'base', runId, base: { step: step.index, kvEntry: step.kvEntry, positionId: step.positionId, features: step.features } });
+    events.push({ type: 'base', runId, base: baseForwardOf(step) });
     for (const micro of step.micro) events.push({ type: 'micro', runId, micro });
     events.push({ type: 'macro', runId, step });
   }

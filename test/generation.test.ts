@@ -1,7 +1,7 @@
 // The macro/micro-step loop on the real package: positions and KV entries, the stop rule
 // at its boundaries, stepping, cancelling, seeded sampling.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BaseEvent, EngineEvent } from '../engine/api.js';
+import { baseForwardOf, type BaseForward, type EngineEvent } from '../engine/api.js';
 import { HamburgerEngine } from '../engine/engine.js';
 import { collect, recordRun } from './support/runRecorder.js';
 import { MODEL_DIR } from './support/shippedModel.js';
@@ -299,7 +299,7 @@ describe('events', () => {
     expect(events[0]!.type).toBe('started');
     expect(events.at(-1)!.type).toBe('finished');
     let microsSinceMacro = 0;
-    let base: BaseEvent['base'] | null = null;
+    let base: BaseForward | null = null;
     for (const e of events) {
       if (e.type === 'base') {
         expect(base).toBeNull();
@@ -313,7 +313,7 @@ describe('events', () => {
       if (e.type === 'macro') {
         expect(microsSinceMacro).toBe(e.step.micro.length);
         // The base event told the micro decoder's inputs before its first micro step.
-        expect(base).toEqual({ step: e.step.index, kvEntry: e.step.kvEntry, positionId: e.step.positionId, features: e.step.features });
+        expect(base).toEqual(baseForwardOf(e.step));
         microsSinceMacro = 0;
         base = null;
       }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ import torch
 
 from .config import CONFIGS
 from .data import DataConfig
+from .segment import ENTROPY_SOURCES
 from .tokenizer import EOS_ID, PAD_ID
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--limit", type=int, default=0, help="only the first N examples (0: all)")
     s = sub.add_parser("segment", help="segment SFT responses by the base's (or the baseline's) entropy")
     s.add_argument("--strategy", default="decreasing_v2")
-    s.add_argument("--entropy-from", choices=("base", "baseline"), default="base",
+    s.add_argument("--entropy-from", choices=ENTROPY_SOURCES, default="base",
                    help="whose entropies cut the responses: the base stage's (default) or the SFT baseline's "
                         "(when the hamburger stage starts --init-from the baseline)")
     s.add_argument("--distilled", action="store_true", help="segment the self-distilled responses")
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "export":
         from .export import export_from_checkpoints
         export_from_checkpoints(args.work, mcfg, args.out, args.overwrite,
-                                command="cd training && python3 -m hamburger " + " ".join(sys.argv[1:] if argv is None else argv))
+                                command="cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv))
     elif args.command == "evaluate":
         from .evaluate import evaluate_package, markdown_table
         report = evaluate_package(args.package, args.confidence, args.limit)

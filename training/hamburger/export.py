@@ -93,8 +93,8 @@ def _stage_summary(work: Path, stage: str) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in last.items()}
 
 
-def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite: bool,
-                            command: str = "cd training && python3 -m hamburger export --overwrite") -> None:
+def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite: bool, *, command: str) -> None:
+    """`command`: the command line that ran this export, recorded in the package's provenance."""
     h = Hamburger(mcfg)
     load_state(h, load_checkpoint(work / "hamburger" / "checkpoint.pt")["model"], "the hamburger checkpoint")
     baseline = LlamaForCausalLM(baseline_config(mcfg))

@@ -60,6 +60,9 @@ def small_group(entropies: Sequence[float], max_steps: int, vocab_size: int) -> 
     return groups
 
 
+# Whose entropies cut the responses: the base stage's, or the SFT baseline's.
+ENTROPY_SOURCES = ("base", "baseline")
+
 STRATEGIES: dict[str, Callable[[Sequence[float], int, int], list[int]]] = {
     "decreasing_v2": decreasing_v2,
     "sliding": sliding,

@@ -29,7 +29,7 @@ from .repeats import repeated_spans
 from .tokenizer import SPECIAL_TOKENS
 from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss
 from .package import baseline_config
-from .segment import STRATEGIES
+from .segment import ENTROPY_SOURCES, STRATEGIES
 
 DISTILLED = "sft_distilled.pt"
 SEGMENT_SAMPLE_SEED = 0
@@ -222,9 +222,6 @@ def distill(work: Path, mcfg: ModelConfig, limit: int, eos_id: int, max_new_toke
             out.append(e)
     save_sft(out, work / "data" / DISTILLED)
     return {"examples": len(out), "changed": changed}
-
-
-ENTROPY_SOURCES = ("base", "baseline")
 
 
 def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses: str = "sft.pt",

@@ -1,6 +1,6 @@
 // One generation as the UI holds it: live from a lane's events, or opened from a trace file.
 import type {
-  BaseEvent,
+  BaseForward,
   EngineErrorInfo,
   GenerationResult,
   LaneId,
@@ -8,8 +8,6 @@ import type {
   MicroStep,
   StartedEvent,
 } from '../../../engine/api';
-
-export type BaseForward = BaseEvent['base'];
 
 export type RunPhase = 'running' | 'paused' | 'finished' | 'failed' | 'interrupted';
 

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { LaneEvent } from '../../../engine/api';
+import { baseForwardOf, type LaneEvent } from '../../../engine/api';
 import { useRunStore } from '../../../renderer/src/stores/runStore';
 import { started, steps } from './fixtures';
 
@@ -8,8 +8,7 @@ const run = steps([2, 1, 3]);
 function liveEvents(runId = 'run-a'): LaneEvent[] {
   const events: LaneEvent[] = [{ lane: 'playground', event: started(runId) }];
   for (const step of run) {
-    const base = { step: step.index, kvEntry: step.kvEntry, positionId: step.positionId, features: step.features };
-    events.push({ lane: 'playground', event: { type: 'base', runId, base } });
+    events.push({ lane: 'playground', event: { type: 'base', runId, base: baseForwardOf(step) } });
     for (const micro of step.micro) events.push({ lane: 'playground', event: { type: 'micro', runId, micro } });
     events.push({ lane: 'playground', event: { type: 'macro', runId, step } });
   }
