@@ -68,8 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         if stage in ("base", "hamburger"):
             s.add_argument("--init-from", type=Path, help="start the LLM from this checkpoint's weights "
                            "(hamburger: e.g. the baseline's, default the base's)")
+        if stage == "base":
             s.add_argument("--repeat-rows", type=int, help="rows per batch of synthetic repeated spans "
                            "(repeats.py; default 0)")
+        if stage == "hamburger":
+            s.add_argument("--unmerged-rows", type=int, help="rows per batch whose response is fed one "
+                           "token per group, as at confidence 1.0, with no stop loss (default 0)")
     s = sub.add_parser("distill", help="optional: regenerate SFT responses with the baseline (self-distillation)")
     s.add_argument("--limit", type=int, default=0, help="only the first N examples (0: all)")
     s = sub.add_parser("segment", help="segment SFT responses by the base's (or the baseline's) entropy")
@@ -116,10 +120,13 @@ def main(argv: list[str] | None = None) -> int:
             budget["steps"] = args.steps
         if args.lr:
             budget["lr"] = args.lr
-        if getattr(args, "repeat_rows", None) is not None:
-            if not 0 <= args.repeat_rows < budget["batch_size"]:
-                raise SystemExit(f"error: --repeat-rows must lie in 0..{budget['batch_size'] - 1}, got {args.repeat_rows}")
-            budget["repeat_rows"] = args.repeat_rows
+        for flag in ("repeat_rows", "unmerged_rows"):
+            rows = getattr(args, flag, None)
+            if rows is not None:
+                if not 0 <= rows < budget["batch_size"]:
+                    raise SystemExit(f"error: --{flag.replace('_', '-')} must lie in 0..{budget['batch_size'] - 1}, "
+                                     f"got {rows}")
+                budget[flag] = rows
         cfg = train.StageConfig(**budget)
         if args.command == "base":
             train.train_base(args.work, mcfg, cfg, seq_len=256, device=device, init_from=args.init_from)

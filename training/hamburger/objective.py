@@ -36,18 +36,22 @@ def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor)
     return F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten(), ignore_index=IGNORE)
 
 
-def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]]) -> tuple[torch.Tensor, dict]:
+def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
+                   supervise_stop: list[bool] | None = None) -> tuple[torch.Tensor, dict]:
     """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group.
 
     Each example's base input is its prompt (one element per token) followed by one composed
     element per response group except the last; the element before group j (last prompt token
     or group j-1) predicts group j: token 0 from the base's final hidden, tokens 1.. through the
     micro decoder over [features, emb(g0), ..., emb(g_{k-2})].
+    `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
+    where a macro step should end (e.g. one token each, the input confidence 1.0 gives).
     """
     cfg = h.cfg
     s_max, n_feat = cfg.max_steps, len(cfg.feature_layers)
     emb_table = h.embed_tokens
     dev = emb_table.weight.device
+    supervise_stop = supervise_stop or [True] * len(examples)
     # Every group of the batch, padded to max_steps: tokens [G, S], valid [G, S].
     flat = [(b, e.response_ids[o - k:o]) for b, (e, gs) in enumerate(zip(examples, groups))
             for k, o in zip(gs, _ends(gs))]
@@ -77,19 +81,26 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]]) -> tup
     batch_idx = torch.cat([torch.full((len(p),), b, device=dev) for b, p in enumerate(predictors)])
     pred_feats = feats[batch_idx, torch.cat(predictors)]                   # [G, F, D]
 
-    micro_in = torch.cat([pred_feats, g_emb[:, :s_max - 1]], dim=1)        # [G, F+S-1, D]
+    # Only groups of two or more tokens need the micro decoder: token 0 is the base's.
+    multi = valid[:, 1]                                                    # [M of G]
+    micro_in = torch.cat([pred_feats[multi], g_emb[multi, :s_max - 1]], dim=1)   # [M, F+S-1, D]
     m = micro_in.shape[1]
-    micro_out, _ = h.micro_step_decoder(micro_in, torch.arange(m, device=dev)[None].expand(len(flat), m),
+    micro_out, _ = h.micro_step_decoder(micro_in, torch.arange(m, device=dev)[None].expand(len(micro_in), m),
                                         causal_mask(m, 0, x.device))
-    step_hidden = torch.cat([pred_feats[:, -1:], micro_out[:, n_feat:]], dim=1)   # [G, S, D]
-    logits, stop_logit = h.heads(step_hidden)
-    targets = g_tokens.masked_fill(~valid, IGNORE)
-    ce = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
+    step_hidden = pred_feats[:, -1:].expand(-1, s_max, -1).clone()          # [G, S, D]
+    step_hidden[multi, 1:] = micro_out[:, n_feat:]
+    logits, stop_logit = h.heads(step_hidden[valid])                       # [N, V], [N, 1]
+    ce = F.cross_entropy(logits.float(), g_tokens[valid])
     sizes = valid.sum(1, keepdim=True)
-    stop_target = (torch.arange(s_max, device=dev)[None] == sizes - 1).float()
-    bce = F.binary_cross_entropy_with_logits(stop_logit[..., 0][valid].float(), stop_target[valid])
+    stop_target = (torch.arange(s_max, device=dev)[None] == sizes - 1).float()[valid]
+    group_supervised = torch.tensor([supervise_stop[b] for b, _ in flat], device=dev)
+    stop_rows = group_supervised[:, None].expand(-1, s_max)[valid]         # [N]
+    stop_logit = stop_logit[..., 0][stop_rows].float()
+    stop_target = stop_target[stop_rows]
+    bce = (F.binary_cross_entropy_with_logits(stop_logit, stop_target) if len(stop_target)
+           else stop_logit.sum())
     with torch.no_grad():
-        stop_acc = ((stop_logit[..., 0][valid] > 0).float() == stop_target[valid]).float().mean()
+        stop_acc = ((stop_logit > 0).float() == stop_target).float().mean() if len(stop_target) else 0.0
     return ce + STOP_WEIGHT * bce, {"ce": float(ce), "bce": float(bce), "stop_acc": float(stop_acc),
                                     "tokens_per_group": float(valid.sum()) / len(flat)}
 

@@ -46,6 +46,7 @@ class StageConfig:
     ckpt_every: int = 100
     seed: int = 0
     repeat_rows: int = 0             # base stage: rows per batch of synthetic repeated spans (repeats.py)
+    unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
 
 
 class Run:
@@ -283,7 +284,10 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     sample = _sft_sampler(examples, cfg.batch_size, cfg.seed)
 
     def batch(step: int):
-        chunk = sample(step)
-        return hamburger_loss(h, chunk, [groups[e.id] for e in chunk])
+        # The unmerged rows keep plain next-token decoding (confidence 1.0) as good as the
+        # baseline's while the others learn the groups.
+        chunk, n = sample(step), cfg.unmerged_rows
+        chunk_groups = [[1] * len(e.response_ids) for e in chunk[:n]] + [groups[e.id] for e in chunk[n:]]
+        return hamburger_loss(h, chunk, chunk_groups, supervise_stop=[False] * n + [True] * (len(chunk) - n))
 
     _loop(run, h, param_groups, batch, device)

@@ -5,7 +5,7 @@ from hamburger.data import SftExample
 from hamburger.decode import generate_hamburger
 from hamburger.graphs import hamburger_graphs
 from hamburger.model import Hamburger, LlamaForCausalLM, causal_mask, init_weights, rope_frequencies
-from hamburger.objective import hamburger_loss
+from hamburger.objective import hamburger_loss, sft_batch, sft_loss
 
 MICRO = CONFIGS["micro"]
 
@@ -77,6 +77,20 @@ def test_llama3_rope_scaling_keeps_high_and_slows_low_frequencies():
     assert torch.equal(a[:4], b[:4])                               # short wavelengths unchanged
     assert torch.allclose(a[-1] / 32, b[-1])                       # long wavelengths divided by the factor
     assert bool(((b <= a + 1e-12) & (b >= a / 32 - 1e-12)).all())
+
+
+def test_an_unmerged_row_is_plain_sft_and_leaves_the_stop_head_alone():
+    h = _model()
+    ex = SftExample("0", "copy", [1, 3, 10, 11, 4], [10, 11, 12, 2])
+    loss, metrics = hamburger_loss(h, [ex], [[1, 1, 1, 1]], supervise_stop=[False])
+    inputs, targets = sft_batch([ex], pad_id=0)
+    assert torch.allclose(loss, sft_loss(h.model, inputs, targets), atol=1e-5)
+    assert metrics["bce"] == 0.0 and metrics["tokens_per_group"] == 1.0
+    stop = list(h.micro_step_decoder.stop_head.parameters())
+    grads = torch.autograd.grad(loss, stop, allow_unused=True)
+    assert all(g is None or not g.any() for g in grads)
+    supervised, _ = hamburger_loss(h, [ex], [[1, 1, 1, 1]])
+    assert supervised > loss                                    # the same groups with their stop loss
 
 
 def test_a_micro_config_learns():

@@ -124,3 +124,18 @@ def test_a_cuda_device_without_cuda_is_refused():
     with pytest.raises(SystemExit, match="allowed: auto, cpu"):
         pick_device("tpu")
     assert pick_device("auto").type == "cpu"
+
+
+def test_unmerged_rows_train_token_zero_only_and_are_bounded(work, tmp_path):
+    import shutil
+    other = tmp_path / "work"
+    shutil.copytree(work, other)
+    shutil.rmtree(other / "hamburger")
+    common = ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    assert main(common + ["hamburger", "--steps", "2", "--unmerged-rows", "31"]) == 0
+    log = _log(other / "hamburger" / "log.jsonl")
+    assert log[-1]["step"] == 2 and log[-1]["bce"] > 0          # the one segmented row still trains the stop head
+    with pytest.raises(SystemExit, match=r"--unmerged-rows must lie in 0..31, got 32"):
+        main(common + ["hamburger", "--steps", "3", "--unmerged-rows", "32"])
+    with pytest.raises(SystemExit):
+        main(common + ["baseline", "--steps", "3", "--unmerged-rows", "4"])
