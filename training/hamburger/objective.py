@@ -37,7 +37,7 @@ def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor)
 
 
 def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
-                   supervise_stop: list[bool] | None = None) -> tuple[torch.Tensor, dict]:
+                   supervise_stop: list[bool] | None = None, stop_on_miss: bool = False) -> tuple[torch.Tensor, dict]:
     """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group.
 
     Each example's base input is its prompt (one element per token) followed by one composed
@@ -46,6 +46,8 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     micro decoder over [features, emb(g0), ..., emb(g_{k-2})].
     `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
     where a macro step should end (e.g. one token each, the input confidence 1.0 gives).
+    `stop_on_miss` also targets a stop on every token whose successor in the group the model
+    gets wrong (argmax), so that the stop head learns where its own micro steps fail.
     """
     cfg = h.cfg
     s_max, n_feat = cfg.max_steps, len(cfg.feature_layers)
@@ -92,7 +94,13 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     logits, stop_logit = h.heads(step_hidden[valid])                       # [N, V], [N, 1]
     ce = F.cross_entropy(logits.float(), g_tokens[valid])
     sizes = valid.sum(1, keepdim=True)
-    stop_target = (torch.arange(s_max, device=dev)[None] == sizes - 1).float()[valid]
+    stop_grid = torch.arange(s_max, device=dev)[None] == sizes - 1         # [G, S]
+    if stop_on_miss:
+        with torch.no_grad():
+            miss = torch.zeros_like(valid)
+            miss[valid] = logits.argmax(-1) != g_tokens[valid]
+            stop_grid[:, :-1] |= miss[:, 1:]
+    stop_target = stop_grid.float()[valid]
     group_supervised = torch.tensor([supervise_stop[b] for b, _ in flat], device=dev)
     stop_rows = group_supervised[:, None].expand(-1, s_max)[valid]         # [N]
     stop_logit = stop_logit[..., 0][stop_rows].float()
@@ -102,6 +110,7 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     with torch.no_grad():
         stop_acc = ((stop_logit > 0).float() == stop_target).float().mean() if len(stop_target) else 0.0
     return ce + STOP_WEIGHT * bce, {"ce": float(ce), "bce": float(bce), "stop_acc": float(stop_acc),
+                                    "stop_target_rate": float(stop_target.mean()) if len(stop_target) else 0.0,
                                     "tokens_per_group": float(valid.sum()) / len(flat)}
 
 

@@ -291,3 +291,31 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         return hamburger_loss(h, chunk, chunk_groups, supervise_stop=[False] * n + [True] * (len(chunk) - n))
 
     _loop(run, h, param_groups, batch, device)
+
+
+def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
+    """Calibrates the stop head of the trained HAMburger model to its own micro decoder: the
+    segmentation's group ends plus every token whose successor the model gets wrong are stop
+    targets; everything but the stop head stays frozen. Writes work/stop/checkpoint.pt, the
+    whole model, which `export --hamburger-stage stop` ships."""
+    seg = torch.load(work / "segments.pt")
+    groups = seg["groups"]
+    examples = [e for e in load_sft(work / "data", seg.get("responses", "sft.pt")) if e.id in groups]
+    source = work / "hamburger" / "checkpoint.pt"
+    if not source.exists():
+        raise SystemExit(f"error: {source} does not exist; run the hamburger stage first")
+    run = Run(work, "stop", cfg)
+    h = Hamburger(mcfg)
+    load_state(h, load_checkpoint(source)["model"], str(source))
+    stop_head = h.micro_step_decoder.stop_head
+    for p in h.parameters():
+        p.requires_grad_(False)
+    for p in stop_head.parameters():
+        p.requires_grad_(True)
+    sample = _sft_sampler(examples, cfg.batch_size, cfg.seed + 1)
+
+    def batch(step: int):
+        chunk = sample(step)
+        return hamburger_loss(h, chunk, [groups[e.id] for e in chunk], stop_on_miss=True)
+
+    _loop(run, h, _param_groups(list(stop_head.named_parameters()), cfg.lr), batch, device)

@@ -93,6 +93,26 @@ def test_an_unmerged_row_is_plain_sft_and_leaves_the_stop_head_alone():
     assert supervised > loss                                    # the same groups with their stop loss
 
 
+def test_stop_on_miss_adds_a_stop_before_each_mispredicted_token():
+    h = _model()
+    ex = SftExample("0", "copy", [1, 3, 10, 11, 4], [10, 11, 12, 13, 14, 2])
+    _, plain = hamburger_loss(h, [ex], [[4, 2]])
+    assert abs(plain["stop_target_rate"] - 2 / 6) < 1e-6          # the two group ends
+    # An untrained model gets (almost) every token wrong: a stop before each one in a group.
+    _, calibrated = hamburger_loss(h, [ex], [[4, 2]], stop_on_miss=True)
+    assert calibrated["stop_target_rate"] == 1.0
+    # Trained to copy, it gets them right: the targets are the group ends again.
+    torch.manual_seed(0)
+    opt = torch.optim.AdamW(h.parameters(), lr=3e-3)
+    for _ in range(60):
+        loss, _ = hamburger_loss(h, [ex], [[4, 2]])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    _, learnt = hamburger_loss(h, [ex], [[4, 2]], stop_on_miss=True)
+    assert abs(learnt["stop_target_rate"] - 2 / 6) < 1e-6
+
+
 def test_a_micro_config_learns():
     torch.manual_seed(0)
     cfg = ModelConfig.from_dict({**MICRO.to_dict(), "vocab_size": 32})

@@ -139,3 +139,26 @@ def test_unmerged_rows_train_token_zero_only_and_are_bounded(work, tmp_path):
         main(common + ["hamburger", "--steps", "3", "--unmerged-rows", "32"])
     with pytest.raises(SystemExit):
         main(common + ["baseline", "--steps", "3", "--unmerged-rows", "4"])
+
+
+def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
+    import shutil
+    import torch
+    from hamburger.train import load_checkpoint
+    other = tmp_path / "work"
+    shutil.copytree(work, other)
+    common = ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    assert main(common + ["stop", "--steps", "2"]) == 0
+    log = _log(other / "stop" / "log.jsonl")
+    assert log[-1]["step"] == 2 and log[-1]["stop_target_rate"] > 1 / log[-1]["tokens_per_group"] - 1e-6
+    before = load_checkpoint(other / "hamburger" / "checkpoint.pt")["model"]
+    after = load_checkpoint(other / "stop" / "checkpoint.pt")["model"]
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(".stop_head." in k for k in changed)
+    argv = common + ["export", "--hamburger-stage", "stop", "--out", str(tmp_path / "pkg"), "--overwrite"]
+    assert main(argv) == 0
+    _, _, _, man = load_package(tmp_path / "pkg")
+    assert man["provenance"]["stages"]["stop"]["step"] == 2
+    shutil.rmtree(other / "stop")
+    with pytest.raises(SystemExit, match="run the stop stage first"):
+        main(argv)
