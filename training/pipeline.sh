@@ -17,5 +17,6 @@ fi
 "$py" -m hamburger "$@" base
 "$py" -m hamburger "$@" baseline
 "$py" -m hamburger "$@" segment --strategy sliding   # the shipped model's; see docs/training-log.md run 3
-"$py" -m hamburger "$@" hamburger
-"$py" -m hamburger "$@" export --overwrite
+"$py" -m hamburger "$@" hamburger --unmerged-rows 8        # run 7: keeps confidence 1.0 at the baseline's level
+"$py" -m hamburger "$@" stop                                 # run 7: the stop head learns its own misses
+"$py" -m hamburger "$@" export --hamburger-stage stop --overwrite

@@ -147,6 +147,12 @@ describe('playground', () => {
     expect(chips.map((chip) => chip.replace(/\s*p=[\d.]+$/, ''))).toEqual(highlighted);
   });
 
+  it('light theme', async () => {
+    await page.click('button:has-text("Light")');
+    await shot('playground-light');
+    await page.click('button:has-text("Dark")');
+  });
+
   it('a long run keeps its newest group on screen, with only the rows in view in the DOM', async () => {
     await page.getByLabel('Wrap in the chat template').setChecked(false);
     await page.fill('[data-testid="prompt"]', 'The');
@@ -175,12 +181,6 @@ describe('playground', () => {
       await setNumber('setting-maxNewTokens', String(MAX_NEW_TOKENS));
       await page.getByLabel('Wrap in the chat template').setChecked(true);
     }
-  });
-
-  it('light theme', async () => {
-    await page.click('button:has-text("Light")');
-    await shot('playground-light');
-    await page.click('button:has-text("Dark")');
   });
 });
 
