@@ -101,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--confidence", type=float, nargs="+", default=[0.9, 0.8])
     s.add_argument("--limit", type=int, default=0, help="examples per family (0: all)")
     s.add_argument("--json", type=Path, help="also write the figures here")
+    s = sub.add_parser("positions", help="teacher-forced accuracy by position in a group, against the baseline")
+    s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
+    s.add_argument("--strategy", default="sliding", help="segmentation of the held-out responses")
+    s.add_argument("--entropy-from", choices=ENTROPY_SOURCES, default="base",
+                   help="whose entropies (in --work) cut the held-out responses")
+    s.add_argument("--limit", type=int, default=30, help="examples per family (0: all)")
+    s.add_argument("--json", type=Path, help="also write the figures here")
     s = sub.add_parser("convert-reference", help="convert the authors' HAMburger-1B checkpoint")
     s.add_argument("checkpoint", type=Path)
     s.add_argument("--tokenizer", type=Path, required=True, help="a byte-level BPE tokenizer.json for it")
@@ -162,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "evaluate":
         from .evaluate import evaluate_package, markdown_table
         report = evaluate_package(args.package, args.confidence, args.limit)
+        print(markdown_table(report))
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2) + "\n")
+    elif args.command == "positions":
+        from .positions import markdown_table, position_accuracy
+        report = position_accuracy(args.package, args.work / args.entropy_from / "checkpoint.pt", args.strategy,
+                                   args.limit, pad_id=PAD_ID)
         print(markdown_table(report))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2) + "\n")

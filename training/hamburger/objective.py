@@ -1,6 +1,8 @@
 """Training losses: plain language modelling, response-only SFT, and HAMburger's objective."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
@@ -36,24 +38,25 @@ def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor)
     return F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten(), ignore_index=IGNORE)
 
 
-def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
-                   supervise_stop: list[bool] | None = None, stop_on_miss: bool = False) -> tuple[torch.Tensor, dict]:
-    """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group.
+@dataclass
+class GroupForward:
+    """Teacher-forced outputs for every response token of a batch, in group order."""
+    logits: torch.Tensor        # [N, V]
+    stop_logit: torch.Tensor    # [N]
+    targets: torch.Tensor       # [N] the response tokens
+    valid: torch.Tensor         # [G, S] which slots of each group hold a token
+    example: torch.Tensor       # [G] the example each group belongs to
 
-    Each example's base input is its prompt (one element per token) followed by one composed
+
+def group_forward(h: Hamburger, examples: list, groups: list[list[int]]) -> GroupForward:
+    """Each example's base input is its prompt (one element per token) followed by one composed
     element per response group except the last; the element before group j (last prompt token
     or group j-1) predicts group j: token 0 from the base's final hidden, tokens 1.. through the
-    micro decoder over [features, emb(g0), ..., emb(g_{k-2})].
-    `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
-    where a macro step should end (e.g. one token each, the input confidence 1.0 gives).
-    `stop_on_miss` also targets a stop on every token whose successor in the group the model
-    gets wrong (argmax), so that the stop head learns where its own micro steps fail.
-    """
+    micro decoder over [features, emb(g0), ..., emb(g_{k-2})], teacher-forced."""
     cfg = h.cfg
     s_max, n_feat = cfg.max_steps, len(cfg.feature_layers)
     emb_table = h.embed_tokens
     dev = emb_table.weight.device
-    supervise_stop = supervise_stop or [True] * len(examples)
     # Every group of the batch, padded to max_steps: tokens [G, S], valid [G, S].
     flat = [(b, e.response_ids[o - k:o]) for b, (e, gs) in enumerate(zip(examples, groups))
             for k, o in zip(gs, _ends(gs))]
@@ -92,18 +95,35 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     step_hidden = pred_feats[:, -1:].expand(-1, s_max, -1).clone()          # [G, S, D]
     step_hidden[multi, 1:] = micro_out[:, n_feat:]
     logits, stop_logit = h.heads(step_hidden[valid])                       # [N, V], [N, 1]
-    ce = F.cross_entropy(logits.float(), g_tokens[valid])
+    return GroupForward(logits, stop_logit[..., 0], g_tokens[valid], valid,
+                        torch.tensor([b for b, _ in flat], device=dev))
+
+
+def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
+                   supervise_stop: list[bool] | None = None, stop_on_miss: bool = False) -> tuple[torch.Tensor, dict]:
+    """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group
+    (`group_forward`).
+    `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
+    where a macro step should end (e.g. one token each, the input confidence 1.0 gives).
+    `stop_on_miss` also targets a stop on every token whose successor in the group the model
+    gets wrong (argmax), so that the stop head learns where its own micro steps fail.
+    """
+    out = group_forward(h, examples, groups)
+    valid, s_max = out.valid, h.cfg.max_steps
+    dev = valid.device
+    supervise_stop = supervise_stop or [True] * len(examples)
+    ce = F.cross_entropy(out.logits.float(), out.targets)
     sizes = valid.sum(1, keepdim=True)
     stop_grid = torch.arange(s_max, device=dev)[None] == sizes - 1         # [G, S]
     if stop_on_miss:
         with torch.no_grad():
             miss = torch.zeros_like(valid)
-            miss[valid] = logits.argmax(-1) != g_tokens[valid]
+            miss[valid] = out.logits.argmax(-1) != out.targets
             stop_grid[:, :-1] |= miss[:, 1:]
     stop_target = stop_grid.float()[valid]
-    group_supervised = torch.tensor([supervise_stop[b] for b, _ in flat], device=dev)
+    group_supervised = torch.tensor(supervise_stop, device=dev)[out.example]
     stop_rows = group_supervised[:, None].expand(-1, s_max)[valid]         # [N]
-    stop_logit = stop_logit[..., 0][stop_rows].float()
+    stop_logit = out.stop_logit[stop_rows].float()
     stop_target = stop_target[stop_rows]
     bce = (F.binary_cross_entropy_with_logits(stop_logit, stop_target) if len(stop_target)
            else stop_logit.sum())
@@ -111,7 +131,7 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
         stop_acc = ((stop_logit > 0).float() == stop_target).float().mean() if len(stop_target) else 0.0
     return ce + STOP_WEIGHT * bce, {"ce": float(ce), "bce": float(bce), "stop_acc": float(stop_acc),
                                     "stop_target_rate": float(stop_target.mean()) if len(stop_target) else 0.0,
-                                    "tokens_per_group": float(valid.sum()) / len(flat)}
+                                    "tokens_per_group": float(valid.sum()) / len(valid)}
 
 
 def _ends(groups: list[int]) -> list[int]:

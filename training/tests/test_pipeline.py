@@ -162,3 +162,23 @@ def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
     shutil.rmtree(other / "stop")
     with pytest.raises(SystemExit, match="run the stop stage first"):
         main(argv)
+
+
+def test_positions_counts_every_heldout_response_token_once(work, tmp_path):
+    from hamburger.data import load_heldout
+    common = ["--work", str(work), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    assert main(common + ["export", "--out", str(tmp_path / "pkg"), "--overwrite"]) == 0
+    assert main(common + ["positions", "--package", str(tmp_path / "pkg"), "--limit", "3",
+                          "--json", str(tmp_path / "p.json")]) == 0
+    report = json.loads((tmp_path / "p.json").read_text())
+    _, _, tok, _ = load_package(tmp_path / "pkg")
+    rows = load_heldout(tmp_path / "pkg" / "eval" / "heldout.jsonl")
+    for f in report["families"]:
+        mine = [r for r in rows if r["family"] == f["family"]][:3]
+        assert f["n"] == 3
+        assert sum(f["position_tokens"]) == sum(len(tok.encode(r["response"])) + 1 for r in mine)   # + eos
+        assert f["position_tokens"][0] >= max(f["position_tokens"][1:])       # every group has a token 0
+        assert all(a is None or 0.0 <= a <= 1.0 for a in f["position_accuracy"])
+        assert 0.0 <= f["baseline_token_accuracy"] <= 1.0
+    with pytest.raises(SystemExit, match="unknown strategy 'halves'"):
+        main(common + ["positions", "--package", str(tmp_path / "pkg"), "--strategy", "halves"])

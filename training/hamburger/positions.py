@@ -1,0 +1,67 @@
+"""Where a HAMburger model's tokens go wrong: teacher-forced argmax accuracy by position in a
+group (0: the base's own token after a composed group; 1..: micro steps), next to the
+baseline's next-token accuracy on the same tokens, on held-out examples segmented as the
+training data are (a work folder's entropy model and a strategy)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+
+from .chat import render_prompt
+from .data import SftExample, load_heldout
+from .model import LlamaForCausalLM
+from .objective import IGNORE, group_forward, response_entropies, sft_batch
+from .package import baseline_config, load_package
+from .segment import STRATEGIES
+from .train import load_checkpoint, load_state
+
+
+@torch.no_grad()
+def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, limit: int, pad_id: int) -> dict:
+    h, baseline, tok, _ = load_package(package)
+    if baseline is None:
+        raise SystemExit(f"error: {package} holds no baseline graphs to compare with")
+    if strategy not in STRATEGIES:
+        raise SystemExit(f"error: unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    segmenter = LlamaForCausalLM(baseline_config(h.cfg))
+    load_state(segmenter, load_checkpoint(entropy_checkpoint)["model"], str(entropy_checkpoint))
+    for m in (h, baseline, segmenter):
+        m.eval()
+    eos = tok.special_id("<|eos|>")
+    families: dict[str, list[SftExample]] = defaultdict(list)
+    for row in load_heldout(package / "eval" / "heldout.jsonl"):
+        if not limit or len(families[row["family"]]) < limit:
+            families[row["family"]].append(SftExample(row["id"], row["family"], tok.encode(render_prompt(row["prompt"])),
+                                                      tok.encode(row["response"]) + [eos]))
+    split = STRATEGIES[strategy]
+    report = []
+    for family, examples in families.items():
+        groups = [split(e, h.cfg.max_steps, h.cfg.vocab_size)
+                  for e in response_entropies(segmenter, examples, pad_id)]
+        inputs, targets = sft_batch(examples, pad_id)
+        answered = targets != IGNORE
+        baseline_right = (baseline(inputs).argmax(-1)[answered] == targets[answered]).float().mean()
+        hits, counts = torch.zeros(h.cfg.max_steps), torch.zeros(h.cfg.max_steps)
+        for e, gs in zip(examples, groups):
+            out = group_forward(h, [e], [gs])
+            slot = torch.arange(h.cfg.max_steps)[None].expand_as(out.valid)[out.valid]   # [N]
+            right = (out.logits.argmax(-1) == out.targets).float()
+            hits.index_add_(0, slot, right)
+            counts.index_add_(0, slot, torch.ones_like(right))
+        report.append({"family": family, "n": len(examples), "baseline_token_accuracy": float(baseline_right),
+                       "position_accuracy": [float(a) if c else None for a, c in zip(hits / counts.clamp(min=1), counts)],
+                       "position_tokens": [int(c) for c in counts]})
+    return {"package": str(package), "strategy": strategy, "entropy_from": str(entropy_checkpoint), "limit": limit,
+            "families": report}
+
+
+def markdown_table(report: dict) -> str:
+    steps = len(report["families"][0]["position_tokens"])
+    lines = ["| family | n | baseline | " + " | ".join(f"position {i}" for i in range(steps)) + " |",
+             "|---|---|---|" + "---|" * steps]
+    for f in report["families"]:
+        cells = [f"{a:.3f} ({c})" if a is not None else "-" for a, c in zip(f["position_accuracy"], f["position_tokens"])]
+        lines.append(f"| {f['family']} | {f['n']} | {f['baseline_token_accuracy']:.3f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
