@@ -20,6 +20,9 @@ from .segment import ENTROPY_SOURCES
 from .tokenizer import EOS_ID, PAD_ID
 
 HAMBURGER_STAGES = ("hamburger", "stop")
+STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline stage",
+              "hamburger": "train the hamburger stage",
+              "stop": "optional: calibrate the hamburger stage's stop head to its own micro-step misses"}
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = REPO / "training" / "work"
@@ -65,10 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--per-family", type=int, default=DataConfig.train_per_family,
                    help="training examples per task family")
     s.add_argument("--tokenizer", type=Path, help="reuse this tokenizer.json instead of training one")
-    for stage in ("base", "baseline", "hamburger", "stop"):
-        s = sub.add_parser(stage, help=f"train the {stage} stage (resumable)" if stage != "stop" else
-                           "optional: calibrate the hamburger stage's stop head to its own micro-step misses "
-                           "(resumable)")
+    for stage, what in STAGE_HELP.items():
+        s = sub.add_parser(stage, help=f"{what} (resumable)")
         s.add_argument("--steps", type=int, help="override the preset's step count")
         s.add_argument("--lr", type=float, help="override the preset's peak learning rate")
         if stage in ("base", "hamburger"):
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         from .data import prepare
         prepare(REPO, args.work / "data", DataConfig(train_per_family=args.per_family), args.tokenizer)
         print((args.work / "data" / "data.json").read_text())
-    elif args.command in ("base", "baseline", "hamburger", "stop"):
+    elif args.command in STAGE_HELP:
         from . import train
         budget = dict(PRESETS[args.preset][args.command])
         if args.steps:

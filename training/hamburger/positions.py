@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
-from .chat import render_prompt
-from .data import SftExample, load_heldout
+from . import tasks
+from .data import SftExample, encode_example, load_heldout
 from .model import LlamaForCausalLM
 from .objective import IGNORE, group_forward, response_entropies, sft_batch
 from .package import baseline_config, load_package
@@ -29,12 +29,10 @@ def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, li
     load_state(segmenter, load_checkpoint(entropy_checkpoint)["model"], str(entropy_checkpoint))
     for m in (h, baseline, segmenter):
         m.eval()
-    eos = tok.special_id("<|eos|>")
     families: dict[str, list[SftExample]] = defaultdict(list)
     for row in load_heldout(package / "eval" / "heldout.jsonl"):
         if not limit or len(families[row["family"]]) < limit:
-            families[row["family"]].append(SftExample(row["id"], row["family"], tok.encode(render_prompt(row["prompt"])),
-                                                      tok.encode(row["response"]) + [eos]))
+            families[row["family"]].append(encode_example(tok, tasks.Example(**row)))
     split = STRATEGIES[strategy]
     report = []
     for family, examples in families.items():
@@ -43,13 +41,11 @@ def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, li
         inputs, targets = sft_batch(examples, pad_id)
         answered = targets != IGNORE
         baseline_right = (baseline(inputs).argmax(-1)[answered] == targets[answered]).float().mean()
-        hits, counts = torch.zeros(h.cfg.max_steps), torch.zeros(h.cfg.max_steps)
-        for e, gs in zip(examples, groups):
-            out = group_forward(h, [e], [gs])
-            slot = torch.arange(h.cfg.max_steps)[None].expand_as(out.valid)[out.valid]   # [N]
-            right = (out.logits.argmax(-1) == out.targets).float()
-            hits.index_add_(0, slot, right)
-            counts.index_add_(0, slot, torch.ones_like(right))
+        out = group_forward(h, examples, groups)
+        slot = torch.arange(h.cfg.max_steps)[None].expand_as(out.valid)[out.valid]   # [N]
+        right = (out.logits.argmax(-1) == out.targets).float()
+        hits = torch.zeros(h.cfg.max_steps).index_add_(0, slot, right)
+        counts = torch.zeros(h.cfg.max_steps).index_add_(0, slot, torch.ones_like(right))
         report.append({"family": family, "n": len(examples), "baseline_token_accuracy": float(baseline_right),
                        "position_accuracy": [float(a) if c else None for a, c in zip(hits / counts.clamp(min=1), counts)],
                        "position_tokens": [int(c) for c in counts]})

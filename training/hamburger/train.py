@@ -259,11 +259,8 @@ def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses
             "tokens_per_group": sum(sizes) / len(sizes)}
 
 
-def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
-                    init_from: Path | None = None) -> None:
-    """`init_from`: the checkpoint whose LLM weights start the base (default: the base stage's;
-    the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
-    reference starts from Llama-3.2-1B-Instruct)."""
+def _segmented_examples(work: Path) -> tuple[list[SftExample], dict[str, list[int]]]:
+    """The SFT examples that `segment` cut, and their group sizes by example id."""
     seg_path = work / "segments.pt"
     if not seg_path.exists():
         raise SystemExit(f"error: {seg_path} does not exist; run the segment stage first")
@@ -272,6 +269,15 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     examples = [e for e in load_sft(work / "data", seg.get("responses", "sft.pt")) if e.id in groups]
     if not examples:
         raise SystemExit("error: no training example has a segmentation; rerun segment")
+    return examples, groups
+
+
+def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
+                    init_from: Path | None = None) -> None:
+    """`init_from`: the checkpoint whose LLM weights start the base (default: the base stage's;
+    the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
+    reference starts from Llama-3.2-1B-Instruct)."""
+    examples, groups = _segmented_examples(work)
     run = Run(work, "hamburger", cfg)
     torch.manual_seed(cfg.seed)
     h = Hamburger(mcfg)
@@ -298,9 +304,7 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
     segmentation's group ends plus every token whose successor the model gets wrong are stop
     targets; everything but the stop head stays frozen. Writes work/stop/checkpoint.pt, the
     whole model, which `export --hamburger-stage stop` ships."""
-    seg = torch.load(work / "segments.pt")
-    groups = seg["groups"]
-    examples = [e for e in load_sft(work / "data", seg.get("responses", "sft.pt")) if e.id in groups]
+    examples, groups = _segmented_examples(work)
     source = work / "hamburger" / "checkpoint.pt"
     if not source.exists():
         raise SystemExit(f"error: {source} does not exist; run the hamburger stage first")

@@ -12,6 +12,16 @@ def _log(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def _work_copy(work, tmp_path, drop=None):
+    """A copy of the fixture's work folder (less stage `drop`) and the CLI options for it."""
+    import shutil
+    other = tmp_path / "work"
+    shutil.copytree(work, other)
+    if drop:
+        shutil.rmtree(other / drop)
+    return other, ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+
+
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
     work = tmp_path_factory.mktemp("work")
@@ -70,12 +80,8 @@ def test_segment_covers_each_response(work):
 
 
 def test_segment_can_follow_the_baseline_entropies(work, tmp_path):
-    import shutil
     import torch
-    from hamburger.__main__ import main
-    other = tmp_path / "work"
-    shutil.copytree(work, other)
-    common = ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    other, common = _work_copy(work, tmp_path)
     assert main(common + ["segment", "--limit", "64", "--entropy-from", "baseline"]) == 0
     by_base, by_baseline = torch.load(work / "segments.pt"), torch.load(other / "segments.pt")
     assert by_base["entropy_from"] == "base" and by_baseline["entropy_from"] == "baseline"
@@ -97,11 +103,7 @@ def test_hamburger_stage_logs_its_objective(work):
 
 
 def test_micro_layers_overrides_the_config_through_training_and_export(work, tmp_path):
-    import shutil
-    other = tmp_path / "work"
-    shutil.copytree(work, other)
-    shutil.rmtree(other / "hamburger")
-    common = ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
     assert main(common + ["--micro-layers", "2", "hamburger", "--steps", "2"]) == 0
     # A 2-layer micro decoder's checkpoint does not load into the named config's 1-layer one.
     with pytest.raises(SystemExit, match="does not fit the model config"):
@@ -127,11 +129,7 @@ def test_a_cuda_device_without_cuda_is_refused():
 
 
 def test_unmerged_rows_train_token_zero_only_and_are_bounded(work, tmp_path):
-    import shutil
-    other = tmp_path / "work"
-    shutil.copytree(work, other)
-    shutil.rmtree(other / "hamburger")
-    common = ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
     assert main(common + ["hamburger", "--steps", "2", "--unmerged-rows", "31"]) == 0
     log = _log(other / "hamburger" / "log.jsonl")
     assert log[-1]["step"] == 2 and log[-1]["bce"] > 0          # the one segmented row still trains the stop head
@@ -145,9 +143,7 @@ def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
     import shutil
     import torch
     from hamburger.train import load_checkpoint
-    other = tmp_path / "work"
-    shutil.copytree(work, other)
-    common = ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    other, common = _work_copy(work, tmp_path)
     assert main(common + ["stop", "--steps", "2"]) == 0
     log = _log(other / "stop" / "log.jsonl")
     assert log[-1]["step"] == 2 and log[-1]["stop_target_rate"] > 1 / log[-1]["tokens_per_group"] - 1e-6
