@@ -17,6 +17,8 @@ fi
 "$py" -m hamburger "$@" base
 "$py" -m hamburger "$@" baseline
 "$py" -m hamburger "$@" segment --strategy sliding   # the shipped model's; see docs/training-log.md run 3
-"$py" -m hamburger "$@" hamburger --unmerged-rows 8        # run 7: keeps confidence 1.0 at the baseline's level
+# run 7: the unmerged rows keep confidence 1.0 at the baseline's level; run 8: the cut groups
+# teach the base the group prefixes that the calibrated stop head leaves at inference
+"$py" -m hamburger "$@" hamburger --unmerged-rows 8 --split-rate 0.5
 "$py" -m hamburger "$@" stop                                 # run 7: the stop head learns its own misses
 "$py" -m hamburger "$@" export --hamburger-stage stop --overwrite

@@ -54,6 +54,12 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
+def _split_rate(rate: float) -> float:
+    if not 0.0 <= rate <= 1.0:
+        raise SystemExit(f"error: --split-rate must lie in 0..1, got {rate}")
+    return rate
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python3 -m hamburger", description=__doc__)
     p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for data, checkpoints and logs")
@@ -81,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         if stage == "hamburger":
             s.add_argument("--unmerged-rows", type=int, help="rows per batch whose response is fed one "
                            "token per group, as at confidence 1.0, with no stop loss (default 0)")
+            s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
+                           "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
     s = sub.add_parser("distill", help="optional: regenerate SFT responses with the baseline (self-distillation)")
     s.add_argument("--limit", type=int, default=0, help="only the first N examples (0: all)")
     s = sub.add_parser("segment", help="segment SFT responses by the base's (or the baseline's) entropy")
@@ -108,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--entropy-from", choices=ENTROPY_SOURCES, default="base",
                    help="whose entropies (in --work) cut the held-out responses")
     s.add_argument("--limit", type=int, default=30, help="examples per family (0: all)")
+    s.add_argument("--split-rate", type=float, default=0.0, help="cut each held-out group in two at a random "
+                   "point with this chance, as a calibrated stop head does at inference (default 0)")
     s.add_argument("--json", type=Path, help="also write the figures here")
     s = sub.add_parser("convert-reference", help="convert the authors' HAMburger-1B checkpoint")
     s.add_argument("checkpoint", type=Path)
@@ -144,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"error: --{flag.replace('_', '-')} must lie in 0..{budget['batch_size'] - 1}, "
                                      f"got {rows}")
                 budget[flag] = rows
+        if getattr(args, "split_rate", None) is not None:
+            budget["split_rate"] = _split_rate(args.split_rate)
         cfg = train.StageConfig(**budget)
         if args.command == "base":
             train.train_base(args.work, mcfg, cfg, seq_len=256, device=device, init_from=args.init_from)
@@ -176,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "positions":
         from .positions import markdown_table, position_accuracy
         report = position_accuracy(args.package, args.work / args.entropy_from / "checkpoint.pt", args.strategy,
-                                   args.limit, pad_id=PAD_ID)
+                                   args.limit, pad_id=PAD_ID, split_rate=_split_rate(args.split_rate))
         print(markdown_table(report))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2) + "\n")

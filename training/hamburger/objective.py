@@ -1,6 +1,7 @@
 """Training losses: plain language modelling, response-only SFT, and HAMburger's objective."""
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import torch
@@ -100,13 +101,16 @@ def group_forward(h: Hamburger, examples: list, groups: list[list[int]]) -> Grou
 
 
 def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
-                   supervise_stop: list[bool] | None = None, stop_on_miss: bool = False) -> tuple[torch.Tensor, dict]:
+                   supervise_stop: list[bool] | None = None, stop_on_miss: bool = False,
+                   stop_at_end: list[list[bool]] | None = None) -> tuple[torch.Tensor, dict]:
     """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group
     (`group_forward`).
     `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
     where a macro step should end (e.g. one token each, the input confidence 1.0 gives).
     `stop_on_miss` also targets a stop on every token whose successor in the group the model
     gets wrong (argmax), so that the stop head learns where its own micro steps fail.
+    `stop_at_end[b][j]` False: group j of example b ends where no macro step should (a cut of
+    `split_groups`), so its last token is no stop target.
     """
     out = group_forward(h, examples, groups)
     valid, s_max = out.valid, h.cfg.max_steps
@@ -115,6 +119,8 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     ce = F.cross_entropy(out.logits.float(), out.targets)
     sizes = valid.sum(1, keepdim=True)
     stop_grid = torch.arange(s_max, device=dev)[None] == sizes - 1         # [G, S]
+    if stop_at_end is not None:
+        stop_grid &= torch.tensor([f for flags in stop_at_end for f in flags], device=dev)[:, None]
     if stop_on_miss:
         with torch.no_grad():
             miss = torch.zeros_like(valid)
@@ -132,6 +138,24 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     return ce + STOP_WEIGHT * bce, {"ce": float(ce), "bce": float(bce), "stop_acc": float(stop_acc),
                                     "stop_target_rate": float(stop_target.mean()) if len(stop_target) else 0.0,
                                     "tokens_per_group": float(valid.sum()) / len(valid)}
+
+
+def split_groups(groups: list[int], rate: float, rng: random.Random) -> tuple[list[int], list[bool]]:
+    """Cuts each group of two or more tokens, with probability `rate`, at a uniform interior
+    point. A calibrated stop head ends macro steps inside the segmentation's groups, so at
+    inference the base reads composed prefixes of them; trained on whole groups only, it
+    reads those much worse (docs/training-log.md, run 8). Returns the new group sizes and, per
+    new group, whether it ends where a segmentation group did."""
+    sizes, ends = [], []
+    for k in groups:
+        if k >= 2 and rng.random() < rate:
+            cut = rng.randint(1, k - 1)
+            sizes += [cut, k - cut]
+            ends += [False, True]
+        else:
+            sizes.append(k)
+            ends.append(True)
+    return sizes, ends
 
 
 def _ends(groups: list[int]) -> list[int]:

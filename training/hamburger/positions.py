@@ -1,9 +1,11 @@
 """Where a HAMburger model's tokens go wrong: teacher-forced argmax accuracy by position in a
 group (0: the base's own token after a composed group; 1..: micro steps), next to the
 baseline's next-token accuracy on the same tokens, on held-out examples segmented as the
-training data are (a work folder's entropy model and a strategy)."""
+training data are (a work folder's entropy model and a strategy), optionally with groups cut
+at random as a calibrated stop head cuts them (`split_rate`)."""
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,14 +14,15 @@ import torch
 from . import tasks
 from .data import SftExample, encode_example, load_heldout
 from .model import LlamaForCausalLM
-from .objective import IGNORE, group_forward, response_entropies, sft_batch
+from .objective import IGNORE, group_forward, response_entropies, sft_batch, split_groups
 from .package import baseline_config, load_package
 from .segment import STRATEGIES
 from .train import load_checkpoint, load_state
 
 
 @torch.no_grad()
-def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, limit: int, pad_id: int) -> dict:
+def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, limit: int, pad_id: int,
+                      split_rate: float = 0.0) -> dict:
     h, baseline, tok, _ = load_package(package)
     if baseline is None:
         raise SystemExit(f"error: {package} holds no baseline graphs to compare with")
@@ -34,9 +37,10 @@ def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, li
         if not limit or len(families[row["family"]]) < limit:
             families[row["family"]].append(encode_example(tok, tasks.Example(**row)))
     split = STRATEGIES[strategy]
+    rng = random.Random(0)
     report = []
     for family, examples in families.items():
-        groups = [split(e, h.cfg.max_steps, h.cfg.vocab_size)
+        groups = [split_groups(split(e, h.cfg.max_steps, h.cfg.vocab_size), split_rate, rng)[0]
                   for e in response_entropies(segmenter, examples, pad_id)]
         inputs, targets = sft_batch(examples, pad_id)
         answered = targets != IGNORE
@@ -50,7 +54,7 @@ def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, li
                        "position_accuracy": [float(a) if c else None for a, c in zip(hits / counts.clamp(min=1), counts)],
                        "position_tokens": [int(c) for c in counts]})
     return {"package": str(package), "strategy": strategy, "entropy_from": str(entropy_checkpoint), "limit": limit,
-            "families": report}
+            "split_rate": split_rate, "families": report}
 
 
 def markdown_table(report: dict) -> str:

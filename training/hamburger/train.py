@@ -27,7 +27,7 @@ from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
 from .probe import HeldoutProbe
 from .repeats import repeated_spans
 from .tokenizer import SPECIAL_TOKENS
-from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss
+from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss, split_groups
 from .package import baseline_config
 from .segment import ENTROPY_SOURCES, STRATEGIES
 
@@ -47,6 +47,7 @@ class StageConfig:
     seed: int = 0
     repeat_rows: int = 0             # base stage: rows per batch of synthetic repeated spans (repeats.py)
     unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
+    split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
 
 
 class Run:
@@ -293,8 +294,12 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         # The unmerged rows keep plain next-token decoding (confidence 1.0) as good as the
         # baseline's while the others learn the groups.
         chunk, n = sample(step), cfg.unmerged_rows
-        chunk_groups = [[1] * len(e.response_ids) for e in chunk[:n]] + [groups[e.id] for e in chunk[n:]]
-        return hamburger_loss(h, chunk, chunk_groups, supervise_stop=[False] * n + [True] * (len(chunk) - n))
+        rng = random.Random(cfg.seed * 1_000_003 + step)     # by step, so a resumed run cuts the same
+        cut = [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]]
+        chunk_groups = [[1] * len(e.response_ids) for e in chunk[:n]] + [sizes for sizes, _ in cut]
+        stop_at_end = [[True] * len(e.response_ids) for e in chunk[:n]] + [ends for _, ends in cut]
+        return hamburger_loss(h, chunk, chunk_groups, supervise_stop=[False] * n + [True] * (len(chunk) - n),
+                              stop_at_end=stop_at_end)
 
     _loop(run, h, param_groups, batch, device)
 

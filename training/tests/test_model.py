@@ -1,3 +1,5 @@
+import random
+
 import torch
 
 from hamburger.config import CONFIGS, ModelConfig
@@ -5,7 +7,7 @@ from hamburger.data import SftExample
 from hamburger.decode import generate_hamburger
 from hamburger.graphs import hamburger_graphs
 from hamburger.model import Hamburger, LlamaForCausalLM, causal_mask, init_weights, rope_frequencies
-from hamburger.objective import hamburger_loss, sft_batch, sft_loss
+from hamburger.objective import hamburger_loss, sft_batch, sft_loss, split_groups
 
 MICRO = CONFIGS["micro"]
 
@@ -111,6 +113,25 @@ def test_stop_on_miss_adds_a_stop_before_each_mispredicted_token():
         opt.step()
     _, learnt = hamburger_loss(h, [ex], [[4, 2]], stop_on_miss=True)
     assert abs(learnt["stop_target_rate"] - 2 / 6) < 1e-6
+
+
+def test_split_groups_cuts_inside_groups_and_keeps_every_token():
+    rng = random.Random(0)
+    assert split_groups([3, 1, 4], 0.0, rng) == ([3, 1, 4], [True, True, True])
+    sizes, ends = split_groups([3, 1, 4, 2], 1.0, rng)
+    assert sum(sizes) == 10 and min(sizes) >= 1
+    assert ends == [False, True, True, False, True, False, True]     # the one-token group stays whole
+    assert sizes[2] == 1 and sizes[0] + sizes[1] == 3 and sizes[3] + sizes[4] == 4 and sizes[5:] == [1, 1]
+
+
+def test_a_cut_group_end_is_no_stop_target():
+    h = _model()
+    ex = SftExample("0", "copy", [1, 3, 10, 11, 4], [10, 11, 12, 13, 14, 2])
+    _, whole = hamburger_loss(h, [ex], [[2, 2, 2]])
+    _, cut = hamburger_loss(h, [ex], [[2, 2, 2]], stop_at_end=[[False, True, True]])
+    assert abs(whole["stop_target_rate"] - 3 / 6) < 1e-6
+    assert abs(cut["stop_target_rate"] - 2 / 6) < 1e-6
+    assert cut["ce"] == whole["ce"]                                   # the tokens' loss does not change
 
 
 def test_a_micro_config_learns():

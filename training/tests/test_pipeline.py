@@ -139,6 +139,23 @@ def test_unmerged_rows_train_token_zero_only_and_are_bounded(work, tmp_path):
         main(common + ["baseline", "--steps", "3", "--unmerged-rows", "4"])
 
 
+def test_split_rate_cuts_the_groups_and_is_bounded(work, tmp_path):
+    import torch
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
+    # The micro base is too uncertain to group anything: regroup every response in fours.
+    seg = torch.load(other / "segments.pt")
+    seg["groups"] = {k: [4] * (sum(g) // 4) + [sum(g) % 4] * (sum(g) % 4 > 0) for k, g in seg["groups"].items()}
+    torch.save(seg, other / "segments.pt")
+    assert main(common + ["hamburger", "--steps", "2", "--split-rate", "1"]) == 0
+    # Every group of two or more tokens is cut in two: at most two tokens per group on average.
+    assert _log(other / "hamburger" / "log.jsonl")[-1]["tokens_per_group"] <= 2.0
+    for bad in ("1.5", "-0.1", "nan"):
+        with pytest.raises(SystemExit, match=rf"--split-rate must lie in 0..1, got {bad}"):
+            main(common + ["hamburger", "--steps", "3", "--split-rate", bad])
+    with pytest.raises(SystemExit):
+        main(common + ["stop", "--steps", "3", "--split-rate", "0.5"])
+
+
 def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
     import shutil
     import torch
@@ -178,3 +195,5 @@ def test_positions_counts_every_heldout_response_token_once(work, tmp_path):
         assert 0.0 <= f["baseline_token_accuracy"] <= 1.0
     with pytest.raises(SystemExit, match="unknown strategy 'halves'"):
         main(common + ["positions", "--package", str(tmp_path / "pkg"), "--strategy", "halves"])
+    with pytest.raises(SystemExit, match="--split-rate must lie in 0..1, got 2.0"):
+        main(common + ["positions", "--package", str(tmp_path / "pkg"), "--split-rate", "2"])
