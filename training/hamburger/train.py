@@ -295,11 +295,10 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         # baseline's while the others learn the groups.
         chunk, n = sample(step), cfg.unmerged_rows
         rng = random.Random(cfg.seed * 1_000_003 + step)     # by step, so a resumed run cuts the same
-        cut = [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]]
-        chunk_groups = [[1] * len(e.response_ids) for e in chunk[:n]] + [sizes for sizes, _ in cut]
-        stop_at_end = [[True] * len(e.response_ids) for e in chunk[:n]] + [ends for _, ends in cut]
-        return hamburger_loss(h, chunk, chunk_groups, supervise_stop=[False] * n + [True] * (len(chunk) - n),
-                              stop_at_end=stop_at_end)
+        rows = ([([1] * len(e.response_ids), [True] * len(e.response_ids)) for e in chunk[:n]]
+                + [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]])
+        return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],
+                              supervise_stop=[False] * n + [True] * (len(chunk) - n))
 
     _loop(run, h, param_groups, batch, device)
 

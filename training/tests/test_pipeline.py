@@ -143,8 +143,10 @@ def test_split_rate_cuts_the_groups_and_is_bounded(work, tmp_path):
     import torch
     other, common = _work_copy(work, tmp_path, drop="hamburger")
     # The micro base is too uncertain to group anything: regroup every response in fours.
+    def in_fours(n):
+        return [4] * (n // 4) + ([n % 4] if n % 4 else [])
     seg = torch.load(other / "segments.pt")
-    seg["groups"] = {k: [4] * (sum(g) // 4) + [sum(g) % 4] * (sum(g) % 4 > 0) for k, g in seg["groups"].items()}
+    seg["groups"] = {k: in_fours(sum(g)) for k, g in seg["groups"].items()}
     torch.save(seg, other / "segments.pt")
     assert main(common + ["hamburger", "--steps", "2", "--split-rate", "1"]) == 0
     # Every group of two or more tokens is cut in two: at most two tokens per group on average.
