@@ -60,6 +60,12 @@ def _split_rate(rate: float) -> float:
     return rate
 
 
+def _end_weight(weight: float) -> float:
+    if not 0.0 < weight <= 100.0:
+        raise SystemExit(f"error: --end-weight must lie in (0, 100], got {weight}")
+    return weight
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python3 -m hamburger", description=__doc__)
     p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for data, checkpoints and logs")
@@ -78,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         s = sub.add_parser(stage, help=f"{what} (resumable)")
         s.add_argument("--steps", type=int, help="override the preset's step count")
         s.add_argument("--lr", type=float, help="override the preset's peak learning rate")
+        if stage in ("baseline", "hamburger"):
+            s.add_argument("--end-weight", type=float, help="loss weight of each answer's last token (its end "
+                           "of answer), against 1 for every other token (default 1)")
         if stage in ("base", "hamburger"):
             s.add_argument("--init-from", type=Path, help="start the LLM from this checkpoint's weights "
                            "(hamburger: e.g. the baseline's, default the base's)")
@@ -156,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                 budget[flag] = rows
         if getattr(args, "split_rate", None) is not None:
             budget["split_rate"] = _split_rate(args.split_rate)
+        if getattr(args, "end_weight", None) is not None:
+            budget["end_weight"] = _end_weight(args.end_weight)
         cfg = train.StageConfig(**budget)
         if args.command == "base":
             train.train_base(args.work, mcfg, cfg, seq_len=256, device=device, init_from=args.init_from)

@@ -33,10 +33,20 @@ def sft_batch(examples: list, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     return inputs, targets
 
 
-def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor,
+             end_weight: float = 1.0) -> torch.Tensor:
+    """Mean next-token cross-entropy over the scored targets; each row's last scored target
+    (the answer's end) weighs `end_weight` in it."""
     device = llm.lm_head.weight.device
+    targets = targets.to(device)
     logits = llm(inputs.to(device))
-    return F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten(), ignore_index=IGNORE)
+    ce = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="none")
+    weight = (targets != IGNORE).float()                                   # [B, T]
+    if end_weight != 1.0:
+        last = weight.shape[1] - 1 - weight.flip(1).argmax(1)              # [B] last scored column
+        rows = weight.any(1)
+        weight[rows, last[rows]] = end_weight
+    return (ce * weight.flatten()).sum() / weight.sum()
 
 
 @dataclass
@@ -102,7 +112,8 @@ def group_forward(h: Hamburger, examples: list, groups: list[list[int]]) -> Grou
 
 def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
                    supervise_stop: list[bool] | None = None, stop_on_miss: bool = False,
-                   stop_at_end: list[list[bool]] | None = None) -> tuple[torch.Tensor, dict]:
+                   stop_at_end: list[list[bool]] | None = None,
+                   end_weight: float = 1.0) -> tuple[torch.Tensor, dict]:
     """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group
     (`group_forward`).
     `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
@@ -111,13 +122,22 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     gets wrong (argmax), so that the stop head learns where its own micro steps fail.
     `stop_at_end[b][j]` False: group j of example b ends where no macro step should (a cut of
     `split_groups`), so its last token is no stop target.
+    `end_weight`: the weight of each response's last token (the end of the answer) in the mean
+    token cross-entropy (training-log run 9: 10 on the baseline taught count a length prior,
+    not where its answers end).
     """
     out = group_forward(h, examples, groups)
     valid, s_max = out.valid, h.cfg.max_steps
     dev = valid.device
     supervise_stop = supervise_stop or [True] * len(examples)
-    ce = F.cross_entropy(out.logits.float(), out.targets)
     sizes = valid.sum(1, keepdim=True)
+    weight = valid.float()                                                 # [G, S]
+    if end_weight != 1.0:
+        last_group = torch.ones_like(out.example, dtype=torch.bool)
+        last_group[:-1] = out.example[1:] != out.example[:-1]
+        weight[last_group, sizes[last_group, 0] - 1] = end_weight
+    weight = weight[valid]
+    ce = (F.cross_entropy(out.logits.float(), out.targets, reduction="none") * weight).sum() / weight.sum()
     stop_grid = torch.arange(s_max, device=dev)[None] == sizes - 1         # [G, S]
     if stop_at_end is not None:
         stop_grid &= torch.tensor([f for flags in stop_at_end for f in flags], device=dev)[:, None]

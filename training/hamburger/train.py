@@ -48,6 +48,7 @@ class StageConfig:
     repeat_rows: int = 0             # base stage: rows per batch of synthetic repeated spans (repeats.py)
     unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
     split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
+    end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
 
 
 class Run:
@@ -198,7 +199,7 @@ def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int,
 
     def batch(step: int):
         inputs, targets = sft_batch(sample(step), pad_id)
-        return sft_loss(llm, inputs, targets), {}
+        return sft_loss(llm, inputs, targets, end_weight=cfg.end_weight), {}
 
     probe = HeldoutProbe(work / "data")
     _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, lambda: probe.measure(llm))
@@ -298,7 +299,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         rows = ([([1] * len(e.response_ids), [True] * len(e.response_ids)) for e in chunk[:n]]
                 + [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]])
         return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],
-                              supervise_stop=[False] * n + [True] * (len(chunk) - n))
+                              supervise_stop=[False] * n + [True] * (len(chunk) - n), end_weight=cfg.end_weight)
 
     _loop(run, h, param_groups, batch, device)
 

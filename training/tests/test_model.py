@@ -7,7 +7,7 @@ from hamburger.data import SftExample
 from hamburger.decode import generate_hamburger
 from hamburger.graphs import hamburger_graphs
 from hamburger.model import Hamburger, LlamaForCausalLM, causal_mask, init_weights, rope_frequencies
-from hamburger.objective import hamburger_loss, sft_batch, sft_loss, split_groups
+from hamburger.objective import group_forward, hamburger_loss, sft_batch, sft_loss, split_groups
 
 MICRO = CONFIGS["micro"]
 
@@ -132,6 +132,33 @@ def test_a_cut_group_end_is_no_stop_target():
     assert abs(whole["stop_target_rate"] - 3 / 6) < 1e-6
     assert abs(cut["stop_target_rate"] - 2 / 6) < 1e-6
     assert cut["ce"] == whole["ce"]                                   # the tokens' loss does not change
+
+
+def test_the_end_weight_scales_each_answer_s_last_token_only():
+    h = _model()
+    a = SftExample("0", "copy", [1, 3, 10, 11, 4], [10, 11, 12, 13, 14, 2])
+    b = SftExample("1", "count", [1, 3, 20, 4], [21, 22, 2])
+    inputs, targets = sft_batch([a, b], pad_id=0)
+    ce = torch.nn.functional.cross_entropy(h.model(inputs).transpose(1, 2), targets, ignore_index=-100,
+                                           reduction="none")                       # [B, T]
+    scored = targets != -100
+    assert torch.allclose(sft_loss(h.model, inputs, targets), ce[scored].mean(), atol=1e-6)
+    # Row a ends at column 9 (5 prompt + 6 response - 2), row b at column 5; weight 3 there.
+    weight = scored.float()
+    weight[0, 9] = weight[1, 5] = 3.0
+    assert targets[0, 9] == targets[1, 5] == 2 and not scored[1, 6:].any()
+    expected = (ce * weight).sum() / weight.sum()
+    assert torch.allclose(sft_loss(h.model, inputs, targets, end_weight=3.0), expected, atol=1e-6)
+    # Grouped: the last slot of each example's last group, wherever the group boundary falls.
+    groups = [[4, 2], [1, 1, 1]]
+    out = group_forward(h, [a, b], groups)
+    token_ce = torch.nn.functional.cross_entropy(out.logits, out.targets, reduction="none")   # [9]
+    w = torch.tensor([1, 1, 1, 1, 1, 3, 1, 1, 3.0])
+    _, metrics = hamburger_loss(h, [a, b], groups, end_weight=3.0)
+    assert abs(metrics["ce"] - float((token_ce * w).sum() / w.sum())) < 1e-5
+    # One token per group without stop loss is still the baseline's SFT loss, weighted alike.
+    unmerged, _ = hamburger_loss(h, [a, b], [[1] * 6, [1] * 3], supervise_stop=[False, False], end_weight=3.0)
+    assert torch.allclose(unmerged, expected, atol=1e-5)
 
 
 def test_a_micro_config_learns():

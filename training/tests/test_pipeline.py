@@ -158,6 +158,21 @@ def test_split_rate_cuts_the_groups_and_is_bounded(work, tmp_path):
         main(common + ["stop", "--steps", "3", "--split-rate", "0.5"])
 
 
+def test_end_weight_reaches_the_baseline_and_hamburger_stages_and_is_bounded(work, tmp_path):
+    import torch
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
+    assert main(common + ["baseline", "--steps", "4", "--end-weight", "10"]) == 0       # resumes at 3
+    assert torch.load(other / "baseline" / "checkpoint.pt")["stage_config"]["end_weight"] == 10.0
+    assert main(common + ["hamburger", "--steps", "2", "--end-weight", "5"]) == 0
+    assert torch.load(other / "hamburger" / "checkpoint.pt")["stage_config"]["end_weight"] == 5.0
+    for bad in ("0", "-1", "101", "nan"):
+        with pytest.raises(SystemExit, match=rf"--end-weight must lie in \(0, 100\], got {bad}"):
+            main(common + ["hamburger", "--steps", "3", "--end-weight", bad])
+    for stage in ("base", "stop"):
+        with pytest.raises(SystemExit):
+            main(common + [stage, "--steps", "3", "--end-weight", "5"])
+
+
 def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
     import shutil
     import torch
