@@ -17,12 +17,16 @@ import torch
 from .config import CONFIGS
 from .data import DataConfig
 from .segment import ENTROPY_SOURCES
-from .tokenizer import EOS_ID, PAD_ID
+from .tokenizer import EOS_ID, PAD_ID, SPECIAL_TOKENS
 
 HAMBURGER_STAGES = ("hamburger", "stop")
 STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline stage",
               "hamburger": "train the hamburger stage",
               "stop": "optional: calibrate the hamburger stage's stop head to its own micro-step misses"}
+
+MIN_VOCAB = len(SPECIAL_TOKENS) + 256
+MAX_VOCAB = 32767                   # the LM stream is stored as int16
+BASE_SEQ_LEN = 256
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = REPO / "training" / "work"
@@ -60,6 +64,19 @@ def _split_rate(rate: float) -> float:
     return rate
 
 
+def _bounded(flag: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise SystemExit(f"error: {flag} must lie in {low}..{high}, got {value}")
+    return value
+
+
+def _data_vocab(work: Path) -> int | None:
+    """The vocabulary size `prepare` wrote into work/data: every later stage's model takes it,
+    so a byte-level work folder (`prepare --vocab-size 261`) needs no other flag."""
+    meta = work / "data" / "data.json"
+    return json.loads(meta.read_text())["vocab_size"] if meta.exists() else None
+
+
 def _end_weight(weight: float) -> float:
     if not 0.0 < weight <= 100.0:
         raise SystemExit(f"error: --end-weight must lie in (0, 100], got {weight}")
@@ -80,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--per-family", type=int, default=DataConfig.train_per_family,
                    help="training examples per task family")
     s.add_argument("--tokenizer", type=Path, help="reuse this tokenizer.json instead of training one")
+    s.add_argument("--vocab-size", type=int, default=DataConfig.vocab_size,
+                   help=f"tokenizer size: {MIN_VOCAB} (5 specials + 256 bytes) is byte-level, more adds BPE merges; "
+                        f"later stages build their model with it (default {DataConfig.vocab_size})")
+    s.add_argument("--max-len", type=int, default=DataConfig.max_len,
+                   help=f"longest task example kept, in tokens (default {DataConfig.max_len})")
     for stage, what in STAGE_HELP.items():
         s = sub.add_parser(stage, help=f"{what} (resumable)")
         s.add_argument("--steps", type=int, help="override the preset's step count")
@@ -93,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         if stage == "base":
             s.add_argument("--repeat-rows", type=int, help="rows per batch of synthetic repeated spans "
                            "(repeats.py; default 0)")
+            s.add_argument("--seq-len", type=int, default=BASE_SEQ_LEN,
+                           help=f"tokens per language-modelling window (default {BASE_SEQ_LEN})")
         if stage == "hamburger":
             s.add_argument("--unmerged-rows", type=int, help="rows per batch whose response is fed one "
                            "token per group, as at confidence 1.0, with no stop loss (default 0)")
@@ -142,12 +166,19 @@ def main(argv: list[str] | None = None) -> int:
         if not 1 <= args.micro_layers <= 8:
             raise SystemExit(f"error: --micro-layers must lie in 1..8, got {args.micro_layers}")
         mcfg = dataclasses.replace(mcfg, micro_layers=args.micro_layers)
+    if args.command not in ("prepare", "evaluate", "convert-reference"):
+        vocab = _data_vocab(args.work)
+        if vocab is not None and vocab != mcfg.vocab_size:
+            mcfg = dataclasses.replace(mcfg, vocab_size=vocab)
     device = pick_device(args.device)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     if args.command == "prepare":
         from .data import prepare
-        prepare(REPO, args.work / "data", DataConfig(train_per_family=args.per_family), args.tokenizer)
+        data_cfg = DataConfig(train_per_family=args.per_family,
+                              vocab_size=_bounded("--vocab-size", args.vocab_size, MIN_VOCAB, MAX_VOCAB),
+                              max_len=_bounded("--max-len", args.max_len, 16, mcfg.max_position))
+        prepare(REPO, args.work / "data", data_cfg, args.tokenizer)
         print((args.work / "data" / "data.json").read_text())
     elif args.command in STAGE_HELP:
         from . import train
@@ -169,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             budget["end_weight"] = _end_weight(args.end_weight)
         cfg = train.StageConfig(**budget)
         if args.command == "base":
-            train.train_base(args.work, mcfg, cfg, seq_len=256, device=device, init_from=args.init_from)
+            seq_len = _bounded("--seq-len", args.seq_len, 16, mcfg.max_position)
+            train.train_base(args.work, mcfg, cfg, seq_len=seq_len, device=device, init_from=args.init_from)
         elif args.command == "baseline":
             train.train_baseline(args.work, mcfg, cfg, pad_id=PAD_ID, device=device)
         elif args.command == "stop":

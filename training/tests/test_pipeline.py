@@ -173,6 +173,38 @@ def test_end_weight_reaches_the_baseline_and_hamburger_stages_and_is_bounded(wor
             main(common + [stage, "--steps", "3", "--end-weight", "5"])
 
 
+def test_a_byte_level_work_folder_runs_every_stage_and_exports(tmp_path):
+    import torch
+    from hamburger.tokenizer import ByteLevelBPE
+    common = ["--work", str(tmp_path / "work"), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    assert main(common + ["prepare", "--per-family", "12", "--vocab-size", "261", "--max-len", "700"]) == 0
+    data = tmp_path / "work" / "data"
+    tok = ByteLevelBPE.load(data / "tokenizer.json")
+    assert tok.vocab_size == 261 and tok.merges == []
+    assert tok.encode('"conscious"') == tok.encode('"') + tok.encode("conscious") + tok.encode('"')
+    assert len(tok.encode("conscious")) == 9                         # one id per byte
+    assert json.loads((data / "data.json").read_text())["max_len"] == 700
+    assert main(common + ["base", "--steps", "2", "--seq-len", "96"]) == 0
+    # The model follows the data's vocabulary without a flag.
+    assert torch.load(tmp_path / "work" / "base" / "checkpoint.pt")["model"]["model.embed_tokens.weight"].shape[0] == 261
+    for stage in (["baseline", "--steps", "2"], ["segment", "--limit", "16"], ["hamburger", "--steps", "2"],
+                  ["export", "--out", str(tmp_path / "pkg")]):
+        assert main(common + stage) == 0
+    h, baseline, tok, _ = load_package(tmp_path / "pkg")
+    assert h.cfg.vocab_size == baseline.model.cfg.vocab_size == tok.vocab_size == 261
+
+
+def test_the_data_and_window_sizes_are_bounded(tmp_path):
+    common = ["--work", str(tmp_path / "work"), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    with pytest.raises(SystemExit, match=r"--vocab-size must lie in 261..32767, got 260"):
+        main(common + ["prepare", "--vocab-size", "260"])
+    with pytest.raises(SystemExit, match=r"--max-len must lie in 16..1024, got 2000"):
+        main(common + ["prepare", "--max-len", "2000"])
+    with pytest.raises(SystemExit, match=r"--seq-len must lie in 16..1024, got 8"):
+        main(common + ["base", "--seq-len", "8"])
+    assert not (tmp_path / "work" / "data").exists()
+
+
 def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
     import shutil
     import torch
