@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         mcfg = dataclasses.replace(mcfg, micro_layers=args.micro_layers)
     if args.command not in ("prepare", "evaluate", "convert-reference"):
         vocab = _data_vocab(args.work)
-        if vocab is not None and vocab != mcfg.vocab_size:
+        if vocab is not None:
             mcfg = dataclasses.replace(mcfg, vocab_size=vocab)
     device = pick_device(args.device)
     args.work.mkdir(parents=True, exist_ok=True)
