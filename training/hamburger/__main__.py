@@ -58,13 +58,8 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
-def _split_rate(rate: float) -> float:
-    if not 0.0 <= rate <= 1.0:
-        raise SystemExit(f"error: --split-rate must lie in 0..1, got {rate}")
-    return rate
-
-
-def _bounded(flag: str, value: int, low: int, high: int) -> int:
+def _bounded(flag: str, value, low, high):
+    """`value` if it lies in low..high (nan never does), else a clear error naming the flag."""
     if not low <= value <= high:
         raise SystemExit(f"error: {flag} must lie in {low}..{high}, got {value}")
     return value
@@ -163,9 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     mcfg = CONFIGS[args.config]
     if args.micro_layers is not None:
-        if not 1 <= args.micro_layers <= 8:
-            raise SystemExit(f"error: --micro-layers must lie in 1..8, got {args.micro_layers}")
-        mcfg = dataclasses.replace(mcfg, micro_layers=args.micro_layers)
+        mcfg = dataclasses.replace(mcfg, micro_layers=_bounded("--micro-layers", args.micro_layers, 1, 8))
     if args.command not in ("prepare", "evaluate", "convert-reference"):
         vocab = _data_vocab(args.work)
         if vocab is not None:
@@ -190,12 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         for flag in ("repeat_rows", "unmerged_rows"):
             rows = getattr(args, flag, None)
             if rows is not None:
-                if not 0 <= rows < budget["batch_size"]:
-                    raise SystemExit(f"error: --{flag.replace('_', '-')} must lie in 0..{budget['batch_size'] - 1}, "
-                                     f"got {rows}")
-                budget[flag] = rows
+                budget[flag] = _bounded(f"--{flag.replace('_', '-')}", rows, 0, budget["batch_size"] - 1)
         if getattr(args, "split_rate", None) is not None:
-            budget["split_rate"] = _split_rate(args.split_rate)
+            budget["split_rate"] = _bounded("--split-rate", args.split_rate, 0, 1)
         if getattr(args, "end_weight", None) is not None:
             budget["end_weight"] = _end_weight(args.end_weight)
         cfg = train.StageConfig(**budget)
@@ -231,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "positions":
         from .positions import markdown_table, position_accuracy
         report = position_accuracy(args.package, args.work / args.entropy_from / "checkpoint.pt", args.strategy,
-                                   args.limit, pad_id=PAD_ID, split_rate=_split_rate(args.split_rate))
+                                   args.limit, pad_id=PAD_ID, split_rate=_bounded("--split-rate", args.split_rate, 0, 1))
         print(markdown_table(report))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2) + "\n")

@@ -12,6 +12,11 @@ def _log(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def _cli(work):
+    """The global options every test runs the CLI with: `work`, the micro size, one CPU thread."""
+    return ["--work", str(work), "--config", "micro", "--device", "cpu", "--threads", "1"]
+
+
 def _work_copy(work, tmp_path, drop=None):
     """A copy of the fixture's work folder (less stage `drop`) and the CLI options for it."""
     import shutil
@@ -19,13 +24,13 @@ def _work_copy(work, tmp_path, drop=None):
     shutil.copytree(work, other)
     if drop:
         shutil.rmtree(other / drop)
-    return other, ["--work", str(other), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    return other, _cli(other)
 
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
     work = tmp_path_factory.mktemp("work")
-    common = ["--work", str(work), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    common = _cli(work)
     assert main(common + ["prepare", "--per-family", "40"]) == 0
     assert main(common + ["base", "--steps", "4"]) == 0
     assert main(common + ["base", "--steps", "6"]) == 0          # resumes at step 4
@@ -176,7 +181,7 @@ def test_end_weight_reaches_the_baseline_and_hamburger_stages_and_is_bounded(wor
 def test_a_byte_level_work_folder_runs_every_stage_and_exports(tmp_path):
     import torch
     from hamburger.tokenizer import ByteLevelBPE
-    common = ["--work", str(tmp_path / "work"), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    common = _cli(tmp_path / "work")
     assert main(common + ["prepare", "--per-family", "12", "--vocab-size", "261", "--max-len", "700"]) == 0
     data = tmp_path / "work" / "data"
     tok = ByteLevelBPE.load(data / "tokenizer.json")
@@ -195,7 +200,7 @@ def test_a_byte_level_work_folder_runs_every_stage_and_exports(tmp_path):
 
 
 def test_the_data_and_window_sizes_are_bounded(tmp_path):
-    common = ["--work", str(tmp_path / "work"), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    common = _cli(tmp_path / "work")
     with pytest.raises(SystemExit, match=r"--vocab-size must lie in 261..32767, got 260"):
         main(common + ["prepare", "--vocab-size", "260"])
     with pytest.raises(SystemExit, match=r"--max-len must lie in 16..1024, got 2000"):
@@ -228,7 +233,7 @@ def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
 
 def test_positions_counts_every_heldout_response_token_once(work, tmp_path):
     from hamburger.data import load_heldout
-    common = ["--work", str(work), "--config", "micro", "--device", "cpu", "--threads", "1"]
+    common = _cli(work)
     assert main(common + ["export", "--out", str(tmp_path / "pkg"), "--overwrite"]) == 0
     assert main(common + ["positions", "--package", str(tmp_path / "pkg"), "--limit", "3",
                           "--json", str(tmp_path / "p.json")]) == 0
