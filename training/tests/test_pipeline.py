@@ -178,6 +178,21 @@ def test_end_weight_reaches_the_baseline_and_hamburger_stages_and_is_bounded(wor
             main(common + [stage, "--steps", "3", "--end-weight", "5"])
 
 
+def test_length_groups_reach_the_sft_style_stages_and_are_bounded(work, tmp_path):
+    import torch
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
+    assert main(common + ["baseline", "--steps", "4", "--length-groups", "4"]) == 0     # resumes at 3
+    assert torch.load(other / "baseline" / "checkpoint.pt")["stage_config"]["length_groups"] == 4
+    assert main(common + ["hamburger", "--steps", "2", "--length-groups", "2"]) == 0
+    assert main(common + ["stop", "--steps", "2", "--length-groups", "2"]) == 0
+    assert torch.load(other / "stop" / "checkpoint.pt")["stage_config"]["length_groups"] == 2
+    for bad in ("-1", "1025"):
+        with pytest.raises(SystemExit, match=rf"--length-groups must lie in 0..1024, got {bad}"):
+            main(common + ["baseline", "--steps", "5", "--length-groups", bad])
+    with pytest.raises(SystemExit):
+        main(common + ["base", "--steps", "7", "--length-groups", "4"])
+
+
 def test_a_byte_level_work_folder_runs_every_stage_and_exports(tmp_path):
     import torch
     from hamburger.tokenizer import ByteLevelBPE
