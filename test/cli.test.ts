@@ -139,6 +139,11 @@ describe('cli bench and eval', () => {
     expect(out.verify_baseline_forwards_per_token).toBeGreaterThan(0);
     expect(out.verify_baseline_forwards_per_token).toBeLessThanOrEqual(1);
     expect(out.tps_ratio).toBeCloseTo(out.hamburger_tps / out.baseline_tps, 2);
+    // The shipped BPE spends 1-8 bytes of text per token; bytes/s is tok/s times that.
+    expect(out.baseline_bytes_per_token).toBeGreaterThanOrEqual(1);
+    expect(out.baseline_bytes_per_token).toBeLessThan(8);
+    expect(out.baseline_text_bytes_per_s / out.baseline_tps).toBeCloseTo(out.baseline_bytes_per_token, 1);
+    expect(out.hamburger_text_bytes_per_s).toBeGreaterThan(0);
     expect(out.kv_ratio).toBeCloseTo(1 / out.tokens_per_step, 3);
     expect(out.engine_overhead).toBeGreaterThan(0);
     expect(out.engine_overhead).toBeLessThan(1);

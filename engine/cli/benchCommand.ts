@@ -19,6 +19,8 @@ export const BENCH_USAGE = `usage: npm run cli -- bench [--model DIR] [--reps N]
 
 interface RepTotals {
   tokens: number;
+  /** UTF-8 bytes of the generated text: what compares models with different tokenizers. */
+  textBytes: number;
   steps: number;
   kvGenerated: number;
   elapsedMs: number;
@@ -32,11 +34,12 @@ interface RepTotals {
 }
 
 function emptyTotals(): RepTotals {
-  return { tokens: 0, steps: 0, kvGenerated: 0, elapsedMs: 0, sessionMs: 0, checked: 0, accepted: 0, baselineForwards: 0, outputs: [] };
+  return { tokens: 0, textBytes: 0, steps: 0, kvGenerated: 0, elapsedMs: 0, sessionMs: 0, checked: 0, accepted: 0, baselineForwards: 0, outputs: [] };
 }
 
 function add(totals: RepTotals, r: GenerationResult): void {
   totals.tokens += r.tokens;
+  totals.textBytes += Buffer.byteLength(r.text, 'utf8');
   totals.steps += r.macroSteps;
   totals.kvGenerated += r.kvEntries.generated;
   totals.elapsedMs += r.elapsedMs;
@@ -77,6 +80,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     for (const mode of MODES) await runOnce(engine, mode, BENCH_PROMPTS[0]!.prompt, 16, confidence);
     const perRep = perMode<RepTotals[]>(() => []);
     const tps = (t: RepTotals): number => (t.tokens * 1000) / t.elapsedMs;
+    const bytesPerSecond = (t: RepTotals): number => (t.textBytes * 1000) / t.elapsedMs;
     for (let rep = 0; rep < reps; rep++) {
       const totals = perMode(emptyTotals);
       const order = MODES.map((_, i) => MODES[(i + rep) % MODES.length]!);
@@ -104,6 +108,9 @@ export async function benchCommand(args: string[]): Promise<number> {
       hamburger_tps: round(hamburgerTps, 2),
       baseline_tps: round(baselineTps, 2),
       tps_ratio: round(hamburgerTps / baselineTps, 4),
+      hamburger_text_bytes_per_s: round(median(perRep.hamburger.map(bytesPerSecond)), 1),
+      baseline_text_bytes_per_s: round(median(perRep.baseline.map(bytesPerSecond)), 1),
+      baseline_bytes_per_token: round(b0.textBytes / b0.tokens, 4),
       kv_ratio: round(h0.kvGenerated / h0.tokens / (b0.kvGenerated / b0.tokens), 4),
       tokens_per_step: round(tokensPerStep, 4),
       tps_ratio_target: round(0.75 * tokensPerStep, 4),
@@ -124,6 +131,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(report));
     else {
       console.log(`HAMburger ${report.hamburger_tps} tok/s vs baseline ${report.baseline_tps} tok/s: ratio ${report.tps_ratio} (target >= ${report.tps_ratio_target})`);
+      console.log(`text: HAMburger ${report.hamburger_text_bytes_per_s} bytes/s vs baseline ${report.baseline_text_bytes_per_s} bytes/s · ${report.baseline_bytes_per_token} bytes per baseline token`);
       console.log(`tokens/step ${report.tokens_per_step} · KV entries per token vs baseline ${report.kv_ratio} · engine overhead ${report.engine_overhead} (baseline ${report.baseline_engine_overhead})`);
       console.log(
         `verify ${report.verify_tps} tok/s: ratio ${report.verify_tps_ratio} vs baseline · ${report.verify_baseline_forwards_per_token} baseline forwards per token · ` +
