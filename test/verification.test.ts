@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent, GenerateRequestInput, MacroStep, MicroStep } from '../engine/api.js';
-import { EVAL_MAX_NEW_TOKENS } from '../engine/cli/evalCommand.js';
+import { EVAL_MAX_NEW_TOKENS } from '../engine/cli/heldoutSet.js';
 import { firstPerFamily, readHeldout } from '../engine/cli/heldoutSet.js';
 import { HamburgerEngine } from '../engine/engine.js';
 import { collect, recordRun } from './support/runRecorder.js';

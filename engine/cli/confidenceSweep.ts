@@ -53,6 +53,7 @@ export async function confidenceSweep(
   examples: readonly HeldoutExample[],
   confidences: number[],
   maxNewTokens: number,
+  budgetOf: (example: HeldoutExample) => number,
   progress: (done: number) => void,
 ): Promise<SweepReport> {
   const empty = (): Counts => ({ n: 0, baselineCorrect: 0, correct: confidences.map(() => 0), tokens: confidences.map(() => 0), steps: confidences.map(() => 0) });
@@ -60,11 +61,12 @@ export async function confidenceSweep(
   for (const [i, example] of examples.entries()) {
     const counts = families.get(example.family) ?? empty();
     families.set(example.family, counts);
-    const base = await engine.generate({ prompt: example.prompt, mode: 'baseline', maxNewTokens }, () => undefined).done;
+    const budget = budgetOf(example);
+    const base = await engine.generate({ prompt: example.prompt, mode: 'baseline', maxNewTokens: budget }, () => undefined).done;
     counts.n += 1;
     counts.baselineCorrect += isExactMatch(base.text, example.response) ? 1 : 0;
     for (const [j, confidence] of confidences.entries()) {
-      const ham = await engine.generate({ prompt: example.prompt, mode: 'hamburger', maxNewTokens, confidence }, () => undefined).done;
+      const ham = await engine.generate({ prompt: example.prompt, mode: 'hamburger', maxNewTokens: budget, confidence }, () => undefined).done;
       counts.correct[j]! += isExactMatch(ham.text, example.response) ? 1 : 0;
       counts.tokens[j]! += ham.tokens;
       counts.steps[j]! += ham.macroSteps;

@@ -8,14 +8,11 @@ import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { confidenceSweep, levelKey, parseConfidences, type SweepReport } from './confidenceSweep.js';
-import { firstPerFamily, isExactMatch, readHeldout } from './heldoutSet.js';
+import { answerBudget, EVAL_MAX_NEW_TOKENS, firstPerFamily, isExactMatch, readHeldout, type HeldoutExample } from './heldoutSet.js';
 import { MODEL_OPTIONS, numberFlag, threadsFlag } from './requestOptions.js';
 import { round } from './stats.js';
 
 export const EVAL_USAGE = `usage: npm run cli -- eval [--model DIR] [--confidence C | --confidences C1,C2,...] [--limit N] [--max-new-tokens N] [--file JSONL] [--threads N] [--json]`;
-
-/** As EVAL_MAX_NEW_TOKENS of the Python evaluator. */
-export const EVAL_MAX_NEW_TOKENS = 192;
 
 interface FamilyCounts {
   n: number;
@@ -90,14 +87,17 @@ export async function evalCommand(args: string[]): Promise<number> {
   const modelDir = values.model ?? DEFAULT_MODEL_DIR;
   const limit = numberFlag(values, 'limit') ?? 0;
   if (!Number.isInteger(limit) || limit < 0) throw new EngineError('invalid_request', `--limit must be an integer >= 0, got ${limit}`, { field: 'limit' });
-  const maxNewTokens = numberFlag(values, 'max-new-tokens') ?? EVAL_MAX_NEW_TOKENS;
+  const explicitBudget = numberFlag(values, 'max-new-tokens');
+  const maxNewTokens = explicitBudget ?? EVAL_MAX_NEW_TOKENS;
   const threads = threadsFlag(values);
   const engine = await HamburgerEngine.load(modelDir, threads === undefined ? {} : { threads });
   try {
     const confidence = numberFlag(values, 'confidence') ?? engine.info.defaults.confidence;
+    // --max-new-tokens is taken as given; the default is raised for answers longer than it.
+    const budgetOf = (example: HeldoutExample): number => explicitBudget ?? answerBudget(engine, example.response);
     const examples = firstPerFamily(await readHeldout(values.file ?? path.join(modelDir, 'eval', 'heldout.jsonl')), limit);
     if (values.confidences !== undefined) {
-      const sweep = await confidenceSweep(engine, examples, parseConfidences(values.confidences), maxNewTokens, (done) => {
+      const sweep = await confidenceSweep(engine, examples, parseConfidences(values.confidences), maxNewTokens, budgetOf, (done) => {
         if (!values.json && done % 25 === 0) console.error(`${done}/${examples.length} examples`);
       });
       if (values.json) console.log(JSON.stringify({ model: engine.info.name, ...sweep }));
@@ -108,9 +108,10 @@ export async function evalCommand(args: string[]): Promise<number> {
     for (const [i, example] of examples.entries()) {
       const counts = families.get(example.family) ?? emptyCounts();
       families.set(example.family, counts);
-      const base = await engine.generate({ prompt: example.prompt, mode: 'baseline', maxNewTokens }, () => undefined).done;
-      const ham = await engine.generate({ prompt: example.prompt, mode: 'hamburger', maxNewTokens, confidence, audit: true }, () => undefined).done;
-      const verified = await engine.generate({ prompt: example.prompt, mode: 'verify', maxNewTokens, confidence }, () => undefined).done;
+      const budget = budgetOf(example);
+      const base = await engine.generate({ prompt: example.prompt, mode: 'baseline', maxNewTokens: budget }, () => undefined).done;
+      const ham = await engine.generate({ prompt: example.prompt, mode: 'hamburger', maxNewTokens: budget, confidence, audit: true }, () => undefined).done;
+      const verified = await engine.generate({ prompt: example.prompt, mode: 'verify', maxNewTokens: budget, confidence }, () => undefined).done;
       counts.n += 1;
       counts.baselineCorrect += isExactMatch(base.text, example.response) ? 1 : 0;
       counts.hamburgerCorrect += isExactMatch(ham.text, example.response) ? 1 : 0;

@@ -1,6 +1,7 @@
 // The held-out task split the Python side writes to models/<name>/eval/heldout.jsonl.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import type { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 
 export const heldoutExampleSchema = z.object({ id: z.string(), family: z.string(), prompt: z.string(), response: z.string() });
@@ -37,4 +38,16 @@ export function firstPerFamily(examples: readonly HeldoutExample[], limit: numbe
 /** Exact match as the task definition has it: output and expected response equal once stripped. */
 export function isExactMatch(output: string, expected: string): boolean {
   return output.trim() === expected.trim();
+}
+
+/** As EVAL_MAX_NEW_TOKENS of the Python evaluator. */
+export const EVAL_MAX_NEW_TOKENS = 192;
+
+/**
+ * New tokens allowed for one held-out answer, as answer_budget of the Python evaluator:
+ * EVAL_MAX_NEW_TOKENS, or the expected answer and its end of sequence when those are longer
+ * (a byte-level package's longest copy answers run to 271 tokens), so no answer is cut short.
+ */
+export function answerBudget(engine: HamburgerEngine, response: string): number {
+  return Math.max(EVAL_MAX_NEW_TOKENS, engine.encodePrompt(response, false).tokenIds.length + 1);
 }

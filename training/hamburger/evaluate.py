@@ -25,6 +25,13 @@ from .model import LlamaForCausalLM
 from .package import baseline_config, load_package
 
 EVAL_MAX_NEW_TOKENS = 192
+
+
+def answer_budget(tok, response: str) -> int:
+    """New tokens allowed for one held-out answer: EVAL_MAX_NEW_TOKENS, or the expected answer
+    and its end of sequence when those are longer (a byte-level package's longest copy answers
+    run to 271 tokens), so that no answer is cut short by the budget."""
+    return max(EVAL_MAX_NEW_TOKENS, len(tok.encode(response)) + 1)
 FREE_TEXT_FAMILY = "continue"
 
 
@@ -73,14 +80,15 @@ def evaluate_models(h, baseline, tok, eos: int, examples: list[dict], confidence
         ids = tok.encode(render_prompt(e["prompt"]))
         r = rows[e["family"]]
         r["n"] += 1
-        b = generate_baseline(bg, bcfg, ids, eos, EVAL_MAX_NEW_TOKENS)
+        budget = answer_budget(tok, e["response"])
+        b = generate_baseline(bg, bcfg, ids, eos, budget)
         r["baseline_correct"] += is_exact(_text(tok, b, eos), e["response"])
         free_text = e["family"] == FREE_TEXT_FAMILY
         if free_text:
             r["baseline_nll"] += output_nll(baseline, ids, b.output_ids)
             r["baseline_tokens"] += len(b.output_ids)
         for c in confidences:
-            t = generate_hamburger(hg, h.cfg, ids, eos, c, EVAL_MAX_NEW_TOKENS)
+            t = generate_hamburger(hg, h.cfg, ids, eos, c, budget)
             r[f"correct@{c}"] += is_exact(_text(tok, t, eos), e["response"])
             r[f"tokens@{c}"] += len(t.output_ids)
             r[f"steps@{c}"] += len(t.steps)

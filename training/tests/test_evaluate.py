@@ -31,3 +31,12 @@ def test_markdown_table_reports_free_text_perplexities():
     text = markdown_table(report)
     assert "| continue | 2 | 0.0% | 0.0% | 1.25 | 0.80 |" in text
     assert "own greedy continuation 3.50; of HAMburger's @0.9: 4.25 (1.25 tokens/step)" in text
+
+
+def test_the_answer_budget_is_raised_only_for_answers_longer_than_the_default():
+    from hamburger.evaluate import EVAL_MAX_NEW_TOKENS, answer_budget
+    from hamburger.tokenizer import ByteLevelBPE
+    assert EVAL_MAX_NEW_TOKENS == 192
+    tok = ByteLevelBPE([])                                  # no merges: one id per byte
+    assert answer_budget(tok, "Answer: 356") == 192
+    assert answer_budget(tok, "x" * 271) == 272
