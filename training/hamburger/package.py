@@ -15,7 +15,7 @@ from .config import ModelConfig
 from .graphs import baseline_graphs, hamburger_graphs, kv_names
 from .model import Hamburger, LlamaForCausalLM
 from .onnx_io import export_graph, read_weights, round_to_fp16
-from .tokenizer import ByteLevelBPE
+from .tokenizer import SPECIAL_TOKENS, ByteLevelBPE
 
 FORMAT = "hamburger-onnx"
 FORMAT_VERSION = 1
@@ -72,6 +72,16 @@ def _export_baseline(llm: LlamaForCausalLM, out: Path) -> None:
                  ["logits"], {"hidden": {0: "n"}, "logits": {0: "n"}})
 
 
+# The app's default length of an answer. A byte-level vocabulary (5 specials + 256 bytes) spends
+# one id per byte, 2-4 times the BPE's per token on this data, so it gets a longer default.
+DEFAULT_MAX_NEW_TOKENS = 256
+BYTE_LEVEL_MAX_NEW_TOKENS = 640
+
+
+def default_max_new_tokens(cfg: ModelConfig) -> int:
+    return BYTE_LEVEL_MAX_NEW_TOKENS if cfg.vocab_size <= len(SPECIAL_TOKENS) + 256 else DEFAULT_MAX_NEW_TOKENS
+
+
 def manifest(cfg: ModelConfig, tokens: dict, name: str, description: str, provenance: dict,
              with_baseline: bool) -> dict:
     arch = cfg.to_dict()
@@ -80,7 +90,7 @@ def manifest(cfg: ModelConfig, tokens: dict, name: str, description: str, proven
         "provenance": provenance,
         "architecture": arch,
         "tokens": tokens,
-        "defaults": {"confidence": 0.9, "max_new_tokens": 256},
+        "defaults": {"confidence": 0.9, "max_new_tokens": default_max_new_tokens(cfg)},
         "graphs": GRAPH_FILES,
     }
     if with_baseline:

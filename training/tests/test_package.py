@@ -81,3 +81,9 @@ def test_checkpoint_errors_are_clear(tmp_path):
     wider = Hamburger(ModelConfig.from_dict({**CFG.to_dict(), "intermediate_size": 256}))
     with pytest.raises(SystemExit, match="does not fit the model config"):
         load_state(wider, h.state_dict(), "the checkpoint")
+
+
+def test_the_default_answer_length_follows_the_vocabulary():
+    from hamburger.package import default_max_new_tokens
+    assert default_max_new_tokens(CFG) == 640                               # one id per byte
+    assert default_max_new_tokens(CONFIGS["tiny"]) == 256                   # the shipped BPE, 2,048 ids

@@ -210,8 +210,9 @@ def test_a_byte_level_work_folder_runs_every_stage_and_exports(tmp_path):
     for stage in (["baseline", "--steps", "2"], ["segment", "--limit", "16"], ["hamburger", "--steps", "2"],
                   ["export", "--out", str(tmp_path / "pkg")]):
         assert main(common + stage) == 0
-    h, baseline, tok, _ = load_package(tmp_path / "pkg")
+    h, baseline, tok, man = load_package(tmp_path / "pkg")
     assert h.cfg.vocab_size == baseline.model.cfg.vocab_size == tok.vocab_size == 261
+    assert man["defaults"]["max_new_tokens"] == 640                  # one id per byte: a longer default
 
 
 def test_the_data_and_window_sizes_are_bounded(tmp_path):
