@@ -17,14 +17,13 @@ import torch
 from .config import CONFIGS
 from .data import DataConfig
 from .segment import ENTROPY_SOURCES
-from .tokenizer import EOS_ID, PAD_ID, SPECIAL_TOKENS
+from .tokenizer import BYTE_VOCAB, EOS_ID, PAD_ID
 
 HAMBURGER_STAGES = ("hamburger", "stop")
 STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline stage",
               "hamburger": "train the hamburger stage",
               "stop": "optional: calibrate the hamburger stage's stop head to its own micro-step misses"}
 
-MIN_VOCAB = len(SPECIAL_TOKENS) + 256
 MAX_VOCAB = 32767                   # the LM stream is stored as int16
 BASE_SEQ_LEN = 256
 
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="training examples per task family")
     s.add_argument("--tokenizer", type=Path, help="reuse this tokenizer.json instead of training one")
     s.add_argument("--vocab-size", type=int, default=DataConfig.vocab_size,
-                   help=f"tokenizer size: {MIN_VOCAB} (5 specials + 256 bytes) is byte-level, more adds BPE merges; "
+                   help=f"tokenizer size: {BYTE_VOCAB} (5 specials + 256 bytes) is byte-level, more adds BPE merges; "
                         f"later stages build their model with it (default {DataConfig.vocab_size})")
     s.add_argument("--max-len", type=int, default=DataConfig.max_len,
                    help=f"longest task example kept, in tokens (default {DataConfig.max_len})")
@@ -173,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "prepare":
         from .data import prepare
         data_cfg = DataConfig(train_per_family=args.per_family,
-                              vocab_size=_bounded("--vocab-size", args.vocab_size, MIN_VOCAB, MAX_VOCAB),
+                              vocab_size=_bounded("--vocab-size", args.vocab_size, BYTE_VOCAB, MAX_VOCAB),
                               max_len=_bounded("--max-len", args.max_len, 16, mcfg.max_position))
         prepare(REPO, args.work / "data", data_cfg, args.tokenizer)
         print((args.work / "data" / "data.json").read_text())

@@ -25,6 +25,7 @@ from .model import LlamaForCausalLM
 from .package import baseline_config, load_package
 
 EVAL_MAX_NEW_TOKENS = 192
+FREE_TEXT_FAMILY = "continue"
 
 
 def answer_budget(tok, response: str) -> int:
@@ -32,7 +33,6 @@ def answer_budget(tok, response: str) -> int:
     and its end of sequence when those are longer (a byte-level package's longest copy answers
     run to 271 tokens), so that no answer is cut short by the budget."""
     return max(EVAL_MAX_NEW_TOKENS, len(tok.encode(response)) + 1)
-FREE_TEXT_FAMILY = "continue"
 
 
 def is_exact(output: str, expected: str) -> bool:

@@ -15,7 +15,7 @@ from .config import ModelConfig
 from .graphs import baseline_graphs, hamburger_graphs, kv_names
 from .model import Hamburger, LlamaForCausalLM
 from .onnx_io import export_graph, read_weights, round_to_fp16
-from .tokenizer import SPECIAL_TOKENS, ByteLevelBPE
+from .tokenizer import BYTE_VOCAB, ByteLevelBPE
 
 FORMAT = "hamburger-onnx"
 FORMAT_VERSION = 1
@@ -79,7 +79,7 @@ BYTE_LEVEL_MAX_NEW_TOKENS = 640
 
 
 def default_max_new_tokens(cfg: ModelConfig) -> int:
-    return BYTE_LEVEL_MAX_NEW_TOKENS if cfg.vocab_size <= len(SPECIAL_TOKENS) + 256 else DEFAULT_MAX_NEW_TOKENS
+    return BYTE_LEVEL_MAX_NEW_TOKENS if cfg.vocab_size <= BYTE_VOCAB else DEFAULT_MAX_NEW_TOKENS
 
 
 def manifest(cfg: ModelConfig, tokens: dict, name: str, description: str, provenance: dict,

@@ -17,6 +17,7 @@ import regex
 
 SPECIAL_TOKENS = ("<|pad|>", "<|bos|>", "<|eos|>", "<|user|>", "<|assistant|>")
 PAD_ID, EOS_ID = SPECIAL_TOKENS.index("<|pad|>"), SPECIAL_TOKENS.index("<|eos|>")
+BYTE_VOCAB = len(SPECIAL_TOKENS) + 256   # a tokenizer without merges: one id per byte
 GPT2_PATTERN = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
 DIGIT = regex.compile(r"\p{Nd}")
 SPECIAL_SPLIT = regex.compile("(" + "|".join(regex.escape(s) for s in SPECIAL_TOKENS) + ")")
