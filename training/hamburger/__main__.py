@@ -110,9 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         if stage in ("base", "hamburger"):
             s.add_argument("--init-from", type=Path, help="start the LLM from this checkpoint's weights "
                            "(hamburger: e.g. the baseline's, default the base's)")
+            s.add_argument("--repeat-rows", type=int, help="rows per batch of synthetic repeats (repeats.py; "
+                           "base: random spans that occur twice; hamburger: a random span to copy, in groups "
+                           "of max_steps tokens; default 0)")
         if stage == "base":
-            s.add_argument("--repeat-rows", type=int, help="rows per batch of synthetic repeated spans "
-                           "(repeats.py; default 0)")
             s.add_argument("--seq-len", type=int, default=BASE_SEQ_LEN,
                            help=f"tokens per language-modelling window (default {BASE_SEQ_LEN})")
         if stage == "hamburger":
@@ -187,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             rows = getattr(args, flag, None)
             if rows is not None:
                 budget[flag] = _bounded(f"--{flag.replace('_', '-')}", rows, 0, budget["batch_size"] - 1)
+        if budget.get("repeat_rows", 0) + budget.get("unmerged_rows", 0) >= budget["batch_size"]:
+            raise SystemExit(f"error: --repeat-rows and --unmerged-rows together must leave at least one of the "
+                             f"{budget['batch_size']} rows for segmented examples, got {budget['repeat_rows']} + "
+                             f"{budget['unmerged_rows']}")
         if getattr(args, "split_rate", None) is not None:
             budget["split_rate"] = _bounded("--split-rate", args.split_rate, 0, 1)
         if getattr(args, "length_groups", None) is not None:

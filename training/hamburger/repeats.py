@@ -5,12 +5,21 @@ learns to look back and copy (run 2 of docs/training-log.md: 0.2 teacher-forced 
 accuracy on `copy` after 4.9M tokens), while on random spans that occur twice the copying
 circuit forms within a few hundred steps at this size. Each row is a run of (span, span)
 pairs of random token ids; only the second occurrence of each span is scored.
+
+The hamburger stage takes the same idea one step further (`repeated_copy`): a span to copy,
+written back in groups of `max_steps` tokens, so that the base learns to hold the next few
+tokens after a match, not only the next one (training-log run 12: copied prose drafts 0.14
+right at micro steps 1-3).
 """
 from __future__ import annotations
 
+import random
+
 import torch
 
+from .data import SftExample
 from .objective import IGNORE
+from .tokenizer import SPECIAL_TOKENS
 
 SPAN_LENGTHS = (8, 48)  # inclusive range of a span's length
 
@@ -36,3 +45,17 @@ def repeated_spans(rows: int, seq_len: int, low: int, high: int) -> tuple[torch.
         ok = torch.tensor([scored[j + 1] and scored[j] for j in range(seq_len)])
         targets[r] = torch.where(ok, nxt, torch.full_like(nxt, IGNORE))
     return inputs, targets
+
+
+def repeated_copy(rng: random.Random, low: int, high: int, max_steps: int) -> tuple[SftExample, list[int]]:
+    """A synthetic copy request for the hamburger stage and its group sizes.
+
+    Prompt: <|bos|> <|user|> span <|assistant|>; response: span <|eos|>, in groups of
+    `max_steps` tokens (the last one shorter). Span ids are drawn from [low, high) with `rng`,
+    so a stage that seeds `rng` by step draws the same rows when it resumes."""
+    bos, user, eos, assistant = (SPECIAL_TOKENS.index(t) for t in ("<|bos|>", "<|user|>", "<|eos|>", "<|assistant|>"))
+    span = [rng.randrange(low, high) for _ in range(rng.randint(*SPAN_LENGTHS))]
+    response = span + [eos]
+    n = len(response)
+    groups = [max_steps] * (n // max_steps) + ([n % max_steps] if n % max_steps else [])
+    return SftExample("repeat", "repeat", [bos, user] + span + [assistant], response), groups

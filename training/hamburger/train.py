@@ -25,7 +25,7 @@ from .decode import generate_baseline
 from .graphs import baseline_graphs
 from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
 from .probe import HeldoutProbe
-from .repeats import repeated_spans
+from .repeats import repeated_copy, repeated_spans
 from .tokenizer import SPECIAL_TOKENS
 from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss, split_groups
 from .package import baseline_config
@@ -45,7 +45,7 @@ class StageConfig:
     weight_decay: float = 0.1
     ckpt_every: int = 100
     seed: int = 0
-    repeat_rows: int = 0             # base stage: rows per batch of synthetic repeated spans (repeats.py)
+    repeat_rows: int = 0             # base and hamburger stages: rows per batch of synthetic repeats (repeats.py)
     unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
     split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
     end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
@@ -306,7 +306,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     load_state(h.model, load_checkpoint(start)["model"], str(start))
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
-    sample = _sft_sampler(examples, cfg.batch_size, cfg.seed, cfg.length_groups)
+    sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)
 
     def batch(step: int):
         # The unmerged rows keep plain next-token decoding (confidence 1.0) as good as the
@@ -315,6 +315,10 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         rng = random.Random(cfg.seed * 1_000_003 + step)     # by step, so a resumed run cuts the same
         rows = ([([1] * len(e.response_ids), [True] * len(e.response_ids)) for e in chunk[:n]]
                 + [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]])
+        for _ in range(cfg.repeat_rows):
+            example, sizes = repeated_copy(rng, len(SPECIAL_TOKENS), mcfg.vocab_size, mcfg.max_steps)
+            chunk.append(example)
+            rows.append(split_groups(sizes, cfg.split_rate, rng))
         return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],
                               supervise_stop=[False] * n + [True] * (len(chunk) - n), end_weight=cfg.end_weight)
 

@@ -267,3 +267,15 @@ def test_positions_counts_every_heldout_response_token_once(work, tmp_path):
         main(common + ["positions", "--package", str(tmp_path / "pkg"), "--strategy", "halves"])
     with pytest.raises(SystemExit, match="--split-rate must lie in 0..1, got 2.0"):
         main(common + ["positions", "--package", str(tmp_path / "pkg"), "--split-rate", "2"])
+
+
+def test_repeat_rows_add_synthetic_copies_to_the_hamburger_stage_and_are_bounded(work, tmp_path):
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
+    assert main(common + ["hamburger", "--steps", "2", "--repeat-rows", "30", "--unmerged-rows", "1"]) == 0
+    # 30 of the 32 rows are spans copied in groups of max_steps (4 at the micro size): the mean
+    # group grows far beyond what the micro base's segmentation gives.
+    assert _log(other / "hamburger" / "log.jsonl")[-1]["tokens_per_group"] > 3.0
+    with pytest.raises(SystemExit, match=r"must leave at least one of the 32 rows for segmented examples, got 31 \+ 1"):
+        main(common + ["hamburger", "--steps", "3", "--repeat-rows", "31", "--unmerged-rows", "1"])
+    with pytest.raises(SystemExit):
+        main(common + ["baseline", "--steps", "3", "--repeat-rows", "4"])

@@ -1,8 +1,10 @@
 """Synthetic repeated spans: every scored target is the token seen one span earlier."""
+import random
+
 import torch
 
 from hamburger.objective import IGNORE
-from hamburger.repeats import SPAN_LENGTHS, repeated_spans
+from hamburger.repeats import SPAN_LENGTHS, repeated_copy, repeated_spans
 
 
 def test_scored_targets_repeat_the_first_occurrence():
@@ -27,3 +29,18 @@ def test_the_first_token_of_a_repeat_is_not_scored():
     assert row_t[n - 1] == IGNORE                  # predicting the repeat's first token: unknowable
     assert row_t[n] == row_in[n + 1] == row_in[1]  # and from there on, copied
     assert all(t == IGNORE for t in row_t[:n - 1])
+
+
+def test_a_repeated_copy_writes_its_prompt_span_back_in_groups_of_max_steps():
+    example, groups = repeated_copy(random.Random(7), 5, 2048, 4)
+    bos, user, eos, assistant = 1, 3, 2, 4
+    span = example.prompt_ids[2:-1]
+    assert example.prompt_ids[:2] == [bos, user] and example.prompt_ids[-1] == assistant
+    assert SPAN_LENGTHS[0] <= len(span) <= SPAN_LENGTHS[1] and all(5 <= t < 2048 for t in span)
+    assert example.response_ids == span + [eos]
+    n = len(example.response_ids)
+    assert sum(groups) == n and groups[:-1] == [4] * (len(groups) - 1) and 1 <= groups[-1] <= 4
+    # Seeded: the same rng state draws the same row (a resumed stage draws its rows again).
+    again, _ = repeated_copy(random.Random(7), 5, 2048, 4)
+    assert again.prompt_ids == example.prompt_ids
+    assert repeated_copy(random.Random(8), 5, 2048, 4)[0].prompt_ids != example.prompt_ids
