@@ -19,9 +19,10 @@ import torch
 
 from .data import SftExample
 from .objective import IGNORE
-from .tokenizer import SPECIAL_TOKENS
+from .tokenizer import EOS_ID, SPECIAL_TOKENS
 
 SPAN_LENGTHS = (8, 48)  # inclusive range of a span's length
+BOS_ID, USER_ID, ASSISTANT_ID = (SPECIAL_TOKENS.index(t) for t in ("<|bos|>", "<|user|>", "<|assistant|>"))
 
 
 def repeated_spans(rows: int, seq_len: int, low: int, high: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,9 +54,8 @@ def repeated_copy(rng: random.Random, low: int, high: int, max_steps: int) -> tu
     Prompt: <|bos|> <|user|> span <|assistant|>; response: span <|eos|>, in groups of
     `max_steps` tokens (the last one shorter). Span ids are drawn from [low, high) with `rng`,
     so a stage that seeds `rng` by step draws the same rows when it resumes."""
-    bos, user, eos, assistant = (SPECIAL_TOKENS.index(t) for t in ("<|bos|>", "<|user|>", "<|eos|>", "<|assistant|>"))
     span = [rng.randrange(low, high) for _ in range(rng.randint(*SPAN_LENGTHS))]
-    response = span + [eos]
+    response = span + [EOS_ID]
     n = len(response)
     groups = [max_steps] * (n // max_steps) + ([n % max_steps] if n % max_steps else [])
-    return SftExample("repeat", "repeat", [bos, user] + span + [assistant], response), groups
+    return SftExample("repeat", "repeat", [BOS_ID, USER_ID] + span + [ASSISTANT_ID], response), groups
