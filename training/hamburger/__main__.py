@@ -99,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     for stage, what in STAGE_HELP.items():
         s = sub.add_parser(stage, help=f"{what} (resumable)")
         s.add_argument("--steps", type=int, help="override the preset's step count")
-        s.add_argument("--lr", type=float, help="override the preset's peak learning rate")
+        s.add_argument("--lr", type=float, help="override the preset's peak learning rate (also when resuming)")
+        if stage == "hamburger":
+            s.add_argument("--grafted-lr", type=float, help="override the preset's peak learning rate of the "
+                           "compositional embedder and micro-step decoder (also when resuming)")
         if stage in ("baseline", "hamburger"):
             s.add_argument("--end-weight", type=float, help="loss weight of each answer's last token (its end "
                            "of answer), against 1 for every other token (default 1)")
@@ -182,8 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         budget = dict(PRESETS[args.preset][args.command])
         if args.steps:
             budget["steps"] = args.steps
-        if args.lr:
-            budget["lr"] = args.lr
+        for flag in ("lr", "grafted_lr"):
+            rate = getattr(args, flag, None)
+            if rate is not None:
+                if not 0 < rate <= 1:
+                    raise SystemExit(f"error: --{flag.replace('_', '-')} must be in (0, 1], got {rate}")
+                budget[flag] = rate
         for flag in ("repeat_rows", "unmerged_rows"):
             rows = getattr(args, flag, None)
             if rows is not None:

@@ -107,6 +107,7 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
     cfg = run.cfg
     model.to(device)
     opt = torch.optim.AdamW(groups, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
+    peaks = [g["peak_lr"] for g in opt.param_groups]
     step, elapsed = 0, 0.0
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
@@ -114,6 +115,12 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
         ck = load_checkpoint(run.ckpt)
         load_state(model, ck["model"], str(run.ckpt))
         opt.load_state_dict(ck["opt"])
+        # load_state_dict brings back the checkpoint's peaks; this command's --lr / --grafted-lr win,
+        # so that a resumed stage can continue at another learning rate (training-log run 14).
+        for g, peak in zip(opt.param_groups, peaks):
+            if g["peak_lr"] != peak:
+                print(f"peak learning rate {g['peak_lr']:g} -> {peak:g} from this command")
+            g["peak_lr"] = peak
         step, elapsed = ck["step"], ck["elapsed"]
         torch.set_rng_state(ck["rng"])
         random.setstate(ck["py_rng"])

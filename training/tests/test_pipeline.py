@@ -279,3 +279,21 @@ def test_repeat_rows_add_synthetic_copies_to_the_hamburger_stage_and_are_bounded
         main(common + ["hamburger", "--steps", "3", "--repeat-rows", "31", "--unmerged-rows", "1"])
     with pytest.raises(SystemExit):
         main(common + ["baseline", "--steps", "3", "--repeat-rows", "4"])
+
+
+def test_a_resumed_stage_takes_this_commands_learning_rates(work, tmp_path):
+    import torch
+    other, common = _work_copy(work, tmp_path)
+    saved = torch.load(other / "hamburger" / "checkpoint.pt", weights_only=False)
+    assert [g["peak_lr"] for g in saved["opt"]["param_groups"]] == [3e-4, 3e-4, 2e-3, 2e-3]   # the cpu preset
+    assert main(common + ["hamburger", "--steps", "4", "--lr", "0.01", "--grafted-lr", "0.02"]) == 0
+    resumed = torch.load(other / "hamburger" / "checkpoint.pt", weights_only=False)
+    assert resumed["step"] == 4
+    assert [g["peak_lr"] for g in resumed["opt"]["param_groups"]] == [0.01, 0.01, 0.02, 0.02]
+
+
+@pytest.mark.parametrize("flag,value", [("--lr", "0"), ("--lr", "nan"), ("--grafted-lr", "1.5")])
+def test_a_learning_rate_outside_0_to_1_is_refused(work, tmp_path, flag, value):
+    other, common = _work_copy(work, tmp_path)
+    with pytest.raises(SystemExit, match=rf"{flag} must be in \(0, 1\], got"):
+        main(common + ["hamburger", "--steps", "4", flag, value])
