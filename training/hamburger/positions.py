@@ -2,7 +2,10 @@
 group (0: the base's own token after a composed group; 1..: micro steps), next to the
 baseline's next-token accuracy on the same tokens, on held-out examples segmented as the
 training data are (a work folder's entropy model and a strategy), optionally with groups cut
-at random as a calibrated stop head cuts them (`split_rate`)."""
+at random as a calibrated stop head cuts them (`split_rate`). A last row, `synthetic copy`,
+scores fresh `repeats.repeated_copy` requests (random spans written back in groups of
+max_steps): it shows whether the base carries match + 1, + 2, ... of a copied span, the
+read that copy's micro steps need (training-log runs 13-14)."""
 from __future__ import annotations
 
 import random
@@ -16,8 +19,12 @@ from .data import SftExample, encode_example, load_heldout
 from .model import LlamaForCausalLM
 from .objective import IGNORE, group_forward, response_entropies, sft_batch, split_groups
 from .package import baseline_config, load_package
+from .repeats import repeated_copy
 from .segment import STRATEGIES
+from .tokenizer import SPECIAL_TOKENS
 from .train import load_checkpoint, load_state
+
+SYNTHETIC_COPIES = 48   # rows of the `synthetic copy` row when `limit` is 0
 
 
 @torch.no_grad()
@@ -38,10 +45,14 @@ def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, li
             families[row["family"]].append(encode_example(tok, tasks.Example(**row)))
     split = STRATEGIES[strategy]
     rng = random.Random(0)
+    cases = [(family, examples, [split_groups(split(e, h.cfg.max_steps, h.cfg.vocab_size), split_rate, rng)[0]
+                                 for e in response_entropies(segmenter, examples, pad_id)])
+             for family, examples in families.items()]
+    copies = [repeated_copy(rng, len(SPECIAL_TOKENS), h.cfg.vocab_size, h.cfg.max_steps)
+              for _ in range(limit or SYNTHETIC_COPIES)]
+    cases.append(("synthetic copy", [e for e, _ in copies], [split_groups(g, split_rate, rng)[0] for _, g in copies]))
     report = []
-    for family, examples in families.items():
-        groups = [split_groups(split(e, h.cfg.max_steps, h.cfg.vocab_size), split_rate, rng)[0]
-                  for e in response_entropies(segmenter, examples, pad_id)]
+    for family, examples, groups in cases:
         inputs, targets = sft_batch(examples, pad_id)
         answered = targets != IGNORE
         baseline_right = (baseline(inputs).argmax(-1)[answered] == targets[answered]).float().mean()

@@ -256,7 +256,13 @@ def test_positions_counts_every_heldout_response_token_once(work, tmp_path):
     report = json.loads((tmp_path / "p.json").read_text())
     _, _, tok, _ = load_package(tmp_path / "pkg")
     rows = load_heldout(tmp_path / "pkg" / "eval" / "heldout.jsonl")
-    for f in report["families"]:
+    *heldout, synthetic = report["families"]
+    assert [f["family"] for f in heldout] == list(dict.fromkeys(r["family"] for r in rows))
+    # Three random spans of 8-48 ids + eos, in groups of max_steps (4) with at most one short group each.
+    assert synthetic["family"] == "synthetic copy" and synthetic["n"] == 3
+    assert 3 * 9 <= sum(synthetic["position_tokens"]) <= 3 * 49
+    assert synthetic["position_tokens"][0] - 3 <= synthetic["position_tokens"][3] <= synthetic["position_tokens"][0]
+    for f in heldout:
         mine = [r for r in rows if r["family"] == f["family"]][:3]
         assert f["n"] == 3
         assert sum(f["position_tokens"]) == sum(len(tok.encode(r["response"])) + 1 for r in mine)   # + eos
