@@ -117,9 +117,10 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
         opt.load_state_dict(ck["opt"])
         # load_state_dict brings back the checkpoint's peaks; this command's --lr / --grafted-lr win,
         # so that a resumed stage can continue at another learning rate (training-log run 14).
+        saved = [g["peak_lr"] for g in opt.param_groups]
+        if saved != peaks:
+            print(f"peak learning rates {sorted(set(saved))} -> {sorted(set(peaks))} (this command's)")
         for g, peak in zip(opt.param_groups, peaks):
-            if g["peak_lr"] != peak:
-                print(f"peak learning rate {g['peak_lr']:g} -> {peak:g} from this command")
             g["peak_lr"] = peak
         step, elapsed = ck["step"], ck["elapsed"]
         torch.set_rng_state(ck["rng"])
