@@ -154,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--split-rate", type=float, default=0.0, help="cut each held-out group in two at a random "
                    "point with this chance, as a calibrated stop head does at inference (default 0)")
     s.add_argument("--json", type=Path, help="also write the figures here")
+    s = sub.add_parser("import-package", help="seed the baseline / hamburger / stop checkpoints from a package "
+                       "(to train on from a shipped model; the work folder must be prepared with its tokenizer)")
+    s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
+    s.add_argument("--overwrite", action="store_true", help="replace checkpoints the work folder already has")
     s = sub.add_parser("convert-reference", help="convert the authors' HAMburger-1B checkpoint")
     s.add_argument("checkpoint", type=Path)
     s.add_argument("--tokenizer", type=Path, required=True, help="a byte-level BPE tokenizer.json for it")
@@ -242,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown_table(report))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2) + "\n")
+    elif args.command == "import-package":
+        from .import_package import import_package
+        print(json.dumps(import_package(args.work, args.package, mcfg, args.overwrite)))
     elif args.command == "convert-reference":
         from .convert import convert_reference
         convert_reference(args.checkpoint, args.tokenizer, args.out, args.overwrite)

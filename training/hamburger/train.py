@@ -114,17 +114,22 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
     if run.ckpt.exists():
         ck = load_checkpoint(run.ckpt)
         load_state(model, ck["model"], str(run.ckpt))
-        opt.load_state_dict(ck["opt"])
-        # load_state_dict brings back the checkpoint's peaks; this command's --lr / --grafted-lr win,
-        # so that a resumed stage can continue at another learning rate (training-log run 14).
-        saved = [g["peak_lr"] for g in opt.param_groups]
-        if saved != peaks:
-            print(f"peak learning rates {sorted(set(saved))} -> {sorted(set(peaks))} (this command's)")
-        for g, peak in zip(opt.param_groups, peaks):
-            g["peak_lr"] = peak
+        if "opt" in ck:
+            opt.load_state_dict(ck["opt"])
+            # load_state_dict brings back the checkpoint's peaks; this command's --lr / --grafted-lr win,
+            # so that a resumed stage can continue at another learning rate (training-log run 14).
+            saved = [g["peak_lr"] for g in opt.param_groups]
+            if saved != peaks:
+                print(f"peak learning rates {sorted(set(saved))} -> {sorted(set(peaks))} (this command's)")
+            for g, peak in zip(opt.param_groups, peaks):
+                g["peak_lr"] = peak
+        else:
+            print(f"{run.ckpt} holds weights imported from {ck.get('imported_from', 'a package')}: "
+                  "a fresh optimizer state")
         step, elapsed = ck["step"], ck["elapsed"]
-        torch.set_rng_state(ck["rng"])
-        random.setstate(ck["py_rng"])
+        if "rng" in ck:
+            torch.set_rng_state(ck["rng"])
+            random.setstate(ck["py_rng"])
         print(f"resuming {run.stage} at step {step}/{cfg.steps}")
     model.train()
     bar = tqdm(total=cfg.steps, initial=step, desc=run.stage, dynamic_ncols=True)
@@ -310,8 +315,9 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     h = Hamburger(mcfg)
     init_weights(h.comp_embedder)
     init_weights(h.micro_step_decoder)
-    start = init_from or work / "base" / "checkpoint.pt"
-    load_state(h.model, load_checkpoint(start)["model"], str(start))
+    if not run.ckpt.exists():          # a resumed stage (or one seeded by import-package) has its own weights
+        start = init_from or work / "base" / "checkpoint.pt"
+        load_state(h.model, load_checkpoint(start)["model"], str(start))
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
     sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from hamburger.__main__ import main, pick_device
-from hamburger.package import load_package
+from hamburger.package import load_models, load_package
 
 
 def _log(path):
@@ -303,3 +303,35 @@ def test_a_learning_rate_outside_0_to_1_is_refused(work, tmp_path, flag, value):
     other, common = _work_copy(work, tmp_path)
     with pytest.raises(SystemExit, match=rf"{flag} must be in \(0, 1\], got"):
         main(common + ["hamburger", "--steps", "4", flag, value])
+
+
+def test_a_work_folder_seeded_from_a_package_trains_on_from_its_weights(work, tmp_path):
+    import torch
+    from hamburger.train import load_checkpoint
+    pkg = tmp_path / "pkg"
+    assert main(_cli(work) + ["export", "--out", str(pkg), "--overwrite"]) == 0
+    seeded = tmp_path / "seeded"
+    common = _cli(seeded)
+    with pytest.raises(SystemExit, match="run `prepare --tokenizer"):
+        main(common + ["import-package", "--package", str(pkg)])
+    assert main(common + ["prepare", "--per-family", "40", "--tokenizer", str(pkg / "tokenizer.json")]) == 0
+    with pytest.raises(SystemExit, match="micro_layers: package 1, this command 2"):
+        main(common + ["--micro-layers", "2", "import-package", "--package", str(pkg)])
+    assert main(common + ["import-package", "--package", str(pkg)]) == 0
+    h, baseline, _ = load_models(pkg)
+    for stage, model in (("hamburger", h), ("baseline", baseline)):
+        ck = load_checkpoint(seeded / stage / "checkpoint.pt")
+        assert ck["step"] == {"hamburger": 3, "baseline": 3}[stage] and "opt" not in ck
+        assert all(torch.equal(ck["model"][k], v) for k, v in model.state_dict().items())
+    assert not (seeded / "stop").exists()          # stop must calibrate whatever the hamburger stage becomes
+    with pytest.raises(SystemExit, match="already has checkpoints for baseline, hamburger; pass --overwrite"):
+        main(common + ["import-package", "--package", str(pkg)])
+    assert main(common + ["segment", "--limit", "64", "--entropy-from", "baseline"]) == 0   # no base checkpoint
+    assert main(common + ["hamburger", "--steps", "5"]) == 0        # resumes at 3 with a fresh optimizer
+    assert [r["step"] for r in _log(seeded / "hamburger" / "log.jsonl")] == [3, 5]
+    assert "opt" in load_checkpoint(seeded / "hamburger" / "checkpoint.pt")
+    (seeded / "data" / "tokenizer.json").write_text("{}")
+    with pytest.raises(SystemExit, match="is not .*tokenizer.json; the imported weights only fit"):
+        main(common + ["import-package", "--package", str(pkg), "--overwrite"])
+    with pytest.raises(SystemExit, match="is not a model package"):
+        main(common + ["import-package", "--package", str(tmp_path), "--overwrite"])
