@@ -66,11 +66,12 @@ class Run:
         with open(self.log_path, "a") as f:
             f.write(json.dumps(record) + "\n")
 
-    def save(self, model: torch.nn.Module, opt: torch.optim.Optimizer, step: int, elapsed: float) -> None:
+    def save(self, model: torch.nn.Module, opt: torch.optim.Optimizer, step: int, elapsed: float,
+             extra: dict | None = None) -> None:
         tmp = self.ckpt.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
                     "stage_config": asdict(self.cfg), "rng": torch.get_rng_state(),
-                    "py_rng": random.getstate()}, tmp)
+                    "py_rng": random.getstate(), **(extra or {})}, tmp)
         tmp.replace(self.ckpt)
 
 
@@ -103,7 +104,8 @@ def autocast(device: torch.device):
 
 
 def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Callable[[int], tuple[torch.Tensor, dict]],
-          device: torch.device, probe: Callable[[], dict] | None = None) -> None:
+          device: torch.device, probe: Callable[[], dict] | None = None, extra: dict | None = None) -> None:
+    """`extra`: entries stored in every checkpoint beside the model and optimizer."""
     cfg = run.cfg
     model.to(device)
     opt = torch.optim.AdamW(groups, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
@@ -150,7 +152,7 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
             run.log({"step": step, "loss": float(loss), "grad_norm": float(gnorm),
                      "elapsed_s": round(elapsed + time.time() - t0, 1), **metrics})
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
-            run.save(model, opt, step, elapsed + time.time() - t0)
+            run.save(model, opt, step, elapsed + time.time() - t0, extra)
             if probe is not None:
                 with autocast(device):
                     run.log({"step": step, **probe()})
@@ -350,7 +352,14 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
         raise SystemExit(f"error: {source} does not exist; run the hamburger stage first")
     run = Run(work, "stop", cfg)
     h = Hamburger(mcfg)
-    load_state(h, load_checkpoint(source)["model"], str(source))
+    source_ck = load_checkpoint(source)
+    load_state(h, source_ck["model"], str(source))
+    if run.ckpt.exists():
+        # A stop stage resumed over newer hamburger weights would ship the old ones.
+        calibrated = load_checkpoint(run.ckpt).get("hamburger_step", source_ck["step"])
+        if calibrated != source_ck["step"]:
+            raise SystemExit(f"error: {run.ckpt} calibrates the hamburger stage's step {calibrated}, but {source} is "
+                             f"at step {source_ck['step']}; remove {run.folder} to calibrate the new weights")
     stop_head = h.micro_step_decoder.stop_head
     for p in h.parameters():
         p.requires_grad_(False)
@@ -362,4 +371,5 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
         chunk = sample(step)
         return hamburger_loss(h, chunk, [groups[e.id] for e in chunk], stop_on_miss=True)
 
-    _loop(run, h, _param_groups(list(stop_head.named_parameters()), cfg.lr), batch, device)
+    _loop(run, h, _param_groups(list(stop_head.named_parameters()), cfg.lr), batch, device,
+          extra={"hamburger_step": source_ck["step"]})

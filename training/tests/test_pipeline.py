@@ -242,6 +242,9 @@ def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
     assert main(argv) == 0
     _, _, _, man = load_package(tmp_path / "pkg")
     assert man["provenance"]["stages"]["stop"]["step"] == 2
+    assert main(common + ["hamburger", "--steps", "4"]) == 0
+    with pytest.raises(SystemExit, match="calibrates the hamburger stage's step 3, but .* is at step 4; remove"):
+        main(common + ["stop", "--steps", "3"])
     shutil.rmtree(other / "stop")
     with pytest.raises(SystemExit, match="run the stop stage first"):
         main(argv)
