@@ -105,7 +105,8 @@ describe('EngineHost', () => {
     await expectCode(host.generate({ prompt: '' }), 'empty_prompt');
     await expectCode(host.generate({ prompt: 'hi', confidence: 3 }), 'invalid_confidence');
     await expectCode(host.control('pause'), 'no_run');
-    const { runId } = await host.generate({ prompt: 'hi', maxNewTokens: 3 });
+    // minNewTokens: the run's length must not hang on when the model would end its answer.
+    const { runId } = await host.generate({ prompt: 'hi', maxNewTokens: 3, minNewTokens: 3 });
     const { result } = await finished(runId);
     expect(result.tokens).toBe(3);
   });
