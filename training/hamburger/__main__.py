@@ -24,6 +24,7 @@ STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline st
               "hamburger": "train the hamburger stage",
               "stop": "optional: calibrate the hamburger stage's stop head to its own micro-step misses"}
 
+REPEAT_SOURCES = ("random", "text")
 MAX_VOCAB = 32767                   # the LM stream is stored as int16
 BASE_SEQ_LEN = 256
 
@@ -124,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                            "token per group, as at confidence 1.0, with no stop loss (default 0)")
             s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
                            "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
+            s.add_argument("--repeat-source", choices=REPEAT_SOURCES, help="what the --repeat-rows copy: random "
+                           "token ids (the default) or windows of the training text (the LM stream)")
     s = sub.add_parser("distill", help="optional: regenerate SFT responses with the baseline (self-distillation)")
     s.add_argument("--limit", type=int, default=0, help="only the first N examples (0: all)")
     s = sub.add_parser("segment", help="segment SFT responses by the base's (or the baseline's) entropy")
@@ -203,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"error: --repeat-rows and --unmerged-rows together must leave at least one of the "
                              f"{budget['batch_size']} rows for segmented examples, got {budget['repeat_rows']} + "
                              f"{budget['unmerged_rows']}")
+        if getattr(args, "repeat_source", None) is not None:
+            budget["repeat_source"] = args.repeat_source
         if getattr(args, "split_rate", None) is not None:
             budget["split_rate"] = _bounded("--split-rate", args.split_rate, 0, 1)
         if getattr(args, "length_groups", None) is not None:

@@ -9,7 +9,9 @@ pairs of random token ids; only the second occurrence of each span is scored.
 The hamburger stage takes the same idea one step further (`repeated_copy`): a span to copy,
 written back in groups of `max_steps` tokens, so that the base learns to hold the next few
 tokens after a match, not only the next one (training-log run 12: copied prose drafts 0.14
-right at micro steps 1-3).
+right at micro steps 1-3). Its span is random ids by default, or a window of the training
+text (`text`): after run 15 the base carried match + 3 on random spans 0.97 of the time and
+on copied prose 0.34, where the language model's own guess competes with the copy.
 """
 from __future__ import annotations
 
@@ -48,13 +50,32 @@ def repeated_spans(rows: int, seq_len: int, low: int, high: int) -> tuple[torch.
     return inputs, targets
 
 
-def repeated_copy(rng: random.Random, low: int, high: int, max_steps: int) -> tuple[SftExample, list[int]]:
+TEXT_WINDOW_TRIES = 64  # windows of `text` drawn before falling back to random ids
+
+
+def text_span(rng: random.Random, text: torch.Tensor, n: int, low: int) -> list[int] | None:
+    """A window of n tokens of `text` (1-D ids) holding no id below `low` (no special token: a
+    window across a chat-formatted task would put <|eos|> inside the answer), or None."""
+    for _ in range(TEXT_WINDOW_TRIES):
+        start = rng.randrange(0, len(text) - n)
+        window = text[start:start + n]
+        if int(window.min()) >= low:
+            return window.tolist()
+    return None
+
+
+def repeated_copy(rng: random.Random, low: int, high: int, max_steps: int,
+                  text: torch.Tensor | None = None) -> tuple[SftExample, list[int]]:
     """A synthetic copy request for the hamburger stage and its group sizes.
 
     Prompt: <|bos|> <|user|> span <|assistant|>; response: span <|eos|>, in groups of
     `max_steps` tokens (the last one shorter). Span ids are drawn from [low, high) with `rng`,
-    so a stage that seeds `rng` by step draws the same rows when it resumes."""
-    span = [rng.randrange(low, high) for _ in range(rng.randint(*SPAN_LENGTHS))]
+    or taken from a window of `text` where one without special tokens is found; either way a
+    stage that seeds `rng` by step draws the same rows when it resumes."""
+    n = rng.randint(*SPAN_LENGTHS)
+    span = text_span(rng, text, n, low) if text is not None else None
+    if span is None:
+        span = [rng.randrange(low, high) for _ in range(n)]
     response = span + [EOS_ID]
     n = len(response)
     groups = [max_steps] * (n // max_steps) + ([n % max_steps] if n % max_steps else [])

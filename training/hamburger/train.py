@@ -46,6 +46,7 @@ class StageConfig:
     ckpt_every: int = 100
     seed: int = 0
     repeat_rows: int = 0             # base and hamburger stages: rows per batch of synthetic repeats (repeats.py)
+    repeat_source: str = "random"    # hamburger stage: the copied spans are random ids or windows of the LM stream ("text")
     unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
     split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
     end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
@@ -323,6 +324,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
     sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)
+    text = torch.load(work / "data" / "lm.pt").long() if cfg.repeat_rows and cfg.repeat_source == "text" else None
 
     def batch(step: int):
         # The unmerged rows keep plain next-token decoding (confidence 1.0) as good as the
@@ -332,7 +334,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         rows = ([([1] * len(e.response_ids), [True] * len(e.response_ids)) for e in chunk[:n]]
                 + [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]])
         for _ in range(cfg.repeat_rows):
-            example, sizes = repeated_copy(rng, len(SPECIAL_TOKENS), mcfg.vocab_size, mcfg.max_steps)
+            example, sizes = repeated_copy(rng, len(SPECIAL_TOKENS), mcfg.vocab_size, mcfg.max_steps, text)
             chunk.append(example)
             rows.append(split_groups(sizes, cfg.split_rate, rng))
         return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],

@@ -338,3 +338,14 @@ def test_a_work_folder_seeded_from_a_package_trains_on_from_its_weights(work, tm
         main(common + ["import-package", "--package", str(pkg), "--overwrite"])
     with pytest.raises(SystemExit, match="is not a model package"):
         main(common + ["import-package", "--package", str(tmp_path), "--overwrite"])
+
+
+def test_repeat_source_text_reaches_the_hamburger_stage_and_is_checked(work, tmp_path):
+    import torch
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
+    assert main(common + ["hamburger", "--steps", "2", "--repeat-rows", "30", "--unmerged-rows", "1",
+                          "--repeat-source", "text"]) == 0
+    saved = torch.load(other / "hamburger" / "checkpoint.pt", weights_only=False)
+    assert saved["stage_config"]["repeat_source"] == "text"
+    with pytest.raises(SystemExit):
+        main(common + ["hamburger", "--steps", "3", "--repeat-source", "bytes"])

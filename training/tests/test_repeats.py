@@ -44,3 +44,17 @@ def test_a_repeated_copy_writes_its_prompt_span_back_in_groups_of_max_steps():
     again, _ = repeated_copy(random.Random(7), 5, 2048, 4)
     assert again.prompt_ids == example.prompt_ids
     assert repeated_copy(random.Random(8), 5, 2048, 4)[0].prompt_ids != example.prompt_ids
+
+
+def test_a_repeated_copy_of_text_copies_a_window_without_special_tokens():
+    text = torch.arange(5, 1005)                          # ids 5..1004, so a window is a run of consecutive ids
+    text[::50] = 2                                         # an <|eos|> every 50 tokens, as between chat-formatted tasks
+    example, groups = repeated_copy(random.Random(7), 5, 2048, 4, text)
+    span = example.prompt_ids[2:-1]
+    assert SPAN_LENGTHS[0] <= len(span) <= SPAN_LENGTHS[1]
+    assert span == list(range(span[0], span[0] + len(span))) and 2 not in span
+    assert example.response_ids == span + [2] and sum(groups) == len(span) + 1
+    assert repeated_copy(random.Random(7), 5, 2048, 4, text)[0].prompt_ids == example.prompt_ids
+    # Nothing but special tokens: random ids instead of a window that would put <|eos|> in the answer.
+    fallback, _ = repeated_copy(random.Random(7), 5, 2048, 4, torch.full((1000,), 2))
+    assert all(5 <= t < 2048 for t in fallback.prompt_ids[2:-1])
