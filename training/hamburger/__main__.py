@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                            "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
             s.add_argument("--repeat-source", choices=REPEAT_SOURCES, help="what the --repeat-rows copy: random "
                            "token ids (the default) or windows of the training text (the LM stream)")
+            s.add_argument("--repeat-max-len", type=int, help="longest span the --repeat-rows copy, in tokens "
+                           "(default 48; spans start at 8)")
     s = sub.add_parser("distill", help="optional: regenerate SFT responses with the baseline (self-distillation)")
     s.add_argument("--limit", type=int, default=0, help="only the first N examples (0: all)")
     s = sub.add_parser("segment", help="segment SFT responses by the base's (or the baseline's) entropy")
@@ -206,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"error: --repeat-rows and --unmerged-rows together must leave at least one of the "
                              f"{budget['batch_size']} rows for segmented examples, got {budget['repeat_rows']} + "
                              f"{budget['unmerged_rows']}")
+        if getattr(args, "repeat_max_len", None) is not None:
+            # A copy request holds the span twice, with its 3 chat tokens and <|eos|>.
+            budget["repeat_max_len"] = _bounded("--repeat-max-len", args.repeat_max_len, 8,
+                                                (mcfg.max_position - 4) // 2)
         if getattr(args, "repeat_source", None) is not None:
             budget["repeat_source"] = args.repeat_source
         if getattr(args, "split_rate", None) is not None:

@@ -47,6 +47,7 @@ class StageConfig:
     seed: int = 0
     repeat_rows: int = 0             # base and hamburger stages: rows per batch of synthetic repeats (repeats.py)
     repeat_source: str = "random"    # hamburger stage: the copied spans are random ids or windows of the LM stream ("text")
+    repeat_max_len: int = 48         # hamburger stage: longest copied span (repeats.SPAN_LENGTHS)
     unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
     split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
     end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
@@ -334,7 +335,8 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         rows = ([([1] * len(e.response_ids), [True] * len(e.response_ids)) for e in chunk[:n]]
                 + [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]])
         for _ in range(cfg.repeat_rows):
-            example, sizes = repeated_copy(rng, len(SPECIAL_TOKENS), mcfg.vocab_size, mcfg.max_steps, text)
+            example, sizes = repeated_copy(rng, len(SPECIAL_TOKENS), mcfg.vocab_size, mcfg.max_steps, text,
+                                           cfg.repeat_max_len)
             chunk.append(example)
             rows.append(split_groups(sizes, cfg.split_rate, rng))
         return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],

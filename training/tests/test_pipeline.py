@@ -346,6 +346,8 @@ def test_repeat_source_text_reaches_the_hamburger_stage_and_is_checked(work, tmp
     assert main(common + ["hamburger", "--steps", "2", "--repeat-rows", "30", "--unmerged-rows", "1",
                           "--repeat-source", "text"]) == 0
     saved = torch.load(other / "hamburger" / "checkpoint.pt", weights_only=False)
-    assert saved["stage_config"]["repeat_source"] == "text"
+    assert saved["stage_config"]["repeat_source"] == "text" and saved["stage_config"]["repeat_max_len"] == 48
+    with pytest.raises(SystemExit, match=r"--repeat-max-len must lie in 8..\d+, got 4000"):
+        main(common + ["hamburger", "--steps", "3", "--repeat-rows", "4", "--repeat-max-len", "4000"])
     with pytest.raises(SystemExit):
         main(common + ["hamburger", "--steps", "3", "--repeat-source", "bytes"])

@@ -58,3 +58,9 @@ def test_a_repeated_copy_of_text_copies_a_window_without_special_tokens():
     # Nothing but special tokens: random ids instead of a window that would put <|eos|> in the answer.
     fallback, _ = repeated_copy(random.Random(7), 5, 2048, 4, torch.full((1000,), 2))
     assert all(5 <= t < 2048 for t in fallback.prompt_ids[2:-1])
+
+
+def test_a_repeated_copy_span_reaches_max_len():
+    rng = random.Random(3)
+    lengths = {len(repeated_copy(rng, 5, 2048, 4, max_len=128)[0].response_ids) - 1 for _ in range(400)}
+    assert min(lengths) >= SPAN_LENGTHS[0] and max(lengths) == 128 and max(lengths) > SPAN_LENGTHS[1]
