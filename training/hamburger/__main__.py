@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--split-rate", type=float, default=0.0, help="cut each held-out group in two at a random "
                    "point with this chance, as a calibrated stop head does at inference (default 0)")
     s.add_argument("--json", type=Path, help="also write the figures here")
-    s = sub.add_parser("import-package", help="seed the baseline / hamburger / stop checkpoints from a package "
+    s = sub.add_parser("import-package", help="seed the baseline and hamburger checkpoints from a package "
                        "(to train on from a shipped model; the work folder must be prepared with its tokenizer)")
     s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
     s.add_argument("--overwrite", action="store_true", help="replace checkpoints the work folder already has")
