@@ -24,7 +24,8 @@ STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline st
               "hamburger": "train the hamburger stage",
               "stop": "optional: calibrate the hamburger stage's stop head to its own micro-step misses"}
 
-REPEAT_SOURCES = ("random", "text")
+REPEAT_SOURCES = ("random", "text", "shuffled")
+REPEAT_PROMPTS = ("bare", "copy")
 MAX_VOCAB = 32767                   # the LM stream is stored as int16
 BASE_SEQ_LEN = 256
 
@@ -126,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
             s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
                            "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
             s.add_argument("--repeat-source", choices=REPEAT_SOURCES, help="what the --repeat-rows copy: random "
-                           "token ids (the default) or windows of the training text (the LM stream)")
+                           "token ids (the default), windows of the training text (the LM stream), or such "
+                           "windows in shuffled order")
+            s.add_argument("--repeat-prompt", choices=REPEAT_PROMPTS, help="how the --repeat-rows ask for the "
+                           "copy: the span alone after <|user|> (bare, the default) or inside one of the copy "
+                           "family's prompts")
             s.add_argument("--repeat-max-len", type=int, help="longest span the --repeat-rows copy, in tokens "
                            "(default 48; spans start at 8)")
     s = sub.add_parser("distill", help="optional: regenerate SFT responses with the baseline (self-distillation)")
@@ -212,8 +217,9 @@ def main(argv: list[str] | None = None) -> int:
             # A copy request holds the span twice, with its 3 chat tokens and <|eos|>.
             budget["repeat_max_len"] = _bounded("--repeat-max-len", args.repeat_max_len, 8,
                                                 (mcfg.max_position - 4) // 2)
-        if getattr(args, "repeat_source", None) is not None:
-            budget["repeat_source"] = args.repeat_source
+        for flag in ("repeat_source", "repeat_prompt"):
+            if getattr(args, flag, None) is not None:
+                budget[flag] = getattr(args, flag)
         if getattr(args, "split_rate", None) is not None:
             budget["split_rate"] = _bounded("--split-rate", args.split_rate, 0, 1)
         if getattr(args, "length_groups", None) is not None:

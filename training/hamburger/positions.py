@@ -2,10 +2,12 @@
 group (0: the base's own token after a composed group; 1..: micro steps), next to the
 baseline's next-token accuracy on the same tokens, on held-out examples segmented as the
 training data are (a work folder's entropy model and a strategy), optionally with groups cut
-at random as a calibrated stop head cuts them (`split_rate`). A last row, `synthetic copy`,
-scores fresh `repeats.repeated_copy` requests (random spans written back in groups of
-max_steps): it shows whether the base carries match + 1, + 2, ... of a copied span, the
-read that copy's micro steps need (training-log runs 13-14)."""
+at random as a calibrated stop head cuts them (`split_rate`). Two last rows score fresh
+`repeats.repeated_copy` requests, random spans written back in groups of max_steps: `synthetic
+copy` after a bare <|user|> shows whether the base carries match + 1, + 2, ... of a copied
+span, the read that copy's micro steps need (training-log runs 13-14); `synthetic copy, copy
+prompt` asks for the same inside the copy family's prompts, where a circuit learnt on bare
+spans does not fire (training-log run 16)."""
 from __future__ import annotations
 
 import random
@@ -19,7 +21,7 @@ from .data import SftExample, encode_example, load_heldout
 from .model import LlamaForCausalLM
 from .objective import IGNORE, group_forward, response_entropies, sft_batch, split_groups
 from .package import baseline_config, load_package
-from .repeats import repeated_copy
+from .repeats import copy_wrappers, repeated_copy
 from .segment import STRATEGIES
 from .tokenizer import SPECIAL_TOKENS
 from .train import load_checkpoint, load_state
@@ -51,6 +53,10 @@ def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, li
     copies = [repeated_copy(rng, len(SPECIAL_TOKENS), h.cfg.vocab_size, h.cfg.max_steps)
               for _ in range(limit or SYNTHETIC_COPIES)]
     cases.append(("synthetic copy", [e for e, _ in copies], [split_groups(g, split_rate, rng)[0] for _, g in copies]))
+    wrapped = [repeated_copy(rng, len(SPECIAL_TOKENS), h.cfg.vocab_size, h.cfg.max_steps, wrappers=copy_wrappers(tok))
+               for _ in range(limit or SYNTHETIC_COPIES)]
+    cases.append(("synthetic copy, copy prompt", [e for e, _ in wrapped],
+                  [split_groups(g, split_rate, rng)[0] for _, g in wrapped]))
     report = []
     for family, examples, groups in cases:
         inputs, targets = sft_batch(examples, pad_id)

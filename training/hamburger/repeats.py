@@ -10,17 +10,21 @@ The hamburger stage takes the same idea one step further (`repeated_copy`): a sp
 written back in groups of `max_steps` tokens, so that the base learns to hold the next few
 tokens after a match, not only the next one (training-log run 12: copied prose drafts 0.14
 right at micro steps 1-3). Its span is random ids by default, or a window of the training
-text (`text`), of 8 to `max_len` tokens (training-log, probes after run 15).
+text (`text`), of 8 to `max_len` tokens (training-log, probes after run 15), optionally shuffled, and it
+is written bare after <|user|> or inside the copy family's prompts (`copy_wrappers`).
 """
 from __future__ import annotations
 
 import random
+from typing import Sequence
 
 import torch
 
+from .chat import render_prompt
 from .data import SftExample
 from .objective import IGNORE
-from .tokenizer import EOS_ID, SPECIAL_TOKENS
+from .tasks import COPY_TEMPLATES
+from .tokenizer import EOS_ID, SPECIAL_TOKENS, ByteLevelBPE
 
 SPAN_LENGTHS = (8, 48)  # inclusive range of a span's length
 BOS_ID, USER_ID, ASSISTANT_ID = (SPECIAL_TOKENS.index(t) for t in ("<|bos|>", "<|user|>", "<|assistant|>"))
@@ -63,22 +67,45 @@ def text_span(rng: random.Random, text: torch.Tensor, n: int, low: int) -> list[
     return None
 
 
+CopyWrapper = tuple[list[int], list[int]]   # prompt ids before and after the span
+
+
+def copy_wrappers(tok: ByteLevelBPE) -> list[CopyWrapper]:
+    """The copy family's prompts (tasks.COPY_TEMPLATES) as ids around a span. A copy circuit
+    learnt on bare <|bos|> <|user|> span <|assistant|> prompts does not fire when instruction
+    words come before the span (training-log, session 12: match + 3 right 0.98 of the time
+    bare, 0.16 in a copy prompt)."""
+    marker = "\x00"
+    wrappers = []
+    for template in COPY_TEMPLATES:
+        before, after = render_prompt(template.format(text=marker)).split(marker)
+        # Prose spans start with a word that carries its own leading space.
+        wrappers.append((tok.encode(before.rstrip(" ")), tok.encode(after)))
+    return wrappers
+
+
 def repeated_copy(rng: random.Random, low: int, high: int, max_steps: int, text: torch.Tensor | None = None,
-                  max_len: int = SPAN_LENGTHS[1]) -> tuple[SftExample, list[int]]:
+                  max_len: int = SPAN_LENGTHS[1], shuffle: bool = False,
+                  wrappers: Sequence[CopyWrapper] | None = None) -> tuple[SftExample, list[int]]:
     """A synthetic copy request for the hamburger stage and its group sizes.
 
-    Prompt: <|bos|> <|user|> span <|assistant|>; response: span <|eos|>, in groups of
-    `max_steps` tokens (the last one shorter). Span ids are drawn from [low, high) with `rng`,
-    or taken from a window of `text` where one without special tokens is found; either way a
-    stage that seeds `rng` by step draws the same rows when it resumes. The span is
-    SPAN_LENGTHS[0]..`max_len` tokens long: a copy circuit learnt on spans of up to 48 tokens
-    does not reach further back (run 15: match + 3 right 0.97 of the time on 8-48 random ids,
-    0.06 on 49-96), and held-out copy answers run to 90."""
+    Prompt: <|bos|> <|user|> span <|assistant|>, or the span inside one of `wrappers` (the
+    copy family's own prompts); response: span <|eos|>, in groups of `max_steps` tokens (the
+    last one shorter). Span ids are drawn from [low, high) with `rng`, or taken from a window
+    of `text` where one without special tokens is found, in `shuffle`d order if asked (prose's
+    repeated tokens, which make a one-token match ambiguous, without text the model may have
+    memorised); either way a stage that seeds `rng` by step draws the same rows when it
+    resumes. The span is SPAN_LENGTHS[0]..`max_len` tokens long: a copy circuit learnt on
+    spans of up to 48 tokens does not reach further back (run 15: match + 3 right 0.97 of the
+    time on 8-48 random ids, 0.06 on 49-96), and held-out copy answers run to 90."""
     n = rng.randint(SPAN_LENGTHS[0], max_len)
     span = text_span(rng, text, n, low) if text is not None else None
     if span is None:
         span = [rng.randrange(low, high) for _ in range(n)]
+    elif shuffle:
+        rng.shuffle(span)
+    before, after = rng.choice(wrappers) if wrappers else ([BOS_ID, USER_ID], [ASSISTANT_ID])
     response = span + [EOS_ID]
     n = len(response)
     groups = [max_steps] * (n // max_steps) + ([n % max_steps] if n % max_steps else [])
-    return SftExample("repeat", "repeat", [BOS_ID, USER_ID] + span + [ASSISTANT_ID], response), groups
+    return SftExample("repeat", "repeat", before + span + after, response), groups

@@ -60,6 +60,14 @@ def _join(items: Iterable[object]) -> str:
     return ", ".join(str(item) for item in items)
 
 
+COPY_TEMPLATES = (   # also wrap the hamburger stage's synthetic copies (repeats.copy_wrappers)
+    "Repeat this passage exactly:\n{text}",
+    "Copy the following text word for word.\n\n{text}",
+    "Write this back verbatim: {text}",
+    "Please repeat after me: {text}",
+)
+
+
 def _copy(rng: random.Random, words: Words, passages: Passages) -> tuple[str, str]:
     for _ in range(PASSAGE_TRIES):
         sentences = rng.choice(passages)
@@ -70,13 +78,7 @@ def _copy(rng: random.Random, words: Words, passages: Passages) -> tuple[str, st
             break
     else:
         raise ValueError("no passage of 8 to 40 words found for 'copy'")
-    template = rng.choice((
-        "Repeat this passage exactly:\n{text}",
-        "Copy the following text word for word.\n\n{text}",
-        "Write this back verbatim: {text}",
-        "Please repeat after me: {text}",
-    ))
-    return template.format(text=text), text
+    return rng.choice(COPY_TEMPLATES).format(text=text), text
 
 
 def _continue(rng: random.Random, words: Words, passages: Passages) -> tuple[str, str]:

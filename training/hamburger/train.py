@@ -25,8 +25,8 @@ from .decode import generate_baseline
 from .graphs import baseline_graphs
 from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
 from .probe import HeldoutProbe
-from .repeats import repeated_copy, repeated_spans
-from .tokenizer import SPECIAL_TOKENS
+from .repeats import copy_wrappers, repeated_copy, repeated_spans
+from .tokenizer import SPECIAL_TOKENS, ByteLevelBPE
 from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss, split_groups
 from .package import baseline_config
 from .segment import ENTROPY_SOURCES, STRATEGIES
@@ -46,7 +46,9 @@ class StageConfig:
     ckpt_every: int = 100
     seed: int = 0
     repeat_rows: int = 0             # base and hamburger stages: rows per batch of synthetic repeats (repeats.py)
-    repeat_source: str = "random"    # hamburger stage: the copied spans are random ids or windows of the LM stream ("text")
+    repeat_source: str = "random"    # hamburger stage: the copied spans are random ids or windows of the LM stream
+                                     # ("text"), or such windows shuffled ("shuffled")
+    repeat_prompt: str = "bare"      # hamburger stage: the span alone after <|user|>, or in a copy family prompt ("copy")
     repeat_max_len: int = 48         # hamburger stage: longest copied span (repeats.SPAN_LENGTHS)
     unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
     split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
@@ -325,7 +327,12 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
     sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)
-    text = torch.load(work / "data" / "lm.pt").long() if cfg.repeat_rows and cfg.repeat_source == "text" else None
+    text = (torch.load(work / "data" / "lm.pt").long()
+            if cfg.repeat_rows and cfg.repeat_source in ("text", "shuffled") else None)
+    wrappers = copy_wrappers(ByteLevelBPE.load(work / "data" / "tokenizer.json")) if cfg.repeat_prompt == "copy" else None
+    if wrappers and max(len(b) + len(a) for b, a in wrappers) + 2 * cfg.repeat_max_len + 1 > mcfg.max_position:
+        raise SystemExit(f"error: a copy prompt around a span of {cfg.repeat_max_len} tokens and its copy exceed "
+                         f"the model's {mcfg.max_position} positions; lower --repeat-max-len")
 
     def batch(step: int):
         # The unmerged rows keep plain next-token decoding (confidence 1.0) as good as the
@@ -336,7 +343,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
                 + [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]])
         for _ in range(cfg.repeat_rows):
             example, sizes = repeated_copy(rng, len(SPECIAL_TOKENS), mcfg.vocab_size, mcfg.max_steps, text,
-                                           cfg.repeat_max_len)
+                                           cfg.repeat_max_len, cfg.repeat_source == "shuffled", wrappers)
             chunk.append(example)
             rows.append(split_groups(sizes, cfg.split_rate, rng))
         return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],

@@ -259,12 +259,15 @@ def test_positions_counts_every_heldout_response_token_once(work, tmp_path):
     report = json.loads((tmp_path / "p.json").read_text())
     _, _, tok, _ = load_package(tmp_path / "pkg")
     rows = load_heldout(tmp_path / "pkg" / "eval" / "heldout.jsonl")
-    *heldout, synthetic = report["families"]
+    *heldout, synthetic, wrapped = report["families"]
     assert [f["family"] for f in heldout] == list(dict.fromkeys(r["family"] for r in rows))
     # Three random spans of 8-48 ids + eos, in groups of max_steps (4) with at most one short group each.
     assert synthetic["family"] == "synthetic copy" and synthetic["n"] == 3
     assert 3 * 9 <= sum(synthetic["position_tokens"]) <= 3 * 49
     assert synthetic["position_tokens"][0] - 3 <= synthetic["position_tokens"][3] <= synthetic["position_tokens"][0]
+    # The same inside copy prompts: only the span's copy is scored, so the token counts obey the same bounds.
+    assert wrapped["family"] == "synthetic copy, copy prompt" and wrapped["n"] == 3
+    assert 3 * 9 <= sum(wrapped["position_tokens"]) <= 3 * 49
     for f in heldout:
         mine = [r for r in rows if r["family"] == f["family"]][:3]
         assert f["n"] == 3
@@ -340,14 +343,21 @@ def test_a_work_folder_seeded_from_a_package_trains_on_from_its_weights(work, tm
         main(common + ["import-package", "--package", str(tmp_path), "--overwrite"])
 
 
-def test_repeat_source_text_reaches_the_hamburger_stage_and_is_checked(work, tmp_path):
+@pytest.mark.parametrize("source,prompt", [("text", "bare"), ("shuffled", "copy")])
+def test_repeat_options_reach_the_hamburger_stage_and_are_checked(work, tmp_path, source, prompt):
     import torch
     other, common = _work_copy(work, tmp_path, drop="hamburger")
     assert main(common + ["hamburger", "--steps", "2", "--repeat-rows", "30", "--unmerged-rows", "1",
-                          "--repeat-source", "text"]) == 0
+                          "--repeat-source", source, "--repeat-prompt", prompt]) == 0
     saved = torch.load(other / "hamburger" / "checkpoint.pt", weights_only=False)
-    assert saved["stage_config"]["repeat_source"] == "text" and saved["stage_config"]["repeat_max_len"] == 48
+    assert saved["stage_config"]["repeat_source"] == source and saved["stage_config"]["repeat_max_len"] == 48
+    assert saved["stage_config"]["repeat_prompt"] == prompt
     with pytest.raises(SystemExit, match=r"--repeat-max-len must lie in 8..\d+, got 4000"):
         main(common + ["hamburger", "--steps", "3", "--repeat-rows", "4", "--repeat-max-len", "4000"])
     with pytest.raises(SystemExit):
         main(common + ["hamburger", "--steps", "3", "--repeat-source", "bytes"])
+    with pytest.raises(SystemExit):
+        main(common + ["hamburger", "--steps", "3", "--repeat-prompt", "chat"])
+    with pytest.raises(SystemExit, match="exceed the model's 1024 positions; lower --repeat-max-len"):
+        main(common + ["hamburger", "--steps", "3", "--repeat-rows", "4", "--repeat-max-len", "510",
+                       "--repeat-prompt", "copy"])

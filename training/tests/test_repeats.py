@@ -3,8 +3,12 @@ import random
 
 import torch
 
+from conftest import SHIPPED
+from hamburger.chat import render_prompt
 from hamburger.objective import IGNORE
-from hamburger.repeats import SPAN_LENGTHS, repeated_copy, repeated_spans
+from hamburger.repeats import SPAN_LENGTHS, copy_wrappers, repeated_copy, repeated_spans
+from hamburger.tasks import COPY_TEMPLATES
+from hamburger.tokenizer import ByteLevelBPE
 
 
 def test_scored_targets_repeat_the_first_occurrence():
@@ -64,3 +68,29 @@ def test_a_repeated_copy_span_reaches_max_len():
     rng = random.Random(3)
     lengths = {len(repeated_copy(rng, 5, 2048, 4, max_len=128)[0].response_ids) - 1 for _ in range(400)}
     assert min(lengths) >= SPAN_LENGTHS[0] and max(lengths) == 128 and max(lengths) > SPAN_LENGTHS[1]
+
+
+def test_a_shuffled_copy_of_text_holds_a_window_s_tokens_in_another_order():
+    text = torch.arange(5, 1005)
+    example, _ = repeated_copy(random.Random(7), 5, 2048, 4, text, shuffle=True)
+    span = example.prompt_ids[2:-1]
+    assert sorted(span) == list(range(min(span), min(span) + len(span)))   # one window, every token once
+    assert span != sorted(span)
+    assert example.response_ids == span + [2]
+
+
+def test_copy_wrappers_are_the_copy_family_s_prompts_around_the_span():
+    tok = ByteLevelBPE.load(SHIPPED / "tokenizer.json")
+    wrappers = copy_wrappers(tok)
+    assert len(wrappers) == len(COPY_TEMPLATES)
+    text = "Dr. Isaacs was so pleased with the quality of her study"
+    span = tok.encode(text)
+    # Wrapped ids decode to the prompt the copy family renders for the same passage, less the
+    # space before it: copy_wrappers leaves that space to the span's first token.
+    rendered = {tok.decode(before + span + after) for before, after in wrappers}
+    assert rendered == {render_prompt(t.format(text=text)).replace(": Dr", ":Dr") for t in COPY_TEMPLATES}
+    example, groups = repeated_copy(random.Random(5), 5, 2048, 4, wrappers=wrappers)
+    before, after = next((b, a) for b, a in wrappers if example.prompt_ids[:len(b)] == b
+                         and example.prompt_ids[-len(a):] == a)
+    assert example.response_ids == example.prompt_ids[len(before):-len(after)] + [2]
+    assert sum(groups) == len(example.response_ids)
