@@ -156,8 +156,10 @@ describe('playground', () => {
   it('a long run keeps its newest group on screen, with only the rows in view in the DOM', async () => {
     await page.getByLabel('Wrap in the chat template').setChecked(false);
     await page.fill('[data-testid="prompt"]', 'The');
-    await setNumber('setting-maxNewTokens', '400');
-    await setNumber('setting-minNewTokens', '400');
+    // A token is a character or more, so 1,000 of them fill many more rows than the view
+    // holds whatever the model writes (a model that writes one-character tokens gives ~18).
+    await setNumber('setting-maxNewTokens', '1000');
+    await setNumber('setting-minNewTokens', '1000');
     try {
       await generateAndWait();
       const { total } = await stepCount();
