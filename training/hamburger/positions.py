@@ -53,7 +53,8 @@ def position_accuracy(package: Path, entropy_checkpoint: Path, strategy: str, li
     copies = [repeated_copy(rng, len(SPECIAL_TOKENS), h.cfg.vocab_size, h.cfg.max_steps)
               for _ in range(limit or SYNTHETIC_COPIES)]
     cases.append(("synthetic copy", [e for e, _ in copies], [split_groups(g, split_rate, rng)[0] for _, g in copies]))
-    wrapped = [repeated_copy(rng, len(SPECIAL_TOKENS), h.cfg.vocab_size, h.cfg.max_steps, wrappers=copy_wrappers(tok))
+    wrappers = copy_wrappers(tok)
+    wrapped = [repeated_copy(rng, len(SPECIAL_TOKENS), h.cfg.vocab_size, h.cfg.max_steps, wrappers=wrappers)
                for _ in range(limit or SYNTHETIC_COPIES)]
     cases.append(("synthetic copy, copy prompt", [e for e, _ in wrapped],
                   [split_groups(g, split_rate, rng)[0] for _, g in wrapped]))

@@ -10,8 +10,8 @@ The hamburger stage takes the same idea one step further (`repeated_copy`): a sp
 written back in groups of `max_steps` tokens, so that the base learns to hold the next few
 tokens after a match, not only the next one (training-log run 12: copied prose drafts 0.14
 right at micro steps 1-3). Its span is random ids by default, or a window of the training
-text (`text`), of 8 to `max_len` tokens (training-log, probes after run 15), optionally shuffled, and it
-is written bare after <|user|> or inside the copy family's prompts (`copy_wrappers`).
+text (`text`), optionally shuffled, of 8 to `max_len` tokens (training-log, probes after run
+15), written bare after <|user|> or inside the copy family's prompts (`copy_wrappers`).
 """
 from __future__ import annotations
 
@@ -73,8 +73,8 @@ CopyWrapper = tuple[list[int], list[int]]   # prompt ids before and after the sp
 def copy_wrappers(tok: ByteLevelBPE) -> list[CopyWrapper]:
     """The copy family's prompts (tasks.COPY_TEMPLATES) as ids around a span. A copy circuit
     learnt on bare <|bos|> <|user|> span <|assistant|> prompts does not fire when instruction
-    words come before the span (training-log, session 12: match + 3 right 0.98 of the time
-    bare, 0.16 in a copy prompt)."""
+    words come before the span (training-log run 16: match + 3 right 0.98 of the time bare,
+    0.16 in a copy prompt)."""
     marker = "\x00"
     wrappers = []
     for template in COPY_TEMPLATES:
