@@ -16,6 +16,7 @@ import torch
 
 from .config import CONFIGS
 from .data import DataConfig
+from .repeats import REPEAT_PROMPTS, REPEAT_SOURCES
 from .segment import ENTROPY_SOURCES
 from .tokenizer import BYTE_VOCAB, EOS_ID, PAD_ID
 
@@ -24,8 +25,6 @@ STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline st
               "hamburger": "train the hamburger stage",
               "stop": "optional: calibrate the hamburger stage's stop head to its own micro-step misses"}
 
-REPEAT_SOURCES = ("random", "text", "shuffled")
-REPEAT_PROMPTS = ("bare", "copy")
 MAX_VOCAB = 32767                   # the LM stream is stored as int16
 BASE_SEQ_LEN = 256
 

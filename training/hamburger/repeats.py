@@ -27,6 +27,8 @@ from .tasks import COPY_TEMPLATES
 from .tokenizer import EOS_ID, SPECIAL_TOKENS, ByteLevelBPE
 
 SPAN_LENGTHS = (8, 48)  # inclusive range of a span's length
+REPEAT_SOURCES = ("random", "text", "shuffled")  # what a hamburger-stage copy row copies
+REPEAT_PROMPTS = ("bare", "copy")                # how it asks for the copy (`copy_wrappers`)
 BOS_ID, USER_ID, ASSISTANT_ID = (SPECIAL_TOKENS.index(t) for t in ("<|bos|>", "<|user|>", "<|assistant|>"))
 
 
