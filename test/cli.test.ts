@@ -147,6 +147,18 @@ describe('cli bench and eval', () => {
     expect(out.kv_ratio).toBeCloseTo(1 / out.tokens_per_step, 3);
     expect(out.engine_overhead).toBeGreaterThan(0);
     expect(out.engine_overhead).toBeLessThan(1);
+    // One row per bench prompt, in order; their tokens add up to the mix's.
+    expect(out.families.map((f: { family: string }) => f.family)).toEqual(['count', 'json', 'table', 'arithmetic', 'copy', 'spell', 'continue']);
+    const sum = (key: string): number => out.families.reduce((n: number, f: Record<string, number>) => n + f[key]!, 0);
+    expect(sum('hamburger_tokens')).toBe(out.hamburger_tokens);
+    expect(sum('baseline_tokens')).toBe(out.baseline_tokens);
+    for (const f of out.families) expect(f.tps_ratio).toBeCloseTo(f.hamburger_tps / f.baseline_tps, 2);
+    // With one repetition, the structured ratio is the mix less `continue`, rebuilt from the rows' tokens and tok/s.
+    const rows = out.families.filter((f: { family: string }) => f.family !== 'continue');
+    const tps = (mode: string): number =>
+      rows.reduce((n: number, f: Record<string, number>) => n + f[`${mode}_tokens`]!, 0) /
+      rows.reduce((s: number, f: Record<string, number>) => s + f[`${mode}_tokens`]! / f[`${mode}_tps`]!, 0);
+    expect(out.structured_tps_ratio).toBeCloseTo(tps('hamburger') / tps('baseline'), 2);
   });
 
   it('eval --json scores a held-out file per family and overall', async () => {

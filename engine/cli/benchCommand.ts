@@ -7,7 +7,7 @@ import { MODES, type GenerationResult, type Mode } from '../api.js';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
-import { BENCH_PROMPTS } from './benchPrompts.js';
+import { BENCH_PROMPTS, FREE_TEXT_FAMILIES } from './benchPrompts.js';
 import { MODEL_OPTIONS, numberFlag, threadsFlag } from './requestOptions.js';
 import { median, round } from './stats.js';
 
@@ -31,10 +31,12 @@ interface RepTotals {
   baselineForwards: number;
   /** Each run's token ids, in prompt order. */
   outputs: number[][];
+  /** Each run's tokens and active milliseconds, in prompt order. */
+  runs: { tokens: number; steps: number; elapsedMs: number }[];
 }
 
 function emptyTotals(): RepTotals {
-  return { tokens: 0, textBytes: 0, steps: 0, kvGenerated: 0, elapsedMs: 0, sessionMs: 0, checked: 0, accepted: 0, baselineForwards: 0, outputs: [] };
+  return { tokens: 0, textBytes: 0, steps: 0, kvGenerated: 0, elapsedMs: 0, sessionMs: 0, checked: 0, accepted: 0, baselineForwards: 0, outputs: [], runs: [] };
 }
 
 function add(totals: RepTotals, r: GenerationResult): void {
@@ -48,6 +50,13 @@ function add(totals: RepTotals, r: GenerationResult): void {
   totals.accepted += r.verification?.accepted ?? 0;
   totals.baselineForwards += r.verification?.baselineForwards ?? 0;
   totals.outputs.push(r.tokenIds);
+  totals.runs.push({ tokens: r.tokens, steps: r.macroSteps, elapsedMs: r.elapsedMs });
+}
+
+/** Tokens per second of one repetition over the prompts at `indices`. */
+function tpsOver(t: RepTotals, indices: readonly number[]): number {
+  const runs = indices.map((i) => t.runs[i]!);
+  return (runs.reduce((n, r) => n + r.tokens, 0) * 1000) / runs.reduce((ms, r) => ms + r.elapsedMs, 0);
 }
 
 function perMode<T>(make: () => T): Record<Mode, T> {
@@ -98,6 +107,19 @@ export async function benchCommand(args: string[]): Promise<number> {
     const b0 = perRep.baseline[0]!;
     const v0 = perRep.verify[0]!;
     const tokensPerStep = h0.tokens / h0.steps;
+    // Over a subset of the prompts: the median over repetitions of each mode's tokens/s.
+    const tpsAt = (mode: Mode, indices: readonly number[]): number => median(perRep[mode].map((t) => tpsOver(t, indices)));
+    const ratioOver = (indices: readonly number[]): number => tpsAt('hamburger', indices) / tpsAt('baseline', indices);
+    const structured = BENCH_PROMPTS.flatMap(({ family }, i) => (FREE_TEXT_FAMILIES.has(family) ? [] : [i]));
+    const families = BENCH_PROMPTS.map(({ family }, i) => ({
+      family,
+      tokens_per_step: round(h0.runs[i]!.tokens / h0.runs[i]!.steps, 4),
+      hamburger_tokens: h0.runs[i]!.tokens,
+      baseline_tokens: b0.runs[i]!.tokens,
+      hamburger_tps: round(tpsAt('hamburger', [i]), 2),
+      baseline_tps: round(tpsAt('baseline', [i]), 2),
+      tps_ratio: round(ratioOver([i]), 4),
+    }));
     const report = {
       model: engine.info.name,
       baseline_decoder: engine.info.baseline,
@@ -108,6 +130,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       hamburger_tps: round(hamburgerTps, 2),
       baseline_tps: round(baselineTps, 2),
       tps_ratio: round(hamburgerTps / baselineTps, 4),
+      structured_tps_ratio: round(ratioOver(structured), 4),
       hamburger_text_bytes_per_s: round(median(perRep.hamburger.map(bytesPerSecond)), 1),
       baseline_text_bytes_per_s: round(median(perRep.baseline.map(bytesPerSecond)), 1),
       baseline_bytes_per_token: round(b0.textBytes / b0.tokens, 4),
@@ -126,11 +149,13 @@ export async function benchCommand(args: string[]): Promise<number> {
       // Greedy verify must give the baseline's tokens; anything else is a bug.
       verify_matches_baseline: v0.outputs.every((ids, i) => sameIds(ids, b0.outputs[i]!)),
       verify_tokens: v0.tokens,
+      families,
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, threads: engine.info.threads },
     };
     if (values.json) console.log(JSON.stringify(report));
     else {
       console.log(`HAMburger ${report.hamburger_tps} tok/s vs baseline ${report.baseline_tps} tok/s: ratio ${report.tps_ratio} (target >= ${report.tps_ratio_target})`);
+      console.log(`structured prompts only: ratio ${report.structured_tps_ratio} · per prompt: ${families.map((f) => `${f.family} ${f.tps_ratio} at ${f.tokens_per_step}`).join(', ')}`);
       console.log(`text: HAMburger ${report.hamburger_text_bytes_per_s} bytes/s vs baseline ${report.baseline_text_bytes_per_s} bytes/s · ${report.baseline_bytes_per_token} bytes per baseline token`);
       console.log(`tokens/step ${report.tokens_per_step} · KV entries per token vs baseline ${report.kv_ratio} · engine overhead ${report.engine_overhead} (baseline ${report.baseline_engine_overhead})`);
       console.log(

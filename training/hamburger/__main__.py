@@ -114,9 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         if stage in ("base", "hamburger"):
             s.add_argument("--init-from", type=Path, help="start the LLM from this checkpoint's weights "
                            "(hamburger: e.g. the baseline's, default the base's)")
+        if stage in ("base", "baseline", "hamburger"):
             s.add_argument("--repeat-rows", type=int, help="rows per batch of synthetic repeats (repeats.py; "
-                           "base: random spans that occur twice; hamburger: a random span to copy, in groups "
-                           "of max_steps tokens; default 0)")
+                           "base: random spans that occur twice; baseline and hamburger: a span to copy, the "
+                           "hamburger stage's in groups of max_steps tokens; default 0)")
         if stage == "base":
             s.add_argument("--seq-len", type=int, default=BASE_SEQ_LEN,
                            help=f"tokens per language-modelling window (default {BASE_SEQ_LEN})")
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                            "token per group, as at confidence 1.0, with no stop loss (default 0)")
             s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
                            "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
+        if stage in ("baseline", "hamburger"):
             s.add_argument("--repeat-source", choices=REPEAT_SOURCES, help="what the --repeat-rows copy: random "
                            "token ids (the default), windows of the training text (the LM stream), or such "
                            "windows in shuffled order")
@@ -210,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 budget[flag] = _bounded(f"--{flag.replace('_', '-')}", rows, 0, budget["batch_size"] - 1)
         if budget.get("repeat_rows", 0) + budget.get("unmerged_rows", 0) >= budget["batch_size"]:
             raise SystemExit(f"error: --repeat-rows and --unmerged-rows together must leave at least one of the "
-                             f"{budget['batch_size']} rows for segmented examples, got {budget['repeat_rows']} + "
+                             f"{budget['batch_size']} rows for task examples, got {budget['repeat_rows']} + "
                              f"{budget['unmerged_rows']}")
         if getattr(args, "repeat_max_len", None) is not None:
             # A copy request holds the span twice, with its 3 chat tokens and <|eos|>.

@@ -14,7 +14,7 @@ import random
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 from tqdm import tqdm
@@ -45,11 +45,11 @@ class StageConfig:
     weight_decay: float = 0.1
     ckpt_every: int = 100
     seed: int = 0
-    repeat_rows: int = 0             # base and hamburger stages: rows per batch of synthetic repeats (repeats.py)
-    repeat_source: str = "random"    # hamburger stage: the copied spans are random ids or windows of the LM stream
+    repeat_rows: int = 0             # base, baseline and hamburger stages: rows per batch of synthetic repeats (repeats.py)
+    repeat_source: str = "random"    # baseline and hamburger stages: the copied spans are random ids or windows of the LM stream
                                      # ("text"), or such windows shuffled ("shuffled")
-    repeat_prompt: str = "bare"      # hamburger stage: the span alone after <|user|>, or in a copy family prompt ("copy")
-    repeat_max_len: int = 48         # hamburger stage: longest copied span (repeats.SPAN_LENGTHS)
+    repeat_prompt: str = "bare"      # baseline and hamburger stages: the span alone after <|user|>, or in a copy family prompt ("copy")
+    repeat_max_len: int = 48         # baseline and hamburger stages: longest copied span (repeats.SPAN_LENGTHS)
     unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
     split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
     end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
@@ -226,15 +226,41 @@ def _sft_sampler(examples: list[SftExample], batch_size: int, seed: int,
     return sample
 
 
+def _copy_rows(work: Path, mcfg: ModelConfig,
+               cfg: StageConfig) -> Callable[[random.Random], Iterator[tuple[SftExample, list[int]]]]:
+    """The stage's `repeat_rows` synthetic copy requests (repeats.repeated_copy), drawn one by one
+    with an rng, each with its group sizes."""
+    text = (torch.load(work / "data" / "lm.pt").long()
+            if cfg.repeat_rows and cfg.repeat_source in ("text", "shuffled") else None)
+    wrappers = copy_wrappers(ByteLevelBPE.load(work / "data" / "tokenizer.json")) if cfg.repeat_prompt == "copy" else None
+    if wrappers and max(len(b) + len(a) for b, a in wrappers) + 2 * cfg.repeat_max_len + 1 > mcfg.max_position:
+        raise SystemExit(f"error: a copy prompt around a span of {cfg.repeat_max_len} tokens and its copy exceed "
+                         f"the model's {mcfg.max_position} positions; lower --repeat-max-len")
+
+    def draw(rng: random.Random) -> Iterator[tuple[SftExample, list[int]]]:
+        for _ in range(cfg.repeat_rows):
+            yield repeated_copy(rng, len(SPECIAL_TOKENS), mcfg.vocab_size, mcfg.max_steps, text, cfg.repeat_max_len,
+                                cfg.repeat_source == "shuffled", wrappers)
+
+    return draw
+
+
 def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int, device: torch.device) -> None:
+    """Next-token SFT on the task responses, plus `repeat_rows` synthetic copy requests per batch
+    when asked: the same data the hamburger stage saw, so that the comparison is fair
+    (training-log run 17)."""
     examples = load_sft(work / "data")
     run = Run(work, "baseline", cfg)
     llm = LlamaForCausalLM(baseline_config(mcfg))
-    load_state(llm, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
-    sample = _sft_sampler(examples, cfg.batch_size, cfg.seed, cfg.length_groups)
+    if not run.ckpt.exists():          # a resumed stage (or one seeded by import-package) has its own weights
+        load_state(llm, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
+    sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)
+    copies = _copy_rows(work, mcfg, cfg)
 
     def batch(step: int):
-        inputs, targets = sft_batch(sample(step), pad_id)
+        rng = random.Random(cfg.seed * 1_000_003 + step)     # by step, so a resumed run draws the same rows
+        chunk = sample(step) + [example for example, _ in copies(rng)]
+        inputs, targets = sft_batch(chunk, pad_id)
         return sft_loss(llm, inputs, targets, end_weight=cfg.end_weight), {}
 
     probe = HeldoutProbe(work / "data")
@@ -327,12 +353,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
     sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)
-    text = (torch.load(work / "data" / "lm.pt").long()
-            if cfg.repeat_rows and cfg.repeat_source in ("text", "shuffled") else None)
-    wrappers = copy_wrappers(ByteLevelBPE.load(work / "data" / "tokenizer.json")) if cfg.repeat_prompt == "copy" else None
-    if wrappers and max(len(b) + len(a) for b, a in wrappers) + 2 * cfg.repeat_max_len + 1 > mcfg.max_position:
-        raise SystemExit(f"error: a copy prompt around a span of {cfg.repeat_max_len} tokens and its copy exceed "
-                         f"the model's {mcfg.max_position} positions; lower --repeat-max-len")
+    copies = _copy_rows(work, mcfg, cfg)
 
     def batch(step: int):
         # The unmerged rows keep plain next-token decoding (confidence 1.0) as good as the
@@ -341,9 +362,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         rng = random.Random(cfg.seed * 1_000_003 + step)     # by step, so a resumed run cuts the same
         rows = ([([1] * len(e.response_ids), [True] * len(e.response_ids)) for e in chunk[:n]]
                 + [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]])
-        for _ in range(cfg.repeat_rows):
-            example, sizes = repeated_copy(rng, len(SPECIAL_TOKENS), mcfg.vocab_size, mcfg.max_steps, text,
-                                           cfg.repeat_max_len, cfg.repeat_source == "shuffled", wrappers)
+        for example, sizes in copies(rng):
             chunk.append(example)
             rows.append(split_groups(sizes, cfg.split_rate, rng))
         return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],

@@ -287,10 +287,10 @@ def test_repeat_rows_add_synthetic_copies_to_the_hamburger_stage_and_are_bounded
     # 30 of the 32 rows are spans copied in groups of max_steps (4 at the micro size): the mean
     # group grows far beyond what the micro base's segmentation gives.
     assert _log(other / "hamburger" / "log.jsonl")[-1]["tokens_per_group"] > 3.0
-    with pytest.raises(SystemExit, match=r"must leave at least one of the 32 rows for segmented examples, got 31 \+ 1"):
+    with pytest.raises(SystemExit, match=r"must leave at least one of the 32 rows for task examples, got 31 \+ 1"):
         main(common + ["hamburger", "--steps", "3", "--repeat-rows", "31", "--unmerged-rows", "1"])
     with pytest.raises(SystemExit):
-        main(common + ["baseline", "--steps", "3", "--repeat-rows", "4"])
+        main(common + ["stop", "--steps", "3", "--repeat-rows", "4"])
 
 
 def test_a_resumed_stage_takes_this_commands_learning_rates(work, tmp_path):
@@ -334,6 +334,8 @@ def test_a_work_folder_seeded_from_a_package_trains_on_from_its_weights(work, tm
         main(common + ["import-package", "--package", str(pkg)])
     assert main(common + ["segment", "--limit", "64", "--entropy-from", "baseline"]) == 0   # no base checkpoint
     assert main(common + ["hamburger", "--steps", "5"]) == 0        # resumes at 3 with a fresh optimizer
+    assert main(common + ["baseline", "--steps", "4"]) == 0         # resumes at 3; needs no base checkpoint
+    assert [r["step"] for r in _log(seeded / "baseline" / "log.jsonl") if "loss" in r] == [4]
     assert [r["step"] for r in _log(seeded / "hamburger" / "log.jsonl")] == [3, 5]
     assert "opt" in load_checkpoint(seeded / "hamburger" / "checkpoint.pt")
     (seeded / "data" / "tokenizer.json").write_text("{}")
@@ -361,3 +363,19 @@ def test_repeat_options_reach_the_hamburger_stage_and_are_checked(work, tmp_path
     with pytest.raises(SystemExit, match="exceed the model's 1024 positions; lower --repeat-max-len"):
         main(common + ["hamburger", "--steps", "3", "--repeat-rows", "4", "--repeat-max-len", "510",
                        "--repeat-prompt", "copy"])
+
+
+def test_repeat_rows_reach_the_baseline_stage(work, tmp_path):
+    import torch
+    plain, plain_cli = _work_copy(work, tmp_path / "plain", drop="baseline")
+    copies, copies_cli = _work_copy(work, tmp_path / "copies", drop="baseline")
+    assert main(plain_cli + ["baseline", "--steps", "2"]) == 0
+    assert main(copies_cli + ["baseline", "--steps", "2", "--repeat-rows", "16", "--repeat-source", "shuffled",
+                              "--repeat-prompt", "copy", "--repeat-max-len", "64"]) == 0
+    saved = torch.load(copies / "baseline" / "checkpoint.pt", weights_only=False)["stage_config"]
+    assert (saved["repeat_rows"], saved["repeat_source"], saved["repeat_prompt"], saved["repeat_max_len"]) == (
+        16, "shuffled", "copy", 64)
+    losses = [[r["loss"] for r in _log(w / "baseline" / "log.jsonl") if "loss" in r] for w in (plain, copies)]
+    assert len(losses[0]) == len(losses[1]) == 1 and abs(losses[0][0] - losses[1][0]) > 1e-3
+    with pytest.raises(SystemExit, match=r"--repeat-rows must lie in 0..31, got 32"):
+        main(copies_cli + ["baseline", "--steps", "3", "--repeat-rows", "32"])
