@@ -11,7 +11,9 @@ written back in groups of `max_steps` tokens, so that the base learns to hold th
 tokens after a match, not only the next one (training-log run 12: copied prose drafts 0.14
 right at micro steps 1-3). Its span is random ids by default, or a window of the training
 text (`text`), optionally shuffled, of 8 to `max_len` tokens (training-log, probes after run
-15), written bare after <|user|> or inside the copy family's prompts (`copy_wrappers`).
+15), written bare after <|user|> or inside the copy family's prompts (`copy_wrappers`). The
+baseline stage can take the same requests as plain next-token rows, so that it sees the data
+HAMburger sees (training-log run 17).
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from .tasks import COPY_TEMPLATES
 from .tokenizer import EOS_ID, SPECIAL_TOKENS, ByteLevelBPE
 
 SPAN_LENGTHS = (8, 48)  # inclusive range of a span's length
-REPEAT_SOURCES = ("random", "text", "shuffled")  # what a hamburger-stage copy row copies
+REPEAT_SOURCES = ("random", "text", "shuffled")  # what a baseline- or hamburger-stage copy row copies
 REPEAT_PROMPTS = ("bare", "copy")                # how it asks for the copy (`copy_wrappers`)
 BOS_ID, USER_ID, ASSISTANT_ID = (SPECIAL_TOKENS.index(t) for t in ("<|bos|>", "<|user|>", "<|assistant|>"))
 
@@ -89,7 +91,8 @@ def copy_wrappers(tok: ByteLevelBPE) -> list[CopyWrapper]:
 def repeated_copy(rng: random.Random, low: int, high: int, max_steps: int, text: torch.Tensor | None = None,
                   max_len: int = SPAN_LENGTHS[1], shuffle: bool = False,
                   wrappers: Sequence[CopyWrapper] | None = None) -> tuple[SftExample, list[int]]:
-    """A synthetic copy request for the hamburger stage and its group sizes.
+    """A synthetic copy request and its group sizes (the hamburger stage's; the baseline stage
+    uses the request alone).
 
     Prompt: <|bos|> <|user|> span <|assistant|>, or the span inside one of `wrappers` (the
     copy family's own prompts); response: span <|eos|>, in groups of `max_steps` tokens (the
