@@ -226,6 +226,12 @@ def _sft_sampler(examples: list[SftExample], batch_size: int, seed: int,
     return sample
 
 
+def _step_rng(cfg: StageConfig, step: int) -> random.Random:
+    """The rng of one batch's random choices (copy rows, group cuts): seeded by the step, so a
+    resumed run draws what an uninterrupted one would."""
+    return random.Random(cfg.seed * 1_000_003 + step)
+
+
 def _copy_rows(work: Path, mcfg: ModelConfig,
                cfg: StageConfig) -> Callable[[random.Random], Iterator[tuple[SftExample, list[int]]]]:
     """The stage's `repeat_rows` synthetic copy requests (repeats.repeated_copy), drawn one by one
@@ -258,8 +264,7 @@ def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int,
     copies = _copy_rows(work, mcfg, cfg)
 
     def batch(step: int):
-        rng = random.Random(cfg.seed * 1_000_003 + step)     # by step, so a resumed run draws the same rows
-        chunk = sample(step) + [example for example, _ in copies(rng)]
+        chunk = sample(step) + [example for example, _ in copies(_step_rng(cfg, step))]
         inputs, targets = sft_batch(chunk, pad_id)
         return sft_loss(llm, inputs, targets, end_weight=cfg.end_weight), {}
 
@@ -359,7 +364,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         # The unmerged rows keep plain next-token decoding (confidence 1.0) as good as the
         # baseline's while the others learn the groups.
         chunk, n = sample(step), cfg.unmerged_rows
-        rng = random.Random(cfg.seed * 1_000_003 + step)     # by step, so a resumed run cuts the same
+        rng = _step_rng(cfg, step)
         rows = ([([1] * len(e.response_ids), [True] * len(e.response_ids)) for e in chunk[:n]]
                 + [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]])
         for example, sizes in copies(rng):
