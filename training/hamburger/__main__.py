@@ -58,6 +58,17 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
+def _families(flag: str, text: str) -> tuple[str, ...]:
+    """A comma-separated list of task families, each known; else a clear error naming the flag."""
+    from .tasks import FAMILIES
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    unknown = [name for name in names if name not in FAMILIES]
+    if not names or unknown:
+        raise SystemExit(f"error: {flag} takes comma-separated task families out of {', '.join(FAMILIES)}; "
+                         f"got {text!r}")
+    return names
+
+
 def _bounded(flag: str, value, low, high):
     """`value` if it lies in low..high (nan never does), else a clear error naming the flag."""
     if not low <= value <= high:
@@ -124,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         if stage == "hamburger":
             s.add_argument("--unmerged-rows", type=int, help="rows per batch whose response is fed one "
                            "token per group, as at confidence 1.0, with no stop loss (default 0)")
+            s.add_argument("--unmerged-families", help="comma-separated task families the --unmerged-rows are "
+                           "drawn from, out of the whole training set (e.g. continue, to keep the prose); default: "
+                           "the batch's own first rows, every family")
             s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
                            "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
         if stage in ("baseline", "hamburger"):
@@ -221,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         for flag in ("repeat_source", "repeat_prompt"):
             if getattr(args, flag, None) is not None:
                 budget[flag] = getattr(args, flag)
+        if getattr(args, "unmerged_families", None) is not None:
+            budget["unmerged_families"] = _families("--unmerged-families", args.unmerged_families)
+            if not budget.get("unmerged_rows"):
+                raise SystemExit("error: --unmerged-families needs --unmerged-rows N (N > 0): it says where those "
+                                 "rows come from")
         if getattr(args, "split_rate", None) is not None:
             budget["split_rate"] = _bounded("--split-rate", args.split_rate, 0, 1)
         if getattr(args, "length_groups", None) is not None:

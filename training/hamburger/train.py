@@ -51,6 +51,8 @@ class StageConfig:
     repeat_prompt: str = "bare"      # baseline and hamburger stages: the span alone after <|user|>, or in a copy family prompt ("copy")
     repeat_max_len: int = 48         # baseline and hamburger stages: longest copied span (repeats.SPAN_LENGTHS)
     unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
+    unmerged_families: tuple[str, ...] = ()  # hamburger stage: the unmerged rows are drawn from these task
+                                     # families of the whole SFT set (empty: the batch's own first rows)
     split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
     end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
     length_groups: int = 0           # SFT-style stages: batches drawn from runs of this many batches sorted by length
@@ -341,6 +343,14 @@ def _segmented_examples(work: Path) -> tuple[list[SftExample], dict[str, list[in
     return examples, groups
 
 
+def _family_examples(work: Path, families: tuple[str, ...]) -> list[SftExample]:
+    """Every SFT example of `families`, segmented or not (unmerged rows need no groups)."""
+    examples = [e for e in load_sft(work / "data") if e.family in families]
+    if not examples:
+        raise SystemExit(f"error: the training data in {work / 'data'} has no example of {', '.join(families)}")
+    return examples
+
+
 def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
                     init_from: Path | None = None) -> None:
     """`init_from`: the checkpoint whose LLM weights start the base (default: the base stage's;
@@ -357,13 +367,22 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         load_state(h.model, load_checkpoint(start)["model"], str(start))
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
-    sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)
+    n = cfg.unmerged_rows
+    if cfg.unmerged_families:
+        sample_grouped = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows - n, cfg.seed, cfg.length_groups)
+        sample_unmerged = _sft_sampler(_family_examples(work, cfg.unmerged_families), n, cfg.seed + 2)
+
+        def sample(step: int) -> list[SftExample]:
+            return sample_unmerged(step) + sample_grouped(step)
+    else:
+        sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)
     copies = _copy_rows(work, mcfg, cfg)
 
     def batch(step: int):
-        # The unmerged rows keep plain next-token decoding (confidence 1.0) as good as the
-        # baseline's while the others learn the groups.
-        chunk, n = sample(step), cfg.unmerged_rows
+        # The unmerged rows keep plain next-token decoding (confidence 1.0), and with
+        # `unmerged_families` such as continue the prose, as good as the baseline's while the
+        # others learn the groups.
+        chunk = sample(step)
         rng = _step_rng(cfg, step)
         rows = ([([1] * len(e.response_ids), [True] * len(e.response_ids)) for e in chunk[:n]]
                 + [split_groups(groups[e.id], cfg.split_rate, rng) for e in chunk[n:]])

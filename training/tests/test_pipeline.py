@@ -379,3 +379,31 @@ def test_repeat_rows_reach_the_baseline_stage(work, tmp_path):
     assert len(losses[0]) == len(losses[1]) == 1 and abs(losses[0][0] - losses[1][0]) > 1e-3
     with pytest.raises(SystemExit, match=r"--repeat-rows must lie in 0..31, got 32"):
         main(copies_cli + ["baseline", "--steps", "3", "--repeat-rows", "32"])
+
+
+def test_unmerged_families_draw_the_unmerged_rows_from_those_families(work, tmp_path, monkeypatch):
+    import torch
+    from hamburger import train
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
+    batches = []
+
+    def recording_loss(h, examples, groups, **kw):
+        batches.append(([e.family for e in examples], groups, kw["supervise_stop"]))
+        return real_loss(h, examples, groups, **kw)
+
+    real_loss = train.hamburger_loss
+    monkeypatch.setattr(train, "hamburger_loss", recording_loss)
+    assert main(common + ["hamburger", "--steps", "2", "--unmerged-rows", "5",
+                          "--unmerged-families", "continue,json"]) == 0
+    assert len(batches) == 2
+    for families, groups, supervised in batches:
+        assert len(families) == 32
+        assert set(families[:5]) <= {"continue", "json"} and supervised[:5] == [False] * 5
+        assert all(set(g) == {1} for g in groups[:5])           # one token per group
+        assert supervised[5:] == [True] * 27
+    assert torch.load(other / "hamburger" / "checkpoint.pt")["stage_config"]["unmerged_families"] == ("continue", "json")
+    for bad in ("poetry", "", "copy,,nope"):
+        with pytest.raises(SystemExit, match="--unmerged-families takes comma-separated task families"):
+            main(common + ["hamburger", "--steps", "3", "--unmerged-rows", "4", "--unmerged-families", bad])
+    with pytest.raises(SystemExit, match="--unmerged-families needs --unmerged-rows"):
+        main(common + ["hamburger", "--steps", "3", "--unmerged-families", "continue"])
