@@ -344,8 +344,10 @@ def _segmented_examples(work: Path) -> tuple[list[SftExample], dict[str, list[in
 
 
 def _family_examples(work: Path, families: tuple[str, ...]) -> list[SftExample]:
-    """Every SFT example of `families`, segmented or not (unmerged rows need no groups)."""
-    examples = [e for e in load_sft(work / "data") if e.family in families]
+    """Every SFT example of `families`, segmented or not (unmerged rows need no groups), with
+    the responses the segmentation cut (the self-distilled ones where it cut those)."""
+    responses = torch.load(work / "segments.pt").get("responses", "sft.pt")
+    examples = [e for e in load_sft(work / "data", responses) if e.family in families]
     if not examples:
         raise SystemExit(f"error: the training data in {work / 'data'} has no example of {', '.join(families)}")
     return examples
