@@ -330,26 +330,28 @@ def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses
             "tokens_per_group": sum(sizes) / len(sizes)}
 
 
-def _segmented_examples(work: Path) -> tuple[list[SftExample], dict[str, list[int]]]:
-    """The SFT examples that `segment` cut, and their group sizes by example id."""
+def _segmentation(work: Path) -> tuple[list[SftExample], dict[str, list[int]]]:
+    """The SFT responses that `segment` cut (the self-distilled ones where it cut those), every
+    one, and the group sizes of the segmented ones by example id."""
     seg_path = work / "segments.pt"
     if not seg_path.exists():
         raise SystemExit(f"error: {seg_path} does not exist; run the segment stage first")
     seg = torch.load(seg_path)
-    groups = seg["groups"]
-    examples = [e for e in load_sft(work / "data", seg.get("responses", "sft.pt")) if e.id in groups]
+    return load_sft(work / "data", seg.get("responses", "sft.pt")), seg["groups"]
+
+
+def _segmented(responses: list[SftExample], groups: dict[str, list[int]]) -> list[SftExample]:
+    examples = [e for e in responses if e.id in groups]
     if not examples:
         raise SystemExit("error: no training example has a segmentation; rerun segment")
-    return examples, groups
+    return examples
 
 
-def _family_examples(work: Path, families: tuple[str, ...]) -> list[SftExample]:
-    """Every SFT example of `families`, segmented or not (unmerged rows need no groups), with
-    the responses the segmentation cut (the self-distilled ones where it cut those)."""
-    responses = torch.load(work / "segments.pt").get("responses", "sft.pt")
-    examples = [e for e in load_sft(work / "data", responses) if e.family in families]
+def _of_families(responses: list[SftExample], families: tuple[str, ...]) -> list[SftExample]:
+    """Every example of `families`, segmented or not (unmerged rows need no groups)."""
+    examples = [e for e in responses if e.family in families]
     if not examples:
-        raise SystemExit(f"error: the training data in {work / 'data'} has no example of {', '.join(families)}")
+        raise SystemExit(f"error: the training data has no example of {', '.join(families)}")
     return examples
 
 
@@ -358,7 +360,8 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     """`init_from`: the checkpoint whose LLM weights start the base (default: the base stage's;
     the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
     reference starts from Llama-3.2-1B-Instruct)."""
-    examples, groups = _segmented_examples(work)
+    responses, groups = _segmentation(work)
+    examples = _segmented(responses, groups)
     run = Run(work, "hamburger", cfg)
     torch.manual_seed(cfg.seed)
     h = Hamburger(mcfg)
@@ -372,7 +375,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     n = cfg.unmerged_rows
     if cfg.unmerged_families:
         sample_grouped = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows - n, cfg.seed, cfg.length_groups)
-        sample_unmerged = _sft_sampler(_family_examples(work, cfg.unmerged_families), n, cfg.seed + 2)
+        sample_unmerged = _sft_sampler(_of_families(responses, cfg.unmerged_families), n, cfg.seed + 2)
 
         def sample(step: int) -> list[SftExample]:
             return sample_unmerged(step) + sample_grouped(step)
@@ -402,7 +405,8 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
     segmentation's group ends plus every token whose successor the model gets wrong are stop
     targets; everything but the stop head stays frozen. Writes work/stop/checkpoint.pt, the
     whole model, which `export --hamburger-stage stop` ships."""
-    examples, groups = _segmented_examples(work)
+    responses, groups = _segmentation(work)
+    examples = _segmented(responses, groups)
     source = work / "hamburger" / "checkpoint.pt"
     if not source.exists():
         raise SystemExit(f"error: {source} does not exist; run the hamburger stage first")
