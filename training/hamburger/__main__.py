@@ -21,6 +21,7 @@ from .segment import ENTROPY_SOURCES
 from .tokenizer import BYTE_VOCAB, EOS_ID, PAD_ID
 
 HAMBURGER_STAGES = ("hamburger", "stop")
+MISS_TARGETS = ("argmax", "expected")
 STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline stage",
               "hamburger": "train the hamburger stage",
               "stop": "optional: calibrate the hamburger stage's stop head to its own micro-step misses"}
@@ -122,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             s.add_argument("--length-groups", type=int, help="draw each batch from a run of N batches sorted by "
                            "length, so that it pads little (0: random batches, the default; 16 pads about 0.4x "
                            "the tokens on the byte-level data)")
+        if stage == "stop":
+            s.add_argument("--miss-target", choices=MISS_TARGETS, help="the stop target before a micro step: 1 "
+                           "where the model's argmax misses it (argmax, the default), or the probability the "
+                           "model leaves to anything but the right token (expected: soft, so that a right but "
+                           "unsure step asks for a stop too)")
         if stage in ("base", "hamburger"):
             s.add_argument("--init-from", type=Path, help="start the LLM from this checkpoint's weights "
                            "(hamburger: e.g. the baseline's, default the base's)")
@@ -138,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             s.add_argument("--unmerged-families", help="comma-separated task families the --unmerged-rows are "
                            "drawn from, out of the whole training set (e.g. continue, to keep the prose); default: "
                            "the batch's own first rows, every family")
+            s.add_argument("--focus-rows", type=int, help="rows per batch of segmented examples drawn from the "
+                           "--focus-families, on top of the batch's share of them (default 0)")
+            s.add_argument("--focus-families", help="comma-separated task families the --focus-rows are drawn "
+                           "from (e.g. arithmetic,table, to weigh the families HAMburger loses most on)")
             s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
                            "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
         if stage in ("baseline", "hamburger"):
@@ -220,14 +230,15 @@ def main(argv: list[str] | None = None) -> int:
                 if not 0 < rate <= 1:
                     raise SystemExit(f"error: --{flag.replace('_', '-')} must be in (0, 1], got {rate}")
                 budget[flag] = rate
-        for flag in ("repeat_rows", "unmerged_rows"):
+        row_flags = ("repeat_rows", "unmerged_rows", "focus_rows")
+        for flag in row_flags:
             rows = getattr(args, flag, None)
             if rows is not None:
                 budget[flag] = _bounded(f"--{flag.replace('_', '-')}", rows, 0, budget["batch_size"] - 1)
-        if budget.get("repeat_rows", 0) + budget.get("unmerged_rows", 0) >= budget["batch_size"]:
-            raise SystemExit(f"error: --repeat-rows and --unmerged-rows together must leave at least one of the "
-                             f"{budget['batch_size']} rows for task examples, got {budget['repeat_rows']} + "
-                             f"{budget['unmerged_rows']}")
+        if sum(budget.get(flag, 0) for flag in row_flags) >= budget["batch_size"]:
+            raise SystemExit(f"error: --repeat-rows, --unmerged-rows and --focus-rows together must leave at least "
+                             f"one of the {budget['batch_size']} rows for the batch's own task examples, got "
+                             + " + ".join(str(budget.get(flag, 0)) for flag in row_flags))
         if getattr(args, "repeat_max_len", None) is not None:
             # A copy request holds the span twice, with its 3 chat tokens and <|eos|>.
             budget["repeat_max_len"] = _bounded("--repeat-max-len", args.repeat_max_len, 8,
@@ -240,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
             if not budget.get("unmerged_rows"):
                 raise SystemExit("error: --unmerged-families needs --unmerged-rows N (N > 0): it says where those "
                                  "rows come from")
+        if getattr(args, "focus_families", None) is not None:
+            budget["focus_families"] = _families("--focus-families", args.focus_families)
+        if bool(budget.get("focus_rows")) != bool(budget.get("focus_families")):
+            raise SystemExit("error: --focus-rows N (N > 0) and --focus-families F1,F2 go together: the one says how "
+                             "many rows per batch, the other which families they are drawn from")
+        if getattr(args, "miss_target", None) is not None:
+            budget["miss_target"] = args.miss_target
         if getattr(args, "split_rate", None) is not None:
             budget["split_rate"] = _bounded("--split-rate", args.split_rate, 0, 1)
         if getattr(args, "length_groups", None) is not None:

@@ -111,15 +111,18 @@ def group_forward(h: Hamburger, examples: list, groups: list[list[int]]) -> Grou
 
 
 def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
-                   supervise_stop: list[bool] | None = None, stop_on_miss: bool = False,
+                   supervise_stop: list[bool] | None = None, stop_on_miss: str = "",
                    stop_at_end: list[list[bool]] | None = None,
                    end_weight: float = 1.0) -> tuple[torch.Tensor, dict]:
     """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group
     (`group_forward`).
     `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
     where a macro step should end (e.g. one token each, the input confidence 1.0 gives).
-    `stop_on_miss` also targets a stop on every token whose successor in the group the model
-    gets wrong (argmax), so that the stop head learns where its own micro steps fail.
+    `stop_on_miss` also targets a stop before the micro steps the model fails, so that the stop
+    head learns where its own micro steps fail: "argmax", a target of 1 on every token whose
+    successor in the group the model gets wrong; "expected", a target of the probability the
+    model leaves to anything but that successor (a soft target: an argmax that is right at 0.5
+    is as likely a miss on an unseen prompt as not).
     `stop_at_end[b][j]` False: group j of example b ends where no macro step should (a cut of
     `split_groups`), so its last token is no stop target.
     `end_weight`: the weight of each response's last token (the end of the answer) in the mean
@@ -141,12 +144,19 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     stop_grid = torch.arange(s_max, device=dev)[None] == sizes - 1         # [G, S]
     if stop_at_end is not None:
         stop_grid &= torch.tensor([f for flags in stop_at_end for f in flags], device=dev)[:, None]
+    stop_target = stop_grid.float()
     if stop_on_miss:
         with torch.no_grad():
-            miss = torch.zeros_like(valid)
-            miss[valid] = out.logits.argmax(-1) != out.targets
-            stop_grid[:, :-1] |= miss[:, 1:]
-    stop_target = stop_grid.float()[valid]
+            miss = torch.zeros(valid.shape, device=dev)
+            if stop_on_miss == "argmax":
+                miss[valid] = (out.logits.argmax(-1) != out.targets).float()
+            elif stop_on_miss == "expected":
+                p_right = torch.softmax(out.logits.float(), -1).gather(-1, out.targets[:, None])[:, 0]
+                miss[valid] = 1 - p_right
+            else:
+                raise ValueError(f"stop_on_miss must be '', 'argmax' or 'expected', got {stop_on_miss!r}")
+            stop_target[:, :-1] = torch.maximum(stop_target[:, :-1], miss[:, 1:])
+    stop_target = stop_target[valid]
     group_supervised = torch.tensor(supervise_stop, device=dev)[out.example]
     stop_rows = group_supervised[:, None].expand(-1, s_max)[valid]         # [N]
     stop_logit = out.stop_logit[stop_rows].float()
@@ -154,7 +164,7 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     bce = (F.binary_cross_entropy_with_logits(stop_logit, stop_target) if len(stop_target)
            else stop_logit.sum())
     with torch.no_grad():
-        stop_acc = ((stop_logit > 0).float() == stop_target).float().mean() if len(stop_target) else 0.0
+        stop_acc = ((stop_logit > 0) == (stop_target > 0.5)).float().mean() if len(stop_target) else 0.0
     return ce + STOP_WEIGHT * bce, {"ce": float(ce), "bce": float(bce), "stop_acc": float(stop_acc),
                                     "stop_target_rate": float(stop_target.mean()) if len(stop_target) else 0.0,
                                     "tokens_per_group": float(valid.sum()) / len(valid)}

@@ -53,7 +53,10 @@ class StageConfig:
     unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
     unmerged_families: tuple[str, ...] = ()  # hamburger stage: the unmerged rows are drawn from these task
                                      # families of the whole SFT set (empty: the batch's own first rows)
+    focus_rows: int = 0              # hamburger stage: rows per batch of segmented examples of focus_families
+    focus_families: tuple[str, ...] = ()  # hamburger stage: the task families the focus rows are drawn from
     split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
+    miss_target: str = "argmax"      # stop stage: a stop target before each argmax miss, or the expected miss ("expected")
     end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
     length_groups: int = 0           # SFT-style stages: batches drawn from runs of this many batches sorted by length
 
@@ -373,14 +376,16 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
     n = cfg.unmerged_rows
+    own = cfg.batch_size - cfg.repeat_rows - cfg.focus_rows - (n if cfg.unmerged_families else 0)
+    # The unmerged rows come first (the batch's own first rows unless drawn from their families).
+    samplers = [_sft_sampler(examples, own, cfg.seed, cfg.length_groups)]
     if cfg.unmerged_families:
-        sample_grouped = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows - n, cfg.seed, cfg.length_groups)
-        sample_unmerged = _sft_sampler(_of_families(responses, cfg.unmerged_families), n, cfg.seed + 2)
+        samplers.insert(0, _sft_sampler(_of_families(responses, cfg.unmerged_families), n, cfg.seed + 2))
+    if cfg.focus_rows:
+        samplers.append(_sft_sampler(_of_families(examples, cfg.focus_families), cfg.focus_rows, cfg.seed + 3))
 
-        def sample(step: int) -> list[SftExample]:
-            return sample_unmerged(step) + sample_grouped(step)
-    else:
-        sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)
+    def sample(step: int) -> list[SftExample]:
+        return [e for draw in samplers for e in draw(step)]
     copies = _copy_rows(work, mcfg, cfg)
 
     def batch(step: int):
@@ -403,7 +408,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
 def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
     """Calibrates the stop head of the trained HAMburger model to its own micro decoder: the
     segmentation's group ends plus every token whose successor the model gets wrong are stop
-    targets; everything but the stop head stays frozen. Writes work/stop/checkpoint.pt, the
+    targets (`miss_target` "expected": plus the probability that it does, a soft target); everything but the stop head stays frozen. Writes work/stop/checkpoint.pt, the
     whole model, which `export --hamburger-stage stop` ships."""
     responses, groups = _segmentation(work)
     examples = _segmented(responses, groups)
@@ -429,7 +434,7 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
 
     def batch(step: int):
         chunk = sample(step)
-        return hamburger_loss(h, chunk, [groups[e.id] for e in chunk], stop_on_miss=True)
+        return hamburger_loss(h, chunk, [groups[e.id] for e in chunk], stop_on_miss=cfg.miss_target)
 
     _loop(run, h, _param_groups(list(stop_head.named_parameters()), cfg.lr), batch, device,
           extra={"hamburger_step": source_ck["step"]})

@@ -1,5 +1,6 @@
 import random
 
+import pytest
 import torch
 
 from hamburger.config import CONFIGS, ModelConfig
@@ -101,7 +102,7 @@ def test_stop_on_miss_adds_a_stop_before_each_mispredicted_token():
     _, plain = hamburger_loss(h, [ex], [[4, 2]])
     assert abs(plain["stop_target_rate"] - 2 / 6) < 1e-6          # the two group ends
     # An untrained model gets (almost) every token wrong: a stop before each one in a group.
-    _, calibrated = hamburger_loss(h, [ex], [[4, 2]], stop_on_miss=True)
+    _, calibrated = hamburger_loss(h, [ex], [[4, 2]], stop_on_miss="argmax")
     assert calibrated["stop_target_rate"] == 1.0
     # Trained to copy, it gets them right: the targets are the group ends again.
     torch.manual_seed(0)
@@ -111,8 +112,19 @@ def test_stop_on_miss_adds_a_stop_before_each_mispredicted_token():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    _, learnt = hamburger_loss(h, [ex], [[4, 2]], stop_on_miss=True)
+    _, learnt = hamburger_loss(h, [ex], [[4, 2]], stop_on_miss="argmax")
     assert abs(learnt["stop_target_rate"] - 2 / 6) < 1e-6
+    # The expected miss of the trained model: the group ends, plus what it leaves to wrong tokens.
+    out = group_forward(h, [ex], [[4, 2]])
+    p_right = torch.softmax(out.logits.float(), -1).gather(-1, out.targets[:, None])[:, 0]   # [6]
+    _, expected = hamburger_loss(h, [ex], [[4, 2]], stop_on_miss="expected")
+    # Each token but a group's last is targeted with its successor's miss; the group ends (answer
+    # positions 3 and 5) are stops in any case.
+    want = (1 - p_right[1]) + (1 - p_right[2]) + (1 - p_right[3]) + 1 + (1 - p_right[5]) + 1
+    assert 0 < (1 - p_right).max() < 0.5
+    assert abs(expected["stop_target_rate"] - want / 6) < 1e-5
+    with pytest.raises(ValueError, match="stop_on_miss must be"):
+        hamburger_loss(h, [ex], [[4, 2]], stop_on_miss="soft")
 
 
 def test_split_groups_cuts_inside_groups_and_keeps_every_token():

@@ -250,6 +250,16 @@ def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
         main(argv)
 
 
+def test_the_stop_stage_takes_the_expected_miss_as_a_soft_target(work, tmp_path):
+    import torch
+    other, common = _work_copy(work, tmp_path)
+    assert main(common + ["stop", "--steps", "2", "--miss-target", "expected"]) == 0
+    assert torch.load(other / "stop" / "checkpoint.pt")["stage_config"]["miss_target"] == "expected"
+    assert _log(other / "stop" / "log.jsonl")[-1]["step"] == 2      # the targets: test_model.py
+    with pytest.raises(SystemExit):
+        main(common + ["stop", "--steps", "3", "--miss-target", "soft"])
+
+
 def test_positions_counts_every_heldout_response_token_once(work, tmp_path):
     from hamburger.data import load_heldout
     common = _cli(work)
@@ -287,7 +297,7 @@ def test_repeat_rows_add_synthetic_copies_to_the_hamburger_stage_and_are_bounded
     # 30 of the 32 rows are spans copied in groups of max_steps (4 at the micro size): the mean
     # group grows far beyond what the micro base's segmentation gives.
     assert _log(other / "hamburger" / "log.jsonl")[-1]["tokens_per_group"] > 3.0
-    with pytest.raises(SystemExit, match=r"must leave at least one of the 32 rows for task examples, got 31 \+ 1"):
+    with pytest.raises(SystemExit, match=r"must leave at least one of the 32 rows for the batch's own task examples, got 31 \+ 1 \+ 0"):
         main(common + ["hamburger", "--steps", "3", "--repeat-rows", "31", "--unmerged-rows", "1"])
     with pytest.raises(SystemExit):
         main(common + ["stop", "--steps", "3", "--repeat-rows", "4"])
@@ -407,3 +417,36 @@ def test_unmerged_families_draw_the_unmerged_rows_from_those_families(work, tmp_
             main(common + ["hamburger", "--steps", "3", "--unmerged-rows", "4", "--unmerged-families", bad])
     with pytest.raises(SystemExit, match="--unmerged-families needs --unmerged-rows"):
         main(common + ["hamburger", "--steps", "3", "--unmerged-families", "continue"])
+
+
+def test_focus_rows_add_segmented_rows_of_the_focus_families(work, tmp_path, monkeypatch):
+    import torch
+    from hamburger import train
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
+    batches = []
+
+    def recording_loss(h, examples, groups, **kw):
+        batches.append(([(e.family, e.id) for e in examples], groups, kw["supervise_stop"]))
+        return real_loss(h, examples, groups, **kw)
+
+    real_loss = train.hamburger_loss
+    monkeypatch.setattr(train, "hamburger_loss", recording_loss)
+    segmented = torch.load(other / "segments.pt")["groups"]
+    assert main(common + ["hamburger", "--steps", "2", "--unmerged-rows", "3", "--unmerged-families", "continue",
+                          "--focus-rows", "6", "--focus-families", "arithmetic,table"]) == 0
+    assert len(batches) == 2
+    for rows, groups, supervised in batches:
+        assert len(rows) == 32
+        assert {family for family, _ in rows[:3]} == {"continue"} and supervised[:3] == [False] * 3
+        assert {family for family, _ in rows[-6:]} <= {"arithmetic", "table"} and supervised[3:] == [True] * 29
+        assert [groups[-6 + k] for k in range(6)] == [segmented[id_] for _, id_ in rows[-6:]]
+    config = torch.load(other / "hamburger" / "checkpoint.pt")["stage_config"]
+    assert (config["focus_rows"], config["focus_families"]) == (6, ("arithmetic", "table"))
+    with pytest.raises(SystemExit, match="--focus-families takes comma-separated task families"):
+        main(common + ["hamburger", "--steps", "3", "--focus-rows", "4", "--focus-families", "poetry"])
+    for flags in (["--focus-rows", "4"], ["--focus-families", "table"]):
+        with pytest.raises(SystemExit, match="--focus-rows N .N > 0. and --focus-families F1,F2 go together"):
+            main(common + ["hamburger", "--steps", "3", *flags])
+    with pytest.raises(SystemExit, match=r"got 8 \+ 8 \+ 16"):
+        main(common + ["hamburger", "--steps", "3", "--repeat-rows", "8", "--unmerged-rows", "8",
+                       "--focus-rows", "16", "--focus-families", "table"])
