@@ -193,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
                        "(to train on from a shipped model; the work folder must be prepared with its tokenizer)")
     s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
     s.add_argument("--overwrite", action="store_true", help="replace checkpoints the work folder already has")
+    s = sub.add_parser("average", help="write the mean of several hamburger-stage checkpoints' weights as the "
+                       "work folder's hamburger checkpoint (a model soup; then stop and export)")
+    s.add_argument("checkpoints", type=Path, nargs="+", help="two or more hamburger-stage checkpoint.pt files")
+    s.add_argument("--overwrite", action="store_true", help="replace the work folder's hamburger checkpoint")
     s = sub.add_parser("convert-reference", help="convert the authors' HAMburger-1B checkpoint")
     s.add_argument("checkpoint", type=Path)
     s.add_argument("--tokenizer", type=Path, required=True, help="a byte-level BPE tokenizer.json for it")
@@ -304,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "import-package":
         from .import_package import import_package
         print(json.dumps(import_package(args.work, args.package, mcfg, args.overwrite)))
+    elif args.command == "average":
+        from .average import average_checkpoints
+        print(json.dumps(average_checkpoints(args.work, args.checkpoints, mcfg, args.overwrite)))
     elif args.command == "convert-reference":
         from .convert import convert_reference
         convert_reference(args.checkpoint, args.tokenizer, args.out, args.overwrite)

@@ -450,3 +450,39 @@ def test_focus_rows_add_segmented_rows_of_the_focus_families(work, tmp_path, mon
     with pytest.raises(SystemExit, match=r"got 8 \+ 8 \+ 16"):
         main(common + ["hamburger", "--steps", "3", "--repeat-rows", "8", "--unmerged-rows", "8",
                        "--focus-rows", "16", "--focus-families", "table"])
+
+
+def test_average_writes_the_mean_of_hamburger_checkpoints_and_stop_calibrates_it(work, tmp_path):
+    import shutil
+    import torch
+    from hamburger.train import load_checkpoint
+    other, common = _work_copy(work, tmp_path)
+    first = load_checkpoint(other / "hamburger" / "checkpoint.pt")
+    shifted = {k: (v + 1.0 if v.is_floating_point() else v) for k, v in first["model"].items()}
+    torch.save({**first, "model": shifted, "step": 7}, tmp_path / "b.pt")
+    shutil.copy(other / "hamburger" / "checkpoint.pt", tmp_path / "a.pt")
+    sources = [str(tmp_path / "a.pt"), str(tmp_path / "b.pt")]
+    with pytest.raises(SystemExit, match="exists; pass --overwrite"):
+        main(common + ["average", *sources])
+    assert main(common + ["average", *sources, "--overwrite"]) == 0
+    mean = load_checkpoint(other / "hamburger" / "checkpoint.pt")
+    assert mean["step"] == 7 and "opt" not in mean
+    for name, weight in first["model"].items():
+        if weight.is_floating_point():
+            assert torch.allclose(mean["model"][name], weight + 0.5, atol=1e-6), name
+    assert _log(other / "hamburger" / "log.jsonl")[-1]["averaged_from"][1] == {"checkpoint": sources[1], "step": 7}
+    assert main(common + ["stop", "--steps", "2"]) == 0
+    assert load_checkpoint(other / "stop" / "checkpoint.pt")["hamburger_step"] == 7
+    argv = common + ["export", "--hamburger-stage", "stop", "--out", str(tmp_path / "pkg"), "--overwrite"]
+    assert main(argv) == 0
+    _, _, _, man = load_package(tmp_path / "pkg")
+    assert man["provenance"]["stages"]["hamburger"]["averaged_from"][0]["checkpoint"] == sources[0]
+    with pytest.raises(SystemExit, match="calibrates other weights than the average; remove it first"):
+        main(common + ["average", *sources, "--overwrite"])
+    shutil.rmtree(other / "stop")
+    with pytest.raises(SystemExit, match="two or more hamburger checkpoints, got 1"):
+        main(common + ["average", sources[0], "--overwrite"])
+    with pytest.raises(SystemExit, match=r"baseline/checkpoint.pt \(a hamburger-stage checkpoint\) does not fit"):
+        main(common + ["average", sources[0], str(other / "baseline" / "checkpoint.pt"), "--overwrite"])
+    with pytest.raises(SystemExit, match="nope.pt does not exist"):
+        main(common + ["average", sources[0], str(tmp_path / "nope.pt"), "--overwrite"])
