@@ -30,6 +30,9 @@ def average_checkpoints(work: Path, sources: list[Path], mcfg: ModelConfig, over
     states, steps = [], []
     for path in sources:
         ck = load_checkpoint(path)
+        if not isinstance(ck, dict) or "model" not in ck:
+            raise SystemExit(f"error: {path} holds no model weights; average takes checkpoint.pt files of the "
+                             "hamburger stage")
         # Loading into the model checks every name and shape against the config.
         load_state(Hamburger(mcfg), ck["model"], f"{path} (a hamburger-stage checkpoint)")
         states.append(ck["model"])

@@ -408,8 +408,9 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
 def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
     """Calibrates the stop head of the trained HAMburger model to its own micro decoder: the
     segmentation's group ends plus every token whose successor the model gets wrong are stop
-    targets (`miss_target` "expected": plus the probability that it does, a soft target); everything but the stop head stays frozen. Writes work/stop/checkpoint.pt, the
-    whole model, which `export --hamburger-stage stop` ships."""
+    targets (`miss_target` "expected": the probability that it does, a soft target);
+    everything but the stop head stays frozen. Writes work/stop/checkpoint.pt, the whole
+    model, which `export --hamburger-stage stop` ships."""
     responses, groups = _segmentation(work)
     examples = _segmented(responses, groups)
     source = work / "hamburger" / "checkpoint.pt"

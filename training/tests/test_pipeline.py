@@ -484,5 +484,8 @@ def test_average_writes_the_mean_of_hamburger_checkpoints_and_stop_calibrates_it
         main(common + ["average", sources[0], "--overwrite"])
     with pytest.raises(SystemExit, match=r"baseline/checkpoint.pt \(a hamburger-stage checkpoint\) does not fit"):
         main(common + ["average", sources[0], str(other / "baseline" / "checkpoint.pt"), "--overwrite"])
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(SystemExit, match="other.pt holds no model weights"):
+        main(common + ["average", sources[0], str(tmp_path / "other.pt"), "--overwrite"])
     with pytest.raises(SystemExit, match="nope.pt does not exist"):
         main(common + ["average", sources[0], str(tmp_path / "nope.pt"), "--overwrite"])
