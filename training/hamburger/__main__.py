@@ -16,12 +16,12 @@ import torch
 
 from .config import CONFIGS
 from .data import DataConfig
+from .objective import MISS_TARGETS
 from .repeats import REPEAT_PROMPTS, REPEAT_SOURCES
 from .segment import ENTROPY_SOURCES
 from .tokenizer import BYTE_VOCAB, EOS_ID, PAD_ID
 
 HAMBURGER_STAGES = ("hamburger", "stop")
-MISS_TARGETS = ("argmax", "expected")
 STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline stage",
               "hamburger": "train the hamburger stage",
               "stop": "optional: calibrate the hamburger stage's stop head to its own micro-step misses"}

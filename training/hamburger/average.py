@@ -28,13 +28,14 @@ def average_checkpoints(work: Path, sources: list[Path], mcfg: ModelConfig, over
     if (work / "stop" / "checkpoint.pt").exists():
         raise SystemExit(f"error: {work / 'stop'} calibrates other weights than the average; remove it first")
     states, steps = [], []
+    shape_check = Hamburger(mcfg)
     for path in sources:
         ck = load_checkpoint(path)
         if not isinstance(ck, dict) or "model" not in ck:
             raise SystemExit(f"error: {path} holds no model weights; average takes checkpoint.pt files of the "
                              "hamburger stage")
         # Loading into the model checks every name and shape against the config.
-        load_state(Hamburger(mcfg), ck["model"], f"{path} (a hamburger-stage checkpoint)")
+        load_state(shape_check, ck["model"], f"{path} (a hamburger-stage checkpoint)")
         states.append(ck["model"])
         steps.append(int(ck.get("step", 0)))
     mean = {name: (sum(s[name].float() for s in states) / len(states)).to(t.dtype) if t.is_floating_point() else t

@@ -11,6 +11,7 @@ from .model import Hamburger, LlamaForCausalLM, causal_mask
 
 IGNORE = -100
 STOP_WEIGHT = 0.5
+MISS_TARGETS = ("argmax", "expected")   # what `stop_on_miss` targets before a micro step
 
 
 def lm_loss(llm: LlamaForCausalLM, windows: torch.Tensor) -> torch.Tensor:
@@ -154,7 +155,7 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
                 p_right = torch.softmax(out.logits.float(), -1).gather(-1, out.targets[:, None])[:, 0]
                 miss[valid] = 1 - p_right
             else:
-                raise ValueError(f"stop_on_miss must be '', 'argmax' or 'expected', got {stop_on_miss!r}")
+                raise ValueError(f"stop_on_miss must be '' or one of {MISS_TARGETS}, got {stop_on_miss!r}")
             stop_target[:, :-1] = torch.maximum(stop_target[:, :-1], miss[:, 1:])
     stop_target = stop_target[valid]
     group_supervised = torch.tensor(supervise_stop, device=dev)[out.example]

@@ -391,22 +391,29 @@ def test_repeat_rows_reach_the_baseline_stage(work, tmp_path):
         main(copies_cli + ["baseline", "--steps", "3", "--repeat-rows", "32"])
 
 
-def test_unmerged_families_draw_the_unmerged_rows_from_those_families(work, tmp_path, monkeypatch):
-    import torch
+def _recorded_hamburger_batches(monkeypatch) -> list:
+    """Each hamburger-stage batch's rows as (family, id), its group sizes and supervise_stop."""
     from hamburger import train
-    other, common = _work_copy(work, tmp_path, drop="hamburger")
     batches = []
+    real_loss = train.hamburger_loss
 
     def recording_loss(h, examples, groups, **kw):
-        batches.append(([e.family for e in examples], groups, kw["supervise_stop"]))
+        batches.append(([(e.family, e.id) for e in examples], groups, kw["supervise_stop"]))
         return real_loss(h, examples, groups, **kw)
 
-    real_loss = train.hamburger_loss
     monkeypatch.setattr(train, "hamburger_loss", recording_loss)
+    return batches
+
+
+def test_unmerged_families_draw_the_unmerged_rows_from_those_families(work, tmp_path, monkeypatch):
+    import torch
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
+    batches = _recorded_hamburger_batches(monkeypatch)
     assert main(common + ["hamburger", "--steps", "2", "--unmerged-rows", "5",
                           "--unmerged-families", "continue,json"]) == 0
     assert len(batches) == 2
-    for families, groups, supervised in batches:
+    for rows, groups, supervised in batches:
+        families = [family for family, _ in rows]
         assert len(families) == 32
         assert set(families[:5]) <= {"continue", "json"} and supervised[:5] == [False] * 5
         assert all(set(g) == {1} for g in groups[:5])           # one token per group
@@ -421,16 +428,8 @@ def test_unmerged_families_draw_the_unmerged_rows_from_those_families(work, tmp_
 
 def test_focus_rows_add_segmented_rows_of_the_focus_families(work, tmp_path, monkeypatch):
     import torch
-    from hamburger import train
     other, common = _work_copy(work, tmp_path, drop="hamburger")
-    batches = []
-
-    def recording_loss(h, examples, groups, **kw):
-        batches.append(([(e.family, e.id) for e in examples], groups, kw["supervise_stop"]))
-        return real_loss(h, examples, groups, **kw)
-
-    real_loss = train.hamburger_loss
-    monkeypatch.setattr(train, "hamburger_loss", recording_loss)
+    batches = _recorded_hamburger_batches(monkeypatch)
     segmented = torch.load(other / "segments.pt")["groups"]
     assert main(common + ["hamburger", "--steps", "2", "--unmerged-rows", "3", "--unmerged-families", "continue",
                           "--focus-rows", "6", "--focus-families", "arithmetic,table"]) == 0
