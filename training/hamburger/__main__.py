@@ -16,6 +16,7 @@ import torch
 
 from .config import CONFIGS
 from .data import DataConfig
+from .ema import STOP_WEIGHTS
 from .objective import MISS_TARGETS
 from .repeats import REPEAT_PROMPTS, REPEAT_SOURCES
 from .segment import ENTROPY_SOURCES
@@ -128,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
                            "where the model's argmax misses it (argmax, the default), or the probability the "
                            "model leaves to anything but the right token (expected: soft, so that a right but "
                            "unsure step asks for a stop too)")
+            s.add_argument("--weights", choices=STOP_WEIGHTS, help="which hamburger weights to calibrate and "
+                           "ship: the checkpoint's last (the default) or the moving average it keeps when "
+                           "trained with --ema-decay (ema)")
         if stage in ("base", "hamburger"):
             s.add_argument("--init-from", type=Path, help="start the LLM from this checkpoint's weights "
                            "(hamburger: e.g. the baseline's, default the base's)")
@@ -148,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
                            "--focus-families, on top of the batch's share of them (default 0)")
             s.add_argument("--focus-families", help="comma-separated task families the --focus-rows are drawn "
                            "from (e.g. arithmetic,table, to weigh the families HAMburger loses most on)")
+            s.add_argument("--ema-decay", type=float, help="keep a moving average of the weights with this decay "
+                           "in the checkpoint (e.g. 0.999: about the last 1,000 steps), for `stop --weights ema`; "
+                           "default 0, none")
             s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
                            "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
         if stage in ("baseline", "hamburger"):
@@ -262,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
                              "many rows per batch, the other which families they are drawn from")
         if getattr(args, "miss_target", None) is not None:
             budget["miss_target"] = args.miss_target
+        if getattr(args, "weights", None) is not None:
+            budget["weights"] = args.weights
+        if getattr(args, "ema_decay", None) is not None:
+            if not 0 <= args.ema_decay < 1:
+                raise SystemExit(f"error: --ema-decay must lie in [0, 1) (0: no average), got {args.ema_decay}")
+            budget["ema_decay"] = args.ema_decay
         if getattr(args, "split_rate", None) is not None:
             budget["split_rate"] = _bounded("--split-rate", args.split_rate, 0, 1)
         if getattr(args, "length_groups", None) is not None:

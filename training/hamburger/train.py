@@ -22,6 +22,7 @@ from tqdm import tqdm
 from .config import ModelConfig
 from .data import SftExample, load_sft, save_sft
 from .decode import generate_baseline
+from .ema import WeightAverage
 from .graphs import baseline_graphs
 from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
 from .probe import HeldoutProbe
@@ -57,7 +58,10 @@ class StageConfig:
     focus_families: tuple[str, ...] = ()  # hamburger stage: the task families the focus rows are drawn from
     split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
     miss_target: str = "argmax"      # stop stage: a stop target before each argmax miss, or the expected miss ("expected")
+    weights: str = "last"            # stop stage: the hamburger checkpoint's weights ("last") or their moving average ("ema")
     end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
+    ema_decay: float = 0.0           # hamburger stage: decay of the moving average of the weights saved beside
+                                     # them (ema.py; 0: none)
     length_groups: int = 0           # SFT-style stages: batches drawn from runs of this many batches sorted by length
 
 
@@ -122,6 +126,7 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
     step, elapsed = 0, 0.0
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
+    ck: dict = {}
     if run.ckpt.exists():
         ck = load_checkpoint(run.ckpt)
         load_state(model, ck["model"], str(run.ckpt))
@@ -142,6 +147,21 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
             torch.set_rng_state(ck["rng"])
             random.setstate(ck["py_rng"])
         print(f"resuming {run.stage} at step {step}/{cfg.steps}")
+    average, since = None, step
+    if cfg.ema_decay:
+        kept = ck.get("ema")
+        if kept is not None:
+            since = ck["ema_since"]
+        average = WeightAverage(model, cfg.ema_decay, kept)
+        print(f"weight average (decay {cfg.ema_decay}) " + (f"goes on from step {since}" if kept is not None
+                                                           else f"starts at step {step}'s weights"))
+    elif "ema" in ck:
+        print(f"{run.ckpt}'s weight average is dropped: this command has no --ema-decay")
+
+    def saved_extra() -> dict:
+        if average is None:
+            return extra or {}
+        return {**(extra or {}), "ema": average.state_dict(), "ema_since": since}
     model.train()
     bar = tqdm(total=cfg.steps, initial=step, desc=run.stage, dynamic_ncols=True)
     t0 = time.time()
@@ -154,6 +174,8 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if average is not None:
+            average.update(model)
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{float(loss):.3f}")
@@ -161,7 +183,7 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
             run.log({"step": step, "loss": float(loss), "grad_norm": float(gnorm),
                      "elapsed_s": round(elapsed + time.time() - t0, 1), **metrics})
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
-            run.save(model, opt, step, elapsed + time.time() - t0, extra)
+            run.save(model, opt, step, elapsed + time.time() - t0, saved_extra())
             if probe is not None:
                 with autocast(device):
                     run.log({"step": step, **probe()})
@@ -419,13 +441,22 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
     run = Run(work, "stop", cfg)
     h = Hamburger(mcfg)
     source_ck = load_checkpoint(source)
-    load_state(h, source_ck["model"], str(source))
+    weights, which = source_ck["model"], {"weights": cfg.weights}
+    if cfg.weights == "ema":
+        if "ema" not in source_ck:
+            raise SystemExit(f"error: {source} holds no moving average of its weights; train the hamburger stage "
+                             "with --ema-decay D to keep one, or calibrate its last weights (--weights last)")
+        weights = {**weights, **source_ck["ema"]}
+        which.update(ema_decay=source_ck["stage_config"]["ema_decay"], ema_since=source_ck["ema_since"])
+    load_state(h, weights, str(source))
     if run.ckpt.exists():
         # A stop stage resumed over newer hamburger weights would ship the old ones.
-        calibrated = load_checkpoint(run.ckpt).get("hamburger_step", source_ck["step"])
-        if calibrated != source_ck["step"]:
-            raise SystemExit(f"error: {run.ckpt} calibrates the hamburger stage's step {calibrated}, but {source} is "
-                             f"at step {source_ck['step']}; remove {run.folder} to calibrate the new weights")
+        old = load_checkpoint(run.ckpt)
+        calibrated = (old.get("hamburger_step", source_ck["step"]), old.get("calibrated", {}).get("weights", "last"))
+        if calibrated != (source_ck["step"], cfg.weights):
+            raise SystemExit(f"error: {run.ckpt} calibrates the hamburger stage's step {calibrated[0]} "
+                             f"({calibrated[1]} weights), but {source} is at step {source_ck['step']} and this "
+                             f"command asks for its {cfg.weights} weights; remove {run.folder} to calibrate them")
     stop_head = h.micro_step_decoder.stop_head
     for p in h.parameters():
         p.requires_grad_(False)
@@ -438,4 +469,4 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
         return hamburger_loss(h, chunk, [groups[e.id] for e in chunk], stop_on_miss=cfg.miss_target)
 
     _loop(run, h, _param_groups(list(stop_head.named_parameters()), cfg.lr), batch, device,
-          extra={"hamburger_step": source_ck["step"]})
+          extra={"hamburger_step": source_ck["step"], "calibrated": which})

@@ -243,7 +243,7 @@ def test_the_stop_stage_trains_only_the_stop_head_and_exports(work, tmp_path):
     _, _, _, man = load_package(tmp_path / "pkg")
     assert man["provenance"]["stages"]["stop"]["step"] == 2
     assert main(common + ["hamburger", "--steps", "4"]) == 0
-    with pytest.raises(SystemExit, match="calibrates the hamburger stage's step 3, but .* is at step 4; remove"):
+    with pytest.raises(SystemExit, match=r"calibrates the hamburger stage's step 3 \(last weights\), but .* is at step 4 and"):
         main(common + ["stop", "--steps", "3"])
     shutil.rmtree(other / "stop")
     with pytest.raises(SystemExit, match="run the stop stage first"):
@@ -488,3 +488,49 @@ def test_average_writes_the_mean_of_hamburger_checkpoints_and_stop_calibrates_it
         main(common + ["average", sources[0], str(tmp_path / "other.pt"), "--overwrite"])
     with pytest.raises(SystemExit, match="nope.pt does not exist"):
         main(common + ["average", sources[0], str(tmp_path / "nope.pt"), "--overwrite"])
+
+
+def test_ema_decay_keeps_a_moving_average_that_stop_calibrates_and_ships(work, tmp_path):
+    import shutil
+    import torch
+    from hamburger.train import load_checkpoint
+    other, common = _work_copy(work, tmp_path)
+    start = load_checkpoint(other / "hamburger" / "checkpoint.pt")["model"]
+    assert main(common + ["hamburger", "--steps", "4", "--ema-decay", "0.5"]) == 0
+    ck = load_checkpoint(other / "hamburger" / "checkpoint.pt")
+    assert ck["ema_since"] == 3 and ck["stage_config"]["ema_decay"] == 0.5
+    # One update at decay 0.5 from step 3's weights: the mean of steps 3 and 4.
+    moved = 0
+    for name, weight in ck["model"].items():
+        if weight.is_floating_point():
+            assert ck["ema"][name].dtype == torch.float32
+            assert torch.allclose(ck["ema"][name], (start[name] + weight) / 2, atol=1e-6), name
+            moved += not torch.equal(start[name], weight)
+    assert moved > 10
+    assert main(common + ["hamburger", "--steps", "5", "--ema-decay", "0.5"]) == 0
+    resumed = load_checkpoint(other / "hamburger" / "checkpoint.pt")
+    assert resumed["ema_since"] == 3
+    for name, average in resumed["ema"].items():
+        assert torch.allclose(average, (ck["ema"][name] + resumed["model"][name]) / 2, atol=1e-6), name
+
+    assert main(common + ["stop", "--steps", "2", "--weights", "ema"]) == 0
+    calibrated = load_checkpoint(other / "stop" / "checkpoint.pt")
+    assert calibrated["calibrated"] == {"weights": "ema", "ema_decay": 0.5, "ema_since": 3}
+    assert main(common + ["export", "--hamburger-stage", "stop", "--out", str(tmp_path / "pkg")]) == 0
+    _, _, _, man = load_package(tmp_path / "pkg")
+    assert man["provenance"]["hamburger_weights"] == {"weights": "ema", "ema_decay": 0.5, "ema_since": 3}
+    for name, weight in calibrated["model"].items():
+        if ".stop_head." not in name:
+            assert torch.equal(weight, resumed["ema"][name]), name
+    with pytest.raises(SystemExit, match=r"step 5 \(ema weights\), but .* asks for its last weights; remove"):
+        main(common + ["stop", "--steps", "3", "--weights", "last"])
+    shutil.rmtree(other / "stop")
+
+    assert main(common + ["hamburger", "--steps", "6"]) == 0       # no --ema-decay: the average is dropped
+    assert "ema" not in load_checkpoint(other / "hamburger" / "checkpoint.pt")
+    with pytest.raises(SystemExit, match="holds no moving average of its weights; train the hamburger stage with "
+                                         "--ema-decay"):
+        main(common + ["stop", "--steps", "2", "--weights", "ema"])
+    for bad in ("1", "-0.1", "nan"):
+        with pytest.raises(SystemExit, match=r"--ema-decay must lie in \[0, 1\) \(0: no average\), got"):
+            main(common + ["hamburger", "--steps", "7", "--ema-decay", bad])

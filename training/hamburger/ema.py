@@ -1,0 +1,35 @@
+"""An exponential moving average of a model's weights, kept beside them during training.
+
+The in-run form of a model soup (average.py): continuations of one run sit in one basin, and
+their mean was 4-5 points better at confidence 0.9 than each of them, because each step's
+weights carry the noise of their last batches (training-log, session 15). The average is
+kept in float32 whatever the weights' dtype, saved in the stage's checkpoint as "ema", and
+`stop --weights ema` calibrates and ships it.
+"""
+import torch
+
+STOP_WEIGHTS = ("last", "ema")   # which weights of a hamburger checkpoint `stop` calibrates and ships
+
+
+class WeightAverage:
+    def __init__(self, model: torch.nn.Module, decay: float, state: dict[str, torch.Tensor] | None = None):
+        """`state`: a saved average to go on from (a resumed stage); else it starts at the
+        model's weights as they are."""
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"the decay of a weight average lies in (0, 1), got {decay}")
+        self.decay = decay
+        weights = model.state_dict()
+        if state is not None and set(state) != {n for n, t in weights.items() if t.is_floating_point()}:
+            raise SystemExit("error: the checkpoint's weight average does not hold this model's weights")
+        self.average = {n: (state[n] if state is not None else t).detach().to(t.device, torch.float32, copy=True)
+                        for n, t in weights.items() if t.is_floating_point()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        weights = model.state_dict()
+        for name, avg in self.average.items():
+            avg.lerp_(weights[name].float(), 1.0 - self.decay)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return dict(self.average)
+
