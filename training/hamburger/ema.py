@@ -32,4 +32,3 @@ class WeightAverage:
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return dict(self.average)
-
