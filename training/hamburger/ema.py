@@ -18,11 +18,11 @@ class WeightAverage:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"the decay of a weight average lies in (0, 1), got {decay}")
         self.decay = decay
-        weights = model.state_dict()
-        if state is not None and set(state) != {n for n, t in weights.items() if t.is_floating_point()}:
+        floating = {n: t for n, t in model.state_dict().items() if t.is_floating_point()}
+        if state is not None and set(state) != set(floating):
             raise SystemExit("error: the checkpoint's weight average does not hold this model's weights")
-        self.average = {n: (state[n] if state is not None else t).detach().to(t.device, torch.float32, copy=True)
-                        for n, t in weights.items() if t.is_floating_point()}
+        start = floating if state is None else state
+        self.average = {n: start[n].detach().to(t.device, torch.float32, copy=True) for n, t in floating.items()}
 
     @torch.no_grad()
     def update(self, model: torch.nn.Module) -> None:
