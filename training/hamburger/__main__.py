@@ -152,12 +152,12 @@ def main(argv: list[str] | None = None) -> int:
                            "--focus-families, on top of the batch's share of them (default 0)")
             s.add_argument("--focus-families", help="comma-separated task families the --focus-rows are drawn "
                            "from (e.g. arithmetic,table, to weigh the families HAMburger loses most on)")
-            s.add_argument("--ema-decay", type=float, help="keep a moving average of the weights with this decay "
-                           "in the checkpoint (e.g. 0.999: about the last 1,000 steps), for `stop --weights ema`; "
-                           "default 0, none")
             s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
                            "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
         if stage in ("baseline", "hamburger"):
+            s.add_argument("--ema-decay", type=float, help="keep a moving average of the weights with this decay "
+                           "in the checkpoint (e.g. 0.999: about the last 1,000 steps), for `stop --weights ema` "
+                           "and `export --baseline-weights ema`; default 0, none")
             s.add_argument("--repeat-source", choices=REPEAT_SOURCES, help="what the --repeat-rows copy: random "
                            "token ids (the default), windows of the training text (the LM stream), or such "
                            "windows in shuffled order")
@@ -182,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--hamburger-stage", choices=HAMBURGER_STAGES, default="hamburger",
                    help="whose checkpoint holds the HAMburger weights: the hamburger stage's (default) or the "
                         "stop stage's (the same weights with a calibrated stop head)")
+    s.add_argument("--baseline-weights", choices=STOP_WEIGHTS, default="last",
+                   help="which of the baseline checkpoint's weights to ship: its last (the default) or the "
+                        "moving average it keeps when trained with --ema-decay (ema)")
     s = sub.add_parser("evaluate", help="held-out exact match with the reference decoders")
     s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
     s.add_argument("--confidence", type=float, nargs="+", default=[0.9, 0.8])
@@ -304,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "export":
         from .export import export_from_checkpoints
         export_from_checkpoints(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
+                                baseline_weights=args.baseline_weights,
                                 command="cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv))
     elif args.command == "evaluate":
         from .evaluate import evaluate_package, markdown_table

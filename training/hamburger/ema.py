@@ -3,12 +3,27 @@
 The in-run form of a model soup (average.py): continuations of one run sit in one basin, and
 their mean was 4-5 points better at confidence 0.9 than each of them, because each step's
 weights carry the noise of their last batches (training-log, session 15). The average is
-kept in float32 whatever the weights' dtype, saved in the stage's checkpoint as "ema", and
-`stop --weights ema` calibrates and ships it.
+kept in float32 whatever the weights' dtype, saved in the stage's checkpoint as "ema";
+`stop --weights ema` calibrates and ships a hamburger stage's, `export --baseline-weights ema`
+ships a baseline's (its comparison is only fair when both are averaged).
 """
+from pathlib import Path
+
 import torch
 
-STOP_WEIGHTS = ("last", "ema")   # which weights of a hamburger checkpoint `stop` calibrates and ships
+STOP_WEIGHTS = ("last", "ema")   # which weights of a checkpoint `stop` calibrates and `export` ships
+
+
+def chosen_weights(ck: dict, which: str, path: Path, flag: str) -> tuple[dict[str, torch.Tensor], dict]:
+    """A checkpoint's last weights or their moving average (`which`), and what they are for the
+    package's provenance. `flag`: the option that asked for them, named in the error."""
+    if which == "last":
+        return ck["model"], {"weights": "last"}
+    if "ema" not in ck:
+        raise SystemExit(f"error: {path} holds no moving average of its weights; train that stage with "
+                         f"--ema-decay D to keep one, or take its last weights ({flag} last)")
+    return {**ck["model"], **ck["ema"]}, {"weights": "ema", "ema_decay": ck["stage_config"]["ema_decay"],
+                                          "ema_since": ck["ema_since"]}
 
 
 class WeightAverage:

@@ -18,6 +18,7 @@ from .chat import render_prompt
 from .config import ModelConfig
 from .data import load_heldout
 from .decode import generate_baseline, generate_hamburger
+from .ema import chosen_weights
 from .evaluate import evaluate_models
 from .graphs import baseline_graphs, hamburger_graphs
 from .model import Hamburger, LlamaForCausalLM
@@ -94,10 +95,11 @@ def _stage_summary(work: Path, stage: str) -> dict:
 
 
 def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite: bool, *, command: str,
-                            hamburger_stage: str = "hamburger") -> None:
+                            hamburger_stage: str = "hamburger", baseline_weights: str = "last") -> None:
     """`command`: the command line that ran this export, recorded in the package's provenance.
     `hamburger_stage`: the stage whose checkpoint holds the HAMburger weights (`stop`: the
-    hamburger stage's with a calibrated stop head)."""
+    hamburger stage's with a calibrated stop head). `baseline_weights`: the baseline checkpoint's
+    last weights or their moving average (`ema`)."""
     h = Hamburger(mcfg)
     source = work / hamburger_stage / "checkpoint.pt"
     if not source.exists():
@@ -105,7 +107,10 @@ def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite:
     source_ck = load_checkpoint(source)
     load_state(h, source_ck["model"], f"the {hamburger_stage} checkpoint")
     baseline = LlamaForCausalLM(baseline_config(mcfg))
-    load_state(baseline, load_checkpoint(work / "baseline" / "checkpoint.pt")["model"], "the baseline checkpoint")
+    baseline_source = work / "baseline" / "checkpoint.pt"
+    weights, baseline_which = chosen_weights(load_checkpoint(baseline_source), baseline_weights, baseline_source,
+                                             "--baseline-weights")
+    load_state(baseline, weights, "the baseline checkpoint")
     tok = ByteLevelBPE.load(work / "data" / "tokenizer.json")
     # Round before the traces are written: the package stores float16 weights.
     round_to_fp16(h)
@@ -119,6 +124,7 @@ def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite:
                    if s != "stop" or hamburger_stage == "stop"},
         # Which of the hamburger checkpoint's weights the stop stage calibrated: its last or their moving average.
         "hamburger_weights": source_ck.get("calibrated", {"weights": "last"}),
+        "baseline_weights": baseline_which,
         "segmentation": _segment_summary(work),
         "date": datetime.date.today().isoformat(),
         "command": command,

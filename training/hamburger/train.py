@@ -22,7 +22,7 @@ from tqdm import tqdm
 from .config import ModelConfig
 from .data import SftExample, load_sft, save_sft
 from .decode import generate_baseline
-from .ema import WeightAverage
+from .ema import WeightAverage, chosen_weights
 from .graphs import baseline_graphs
 from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
 from .probe import HeldoutProbe
@@ -60,7 +60,7 @@ class StageConfig:
     miss_target: str = "argmax"      # stop stage: a stop target before each argmax miss, or the expected miss ("expected")
     weights: str = "last"            # stop stage: the hamburger checkpoint's weights ("last") or their moving average ("ema")
     end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
-    ema_decay: float = 0.0           # hamburger stage: decay of the moving average of the weights saved beside
+    ema_decay: float = 0.0           # baseline and hamburger stages: decay of the moving average of the weights saved beside
                                      # them (ema.py; 0: none)
     length_groups: int = 0           # SFT-style stages: batches drawn from runs of this many batches sorted by length
 
@@ -441,13 +441,7 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
     run = Run(work, "stop", cfg)
     h = Hamburger(mcfg)
     source_ck = load_checkpoint(source)
-    weights, which = source_ck["model"], {"weights": cfg.weights}
-    if cfg.weights == "ema":
-        if "ema" not in source_ck:
-            raise SystemExit(f"error: {source} holds no moving average of its weights; train the hamburger stage "
-                             "with --ema-decay D to keep one, or calibrate its last weights (--weights last)")
-        weights = {**weights, **source_ck["ema"]}
-        which.update(ema_decay=source_ck["stage_config"]["ema_decay"], ema_since=source_ck["ema_since"])
+    weights, which = chosen_weights(source_ck, cfg.weights, source, "--weights")
     load_state(h, weights, str(source))
     if run.ckpt.exists():
         # A stop stage resumed over newer hamburger weights would ship the old ones.

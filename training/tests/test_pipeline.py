@@ -528,9 +528,35 @@ def test_ema_decay_keeps_a_moving_average_that_stop_calibrates_and_ships(work, t
 
     assert main(common + ["hamburger", "--steps", "6"]) == 0       # no --ema-decay: the average is dropped
     assert "ema" not in load_checkpoint(other / "hamburger" / "checkpoint.pt")
-    with pytest.raises(SystemExit, match="holds no moving average of its weights; train the hamburger stage with "
-                                         "--ema-decay"):
+    with pytest.raises(SystemExit, match="holds no moving average of its weights; train that stage with "
+                                         "--ema-decay D to keep one, or take its last weights \\(--weights last\\)"):
         main(common + ["stop", "--steps", "2", "--weights", "ema"])
     for bad in ("1", "-0.1", "nan"):
         with pytest.raises(SystemExit, match=r"--ema-decay must lie in \[0, 1\) \(0: no average\), got"):
             main(common + ["hamburger", "--steps", "7", "--ema-decay", bad])
+
+
+def test_a_baseline_trained_with_ema_decay_ships_its_average_when_asked(work, tmp_path):
+    import torch
+    from hamburger.train import load_checkpoint
+    other, common = _work_copy(work, tmp_path)
+    with pytest.raises(SystemExit, match=r"baseline/checkpoint.pt holds no moving average of its weights; .*"
+                                         r"\(--baseline-weights last\)"):
+        main(common + ["export", "--baseline-weights", "ema", "--out", str(tmp_path / "refused")])
+    start = load_checkpoint(other / "baseline" / "checkpoint.pt")["model"]
+    assert main(common + ["baseline", "--steps", "4", "--ema-decay", "0.5"]) == 0     # resumes at 3
+    ck = load_checkpoint(other / "baseline" / "checkpoint.pt")
+    assert ck["ema_since"] == 3 and ck["stage_config"]["ema_decay"] == 0.5
+    for name, weight in ck["model"].items():
+        assert torch.allclose(ck["ema"][name], (start[name] + weight) / 2, atol=1e-6), name
+
+    assert main(common + ["export", "--baseline-weights", "ema", "--out", str(tmp_path / "pkg")]) == 0
+    _, baseline, _, man = load_package(tmp_path / "pkg")
+    assert man["provenance"]["baseline_weights"] == {"weights": "ema", "ema_decay": 0.5, "ema_since": 3}
+    shipped, moved = baseline.state_dict(), 0
+    for name, average in ck["ema"].items():
+        assert torch.equal(shipped[name], average.half().float()), name
+        moved += not torch.equal(shipped[name], ck["model"][name].half().float())
+    assert moved > 10
+    assert main(common + ["export", "--out", str(tmp_path / "last"), "--overwrite"]) == 0
+    assert load_package(tmp_path / "last")[3]["provenance"]["baseline_weights"] == {"weights": "last"}
