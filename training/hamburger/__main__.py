@@ -16,7 +16,7 @@ import torch
 
 from .config import CONFIGS
 from .data import DataConfig
-from .ema import STOP_WEIGHTS
+from .ema import CHECKPOINT_WEIGHTS
 from .objective import MISS_TARGETS
 from .repeats import REPEAT_PROMPTS, REPEAT_SOURCES
 from .segment import ENTROPY_SOURCES
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                            "where the model's argmax misses it (argmax, the default), or the probability the "
                            "model leaves to anything but the right token (expected: soft, so that a right but "
                            "unsure step asks for a stop too)")
-            s.add_argument("--weights", choices=STOP_WEIGHTS, help="which hamburger weights to calibrate and "
+            s.add_argument("--weights", choices=CHECKPOINT_WEIGHTS, help="which hamburger weights to calibrate and "
                            "ship: the checkpoint's last (the default) or the moving average it keeps when "
                            "trained with --ema-decay (ema)")
         if stage in ("base", "hamburger"):
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--hamburger-stage", choices=HAMBURGER_STAGES, default="hamburger",
                    help="whose checkpoint holds the HAMburger weights: the hamburger stage's (default) or the "
                         "stop stage's (the same weights with a calibrated stop head)")
-    s.add_argument("--baseline-weights", choices=STOP_WEIGHTS, default="last",
+    s.add_argument("--baseline-weights", choices=CHECKPOINT_WEIGHTS, default="last",
                    help="which of the baseline checkpoint's weights to ship: its last (the default) or the "
                         "moving average it keeps when trained with --ema-decay (ema)")
     s = sub.add_parser("evaluate", help="held-out exact match with the reference decoders")

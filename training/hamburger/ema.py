@@ -11,7 +11,8 @@ from pathlib import Path
 
 import torch
 
-STOP_WEIGHTS = ("last", "ema")   # which weights of a checkpoint `stop` calibrates and `export` ships
+# A checkpoint's last weights or their moving average (`stop --weights`, `export --baseline-weights`).
+CHECKPOINT_WEIGHTS = ("last", "ema")
 
 
 def chosen_weights(ck: dict, which: str, path: Path, flag: str) -> tuple[dict[str, torch.Tensor], dict]:

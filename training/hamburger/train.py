@@ -60,8 +60,8 @@ class StageConfig:
     miss_target: str = "argmax"      # stop stage: a stop target before each argmax miss, or the expected miss ("expected")
     weights: str = "last"            # stop stage: the hamburger checkpoint's weights ("last") or their moving average ("ema")
     end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
-    ema_decay: float = 0.0           # baseline and hamburger stages: decay of the moving average of the weights saved beside
-                                     # them (ema.py; 0: none)
+    ema_decay: float = 0.0           # baseline and hamburger stages: decay of the moving average of the weights
+                                     # saved beside them (ema.py; 0: none)
     length_groups: int = 0           # SFT-style stages: batches drawn from runs of this many batches sorted by length
 
 
