@@ -187,8 +187,13 @@ def main(argv: list[str] | None = None) -> int:
                         "moving average it keeps when trained with --ema-decay (ema)")
     s = sub.add_parser("evaluate", help="held-out exact match with the reference decoders")
     s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
-    s.add_argument("--confidence", type=float, nargs="+", default=[0.9, 0.8])
+    s.add_argument("--confidence", type=float, nargs="*", default=[0.9, 0.8],
+                   help="HAMburger's confidence levels (none: the baseline alone)")
     s.add_argument("--limit", type=int, default=0, help="examples per family (0: all)")
+    s.add_argument("--baseline-checkpoint", type=Path, help="judge this baseline-stage checkpoint (e.g. "
+                   "work/baseline/checkpoint.pt during training) in place of the package's baseline")
+    s.add_argument("--baseline-weights", choices=CHECKPOINT_WEIGHTS, default="last",
+                   help="with --baseline-checkpoint: its last weights (default) or their moving average (ema)")
     s.add_argument("--json", type=Path, help="also write the figures here")
     s = sub.add_parser("positions", help="teacher-forced accuracy by position in a group, against the baseline")
     s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
@@ -311,7 +316,13 @@ def main(argv: list[str] | None = None) -> int:
                                 command="cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv))
     elif args.command == "evaluate":
         from .evaluate import evaluate_package, markdown_table
-        report = evaluate_package(args.package, args.confidence, args.limit)
+        for c in args.confidence:
+            _bounded("--confidence", c, 0, 1)
+        if args.baseline_weights != "last" and args.baseline_checkpoint is None:
+            raise SystemExit("error: --baseline-weights chooses among a checkpoint's weights; name the checkpoint "
+                             "with --baseline-checkpoint")
+        report = evaluate_package(args.package, args.confidence, _bounded("--limit", args.limit, 0, 10**6),
+                                  args.baseline_checkpoint, args.baseline_weights)
         print(markdown_table(report))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2) + "\n")

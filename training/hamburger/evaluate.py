@@ -23,6 +23,7 @@ from .decode import Trace, generate_baseline, generate_hamburger
 from .graphs import baseline_graphs, hamburger_graphs
 from .model import LlamaForCausalLM
 from .package import baseline_config, load_package
+from .train import baseline_from_checkpoint
 
 EVAL_MAX_NEW_TOKENS = 192
 FREE_TEXT_FAMILY = "continue"
@@ -61,13 +62,22 @@ def output_nll(llm: LlamaForCausalLM, prompt_ids: list[int], output_ids: list[in
     return -float(logp.gather(1, torch.tensor(output_ids)[:, None]).sum())
 
 
-def evaluate_package(folder: Path, confidences: list[float], limit: int = 0) -> dict:
+def evaluate_package(folder: Path, confidences: list[float], limit: int = 0,
+                     baseline_checkpoint: Path | None = None, baseline_weights: str = "last") -> dict:
+    """`baseline_checkpoint`: a baseline-stage checkpoint whose last weights or moving average
+    (`baseline_weights`) stand in for the package's baseline, as `export` would ship them: a
+    checkpoint judged during training without exporting it."""
     h, baseline, tok, man = load_package(folder)
+    source: dict = {"package": str(folder)}
+    if baseline_checkpoint is not None:
+        baseline, weights, step = baseline_from_checkpoint(baseline_checkpoint, h.cfg, baseline_weights)
+        source = {"checkpoint": str(baseline_checkpoint), "step": step, **weights}
     if baseline is None:
-        raise SystemExit(f"error: {folder} has no baseline graphs to compare against")
+        raise SystemExit(f"error: {folder} has no baseline graphs to compare against; name a baseline-stage "
+                         "checkpoint with --baseline-checkpoint")
     examples = load_heldout(Path(folder) / "eval" / "heldout.jsonl")
     report = evaluate_models(h, baseline, tok, man["tokens"]["eos_id"], examples, confidences, limit)
-    return {"package": str(folder), **report}
+    return {"package": str(folder), "baseline": source, **report}
 
 
 def evaluate_models(h, baseline, tok, eos: int, examples: list[dict], confidences: list[float],
@@ -132,6 +142,9 @@ def markdown_table(report: dict) -> str:
         f" HAMburger acc @{c} | tokens/step @{c} | KV/token @{c} |" for c in confidences)
     sep = "|---" * (3 + 3 * len(confidences)) + "|"
     lines = [head, sep]
+    source = report.get("baseline", {})
+    if "checkpoint" in source:
+        lines = [f"Baseline: {source['checkpoint']} at step {source['step']}, its {source['weights']} weights.", ""] + lines
     for r in rows:
         cells = [r["family"], str(r["n"]), f"{100 * r['baseline_accuracy']:.1f}%"]
         for c in confidences:

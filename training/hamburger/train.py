@@ -29,6 +29,7 @@ from .probe import HeldoutProbe
 from .repeats import copy_wrappers, repeated_copy, repeated_spans
 from .tokenizer import SPECIAL_TOKENS, ByteLevelBPE
 from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss, split_groups
+from .onnx_io import round_to_fp16
 from .package import baseline_config
 from .segment import ENTROPY_SOURCES, STRATEGIES
 
@@ -102,6 +103,19 @@ def load_state(model: torch.nn.Module, state: dict, what: str) -> None:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
         raise SystemExit(f"error: {what} does not fit the model config: {str(e)[:500]}")
+
+
+def baseline_from_checkpoint(path: Path, cfg: ModelConfig, which: str) -> tuple[LlamaForCausalLM, dict, int]:
+    """The baseline LLM in a baseline-stage checkpoint as `export` ships it: its last weights or
+    their moving average (`which`), rounded to float16; with what those weights are (the
+    package's provenance) and the checkpoint's step."""
+    ck = load_checkpoint(path)
+    weights, chosen = chosen_weights(ck, which, path, "--baseline-weights")
+    baseline = LlamaForCausalLM(baseline_config(cfg))
+    load_state(baseline, weights, f"the baseline checkpoint {path}")
+    round_to_fp16(baseline)
+    baseline.eval()
+    return baseline, chosen, ck["step"]
 
 
 def lr_at(step: int, cfg: StageConfig, peak: float) -> float:
