@@ -153,8 +153,9 @@ def markdown_table(report: dict) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     free = report.get("free_text")
     if free:
-        lines += ["", f"Free text ({free['family']}, n = {free['n']}): the baseline's per-token perplexity of "
-                  f"its own greedy continuation {free['baseline_ppl_of_baseline']:.2f}; of HAMburger's "
-                  + ", ".join(f"@{c}: {free[f'baseline_ppl_of_hamburger@{c}']:.2f} "
-                              f"({free[f'tokens_per_step@{c}']:.2f} tokens/step)" for c in confidences) + "."]
+        own = (f"Free text ({free['family']}, n = {free['n']}): the baseline's per-token perplexity of "
+               f"its own greedy continuation {free['baseline_ppl_of_baseline']:.2f}")
+        levels = ", ".join(f"@{c}: {free[f'baseline_ppl_of_hamburger@{c}']:.2f} "
+                           f"({free[f'tokens_per_step@{c}']:.2f} tokens/step)" for c in confidences)
+        lines += ["", own + (f"; of HAMburger's {levels}" if confidences else "") + "."]
     return "\n".join(lines)

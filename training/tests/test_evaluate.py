@@ -67,7 +67,9 @@ def test_a_baseline_checkpoint_stands_in_for_the_packages_baseline(shipped, tmp_
     assert {f["family"]: f["baseline_accuracy"] for f in averaged["families"]} == \
         {f["family"]: f["baseline_accuracy"] for f in reference["families"]}
     assert "hamburger_accuracy@0.9" not in averaged["overall"]
-    assert markdown_table(averaged).startswith(f"Baseline: {path} at step 9100, its ema weights.")
+    table = markdown_table(averaged)
+    assert table.startswith(f"Baseline: {path} at step 9100, its ema weights.")
+    assert table.endswith(f"own greedy continuation {averaged['free_text']['baseline_ppl_of_baseline']:.2f}.")
 
     last = evaluate_package(SHIPPED, [1.0], 1, path, "last")
     assert last["baseline"]["weights"] == "last"
