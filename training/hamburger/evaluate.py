@@ -141,10 +141,10 @@ def markdown_table(report: dict) -> str:
     head = "| family | n | baseline acc |" + "".join(
         f" HAMburger acc @{c} | tokens/step @{c} | KV/token @{c} |" for c in confidences)
     sep = "|---" * (3 + 3 * len(confidences)) + "|"
-    lines = [head, sep]
     source = report.get("baseline", {})
-    if "checkpoint" in source:
-        lines = [f"Baseline: {source['checkpoint']} at step {source['step']}, its {source['weights']} weights.", ""] + lines
+    lines = ([f"Baseline: {source['checkpoint']} at step {source['step']}, its {source['weights']} weights.", ""]
+             if "checkpoint" in source else [])
+    lines += [head, sep]
     for r in rows:
         cells = [r["family"], str(r["n"]), f"{100 * r['baseline_accuracy']:.1f}%"]
         for c in confidences:
