@@ -1,12 +1,13 @@
 // The model card's confidence curve: tokens per macro step and exact-match accuracy against
 // the confidence level, from an evaluation report with several levels (the engine's
 // `eval --json --confidence 0.5,0.7,...` or the Python `evaluate --json`; same keys).
-// Usage: npm run curve -- REPORT.json [--svg OUT.svg]   (prints the markdown table)
+// Usage: npm run curve -- REPORT.json [--svg OUT.svg]   (prints the markdown table, then
+// HAMburger's paired difference from the baseline per family and level)
 import { writeFile, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as d3 from 'd3';
 import { z } from 'zod';
-import { levelKey } from '../engine/cli/confidenceSweep.js';
+import { differenceTable, levelKey } from '../engine/cli/confidenceSweep.js';
 
 const rowSchema = z.object({ family: z.string(), n: z.number(), baseline_accuracy: z.number() }).catchall(z.unknown());
 const reportSchema = z.object({
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   if (positionals.length !== 1) throw new Error('usage: npm run curve -- REPORT.json [--svg OUT.svg]');
   const parsed = reportSchema.safeParse(JSON.parse(await readFile(positionals[0]!, 'utf8')));
   if (!parsed.success) throw new Error(`${positionals[0]} is not an evaluation report with 2+ confidence levels: ${parsed.error.message}`);
-  console.log(curveTable(parsed.data));
+  console.log(`${curveTable(parsed.data)}\n\n${differenceTable(parsed.data)}`);
   if (values.svg) await writeFile(values.svg, curveSvg(parsed.data));
 }
 

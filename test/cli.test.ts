@@ -179,7 +179,7 @@ describe('cli bench and eval', () => {
       expect(out.families).toHaveLength(2);
       for (const f of [...out.families, out.overall]) {
         expect(Object.keys(f).sort()).toEqual([
-          'audit_agreement_rate', 'audit_mean_accepted_prefix', 'baseline_accuracy', 'family', 'hamburger_accuracy', 'kv_per_token', 'n', 'tokens_per_step',
+          'audit_agreement_rate', 'audit_mean_accepted_prefix', 'baseline_accuracy', 'baseline_only', 'family', 'hamburger_accuracy', 'hamburger_only', 'kv_per_token', 'n', 'tokens_per_step',
           'verify_acceptance_rate', 'verify_accuracy', 'verify_baseline_forwards_per_token', 'verify_matches_baseline',
         ]);
         expect(f.baseline_accuracy).toBeGreaterThanOrEqual(0);
@@ -219,4 +219,34 @@ describe('cli eval against the Python reference decoders', () => {
       expect(f.kv_per_token).toBeCloseTo(w[`kv_per_token@${c}`], 12);
     }
   }, 240_000);
+});
+
+describe('cli eval --confidences', () => {
+  it('gives the Python reference figures, and the discordant pairs that Python counts (training/tests/test_evaluate.py)', async () => {
+    const reference = JSON.parse(await readFile(path.join(MODEL_DIR, 'eval', 'reference.json'), 'utf8'));
+    const { stdout, code } = await cli('eval', '--limit', String(reference.limit), '--confidences', '0.9,1', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.confidences).toEqual([0.9, 1]);
+    const want = [...reference.families, reference.overall];
+    const got = [...out.families, out.overall];
+    for (const [i, f] of got.entries()) {
+      for (const key of ['n', 'baseline_accuracy', 'hamburger_accuracy@0.9', 'tokens_per_step@0.9', 'kv_per_token@0.9']) {
+        expect(f[key], `${f.family} ${key}`).toBeCloseTo(want[i][key], 12);
+      }
+      expect(f['tokens_per_step@1.0']).toBe(1);
+    }
+    const pairs = Object.fromEntries(got.map((f) => [f.family, [f['hamburger_only@0.9'], f['baseline_only@0.9']]]));
+    expect(pairs).toEqual({
+      copy: [0, 0], count: [1, 0], json: [0, 0], table: [0, 0], sort: [0, 1], reverse: [0, 0], arithmetic: [0, 0], spell: [0, 0], continue: [0, 0], overall: [1, 1],
+    });
+  }, 120_000);
+
+  it('prints the paired difference from the baseline under the accuracy table', async () => {
+    const { stdout, code } = await cli('eval', '--limit', '2', '--confidences', '0.9,1');
+    expect(code).toBe(0);
+    expect(stdout).toContain('HAMburger minus baseline on the same examples, in points, with a 95% interval (Newcombe, paired):');
+    expect(stdout).toContain('| count | 2 | +50.0 [-27.3, +90.5] | +50.0 [-27.3, +90.5] |');
+    expect(stdout).toContain('| overall | 18 | 0.0 [-17.6, +17.6] | 0.0 [-17.6, +17.6] |');
+  }, 120_000);
 });

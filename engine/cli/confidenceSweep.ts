@@ -5,6 +5,7 @@
 import type { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { isExactMatch, type HeldoutExample } from './heldoutSet.js';
+import { formatDifference, pairedDifference, type AccuracyDifference } from './pairedDifference.js';
 
 export interface SweepReport {
   confidences: number[];
@@ -33,6 +34,9 @@ interface Counts {
   n: number;
   baselineCorrect: number;
   correct: number[];
+  /** Examples HAMburger gets right and the baseline wrong, and the reverse: the discordant pairs. */
+  hamburgerOnly: number[];
+  baselineOnly: number[];
   tokens: number[];
   steps: number[];
 }
@@ -44,6 +48,8 @@ function summary(family: string, c: Counts, confidences: number[]): Record<strin
     row[`hamburger_accuracy@${key}`] = c.correct[i]! / c.n;
     row[`tokens_per_step@${key}`] = c.tokens[i]! / c.steps[i]!;
     row[`kv_per_token@${key}`] = c.steps[i]! / c.tokens[i]!;
+    row[`hamburger_only@${key}`] = c.hamburgerOnly[i]!;
+    row[`baseline_only@${key}`] = c.baselineOnly[i]!;
   });
   return row;
 }
@@ -56,7 +62,8 @@ export async function confidenceSweep(
   budgetOf: (example: HeldoutExample) => number,
   progress: (done: number) => void,
 ): Promise<SweepReport> {
-  const empty = (): Counts => ({ n: 0, baselineCorrect: 0, correct: confidences.map(() => 0), tokens: confidences.map(() => 0), steps: confidences.map(() => 0) });
+  const zeros = (): number[] => confidences.map(() => 0);
+  const empty = (): Counts => ({ n: 0, baselineCorrect: 0, correct: zeros(), hamburgerOnly: zeros(), baselineOnly: zeros(), tokens: zeros(), steps: zeros() });
   const families = new Map<string, Counts>();
   for (const [i, example] of examples.entries()) {
     const counts = families.get(example.family) ?? empty();
@@ -64,10 +71,14 @@ export async function confidenceSweep(
     const budget = budgetOf(example);
     const base = await engine.generate({ prompt: example.prompt, mode: 'baseline', maxNewTokens: budget }, () => undefined).done;
     counts.n += 1;
-    counts.baselineCorrect += isExactMatch(base.text, example.response) ? 1 : 0;
+    const baseRight = isExactMatch(base.text, example.response);
+    counts.baselineCorrect += baseRight ? 1 : 0;
     for (const [j, confidence] of confidences.entries()) {
       const ham = await engine.generate({ prompt: example.prompt, mode: 'hamburger', maxNewTokens: budget, confidence }, () => undefined).done;
-      counts.correct[j]! += isExactMatch(ham.text, example.response) ? 1 : 0;
+      const right = isExactMatch(ham.text, example.response);
+      counts.correct[j]! += right ? 1 : 0;
+      counts.hamburgerOnly[j]! += right && !baseRight ? 1 : 0;
+      counts.baselineOnly[j]! += baseRight && !right ? 1 : 0;
       counts.tokens[j]! += ham.tokens;
       counts.steps[j]! += ham.macroSteps;
     }
@@ -79,6 +90,8 @@ export async function confidenceSweep(
     total.baselineCorrect += c.baselineCorrect;
     confidences.forEach((_, j) => {
       total.correct[j]! += c.correct[j]!;
+      total.hamburgerOnly[j]! += c.hamburgerOnly[j]!;
+      total.baselineOnly[j]! += c.baselineOnly[j]!;
       total.tokens[j]! += c.tokens[j]!;
       total.steps[j]! += c.steps[j]!;
     });
@@ -89,4 +102,34 @@ export async function confidenceSweep(
     families: [...families.entries()].map(([family, c]) => summary(family, c, confidences)),
     overall: summary('overall', total, confidences),
   };
+}
+
+function count(row: Record<string, unknown>, key: string): number {
+  const value = row[key];
+  if (typeof value !== 'number') throw new Error(`report row '${String(row.family)}' has no number '${key}' (reports written before the paired counts lack it: evaluate again)`);
+  return value;
+}
+
+/** A report row's HAMburger-minus-baseline accuracy at one level, with its paired 95% interval. */
+export function differenceAt(row: Record<string, unknown>, level: number): AccuracyDifference {
+  const key = levelKey(level);
+  const n = count(row, 'n');
+  const firstOnly = count(row, `hamburger_only@${key}`);
+  const secondOnly = count(row, `baseline_only@${key}`);
+  const both = Math.round(count(row, `hamburger_accuracy@${key}`) * n) - firstOnly;
+  return pairedDifference({ both, firstOnly, secondOnly, neither: n - both - firstOnly - secondOnly });
+}
+
+/** Markdown: per family, HAMburger's accuracy minus the baseline's at each level, in points. */
+export function differenceTable(report: { confidences: number[]; families: Record<string, unknown>[]; overall: Record<string, unknown> }): string {
+  const lines = [
+    'HAMburger minus baseline on the same examples, in points, with a 95% interval (Newcombe, paired):',
+    '',
+    `| family | n |${report.confidences.map((c) => ` @${levelKey(c)} |`).join('')}`,
+    `|---|---|${report.confidences.map(() => '---|').join('')}`,
+  ];
+  for (const row of [...report.families, report.overall]) {
+    lines.push(`| ${String(row.family)} | ${count(row, 'n')} |${report.confidences.map((c) => ` ${formatDifference(differenceAt(row, c))} |`).join('')}`);
+  }
+  return lines.join('\n');
 }

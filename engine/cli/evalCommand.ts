@@ -7,8 +7,9 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
-import { confidenceSweep, levelKey, parseConfidences, type SweepReport } from './confidenceSweep.js';
+import { confidenceSweep, differenceTable, levelKey, parseConfidences, type SweepReport } from './confidenceSweep.js';
 import { answerBudget, EVAL_MAX_NEW_TOKENS, firstPerFamily, isExactMatch, readHeldout, type HeldoutExample } from './heldoutSet.js';
+import { formatDifference, pairedDifference, type AccuracyDifference } from './pairedDifference.js';
 import { MODEL_OPTIONS, numberFlag, threadsFlag } from './requestOptions.js';
 import { round } from './stats.js';
 
@@ -18,6 +19,9 @@ interface FamilyCounts {
   n: number;
   baselineCorrect: number;
   hamburgerCorrect: number;
+  /** Examples HAMburger gets right and the baseline wrong, and the reverse: the discordant pairs. */
+  hamburgerOnly: number;
+  baselineOnly: number;
   tokens: number;
   steps: number;
   verifyCorrect: number;
@@ -34,7 +38,7 @@ interface FamilyCounts {
 
 function emptyCounts(): FamilyCounts {
   return {
-    n: 0, baselineCorrect: 0, hamburgerCorrect: 0, tokens: 0, steps: 0, verifyCorrect: 0, verifyMatches: 0, verifyTokens: 0,
+    n: 0, baselineCorrect: 0, hamburgerCorrect: 0, hamburgerOnly: 0, baselineOnly: 0, tokens: 0, steps: 0, verifyCorrect: 0, verifyMatches: 0, verifyTokens: 0,
     verifyDrafts: 0, verifyKept: 0, verifyForwards: 0, auditChecked: 0, auditAgreed: 0, auditAccepted: 0,
   };
 }
@@ -45,6 +49,8 @@ function summary(family: string, c: FamilyCounts): Record<string, string | numbe
     n: c.n,
     baseline_accuracy: c.baselineCorrect / c.n,
     hamburger_accuracy: c.hamburgerCorrect / c.n,
+    hamburger_only: c.hamburgerOnly,
+    baseline_only: c.baselineOnly,
     tokens_per_step: c.tokens / c.steps,
     kv_per_token: c.steps / c.tokens,
     verify_accuracy: c.verifyCorrect / c.n,
@@ -55,6 +61,12 @@ function summary(family: string, c: FamilyCounts): Record<string, string | numbe
     // audit steps are HAMburger's macro steps
     audit_mean_accepted_prefix: c.auditAccepted / c.steps,
   };
+}
+
+/** HAMburger's accuracy minus the baseline's on these examples, with its paired interval. */
+function difference(c: FamilyCounts): AccuracyDifference {
+  const both = c.hamburgerCorrect - c.hamburgerOnly;
+  return pairedDifference({ both, firstOnly: c.hamburgerOnly, secondOnly: c.baselineOnly, neither: c.n - both - c.hamburgerOnly - c.baselineOnly });
 }
 
 function sweepTable(sweep: SweepReport): string {
@@ -101,7 +113,7 @@ export async function evalCommand(args: string[]): Promise<number> {
         if (!values.json && done % 25 === 0) console.error(`${done}/${examples.length} examples`);
       });
       if (values.json) console.log(JSON.stringify({ model: engine.info.name, ...sweep }));
-      else console.log(sweepTable(sweep));
+      else console.log(`${sweepTable(sweep)}\n\n${differenceTable(sweep)}`);
       return 0;
     }
     const families = new Map<string, FamilyCounts>();
@@ -113,8 +125,12 @@ export async function evalCommand(args: string[]): Promise<number> {
       const ham = await engine.generate({ prompt: example.prompt, mode: 'hamburger', maxNewTokens: budget, confidence, audit: true }, () => undefined).done;
       const verified = await engine.generate({ prompt: example.prompt, mode: 'verify', maxNewTokens: budget, confidence }, () => undefined).done;
       counts.n += 1;
-      counts.baselineCorrect += isExactMatch(base.text, example.response) ? 1 : 0;
-      counts.hamburgerCorrect += isExactMatch(ham.text, example.response) ? 1 : 0;
+      const baseRight = isExactMatch(base.text, example.response);
+      const hamRight = isExactMatch(ham.text, example.response);
+      counts.baselineCorrect += baseRight ? 1 : 0;
+      counts.hamburgerCorrect += hamRight ? 1 : 0;
+      counts.hamburgerOnly += hamRight && !baseRight ? 1 : 0;
+      counts.baselineOnly += baseRight && !hamRight ? 1 : 0;
       counts.tokens += ham.tokens;
       counts.steps += ham.macroSteps;
       counts.verifyCorrect += isExactMatch(verified.text, example.response) ? 1 : 0;
@@ -132,22 +148,18 @@ export async function evalCommand(args: string[]): Promise<number> {
     for (const c of families.values()) {
       for (const key of Object.keys(total) as (keyof FamilyCounts)[]) total[key] += c[key];
     }
-    const report = {
-      model: engine.info.name,
-      confidence,
-      max_new_tokens: maxNewTokens,
-      families: [...families.entries()].map(([family, c]) => summary(family, c)),
-      overall: summary('overall', total),
-    };
+    const named = [...families.entries(), ['overall', total] as const];
+    const rows = named.map(([family, c]) => summary(family, c));
+    const report = { model: engine.info.name, confidence, max_new_tokens: maxNewTokens, families: rows.slice(0, -1), overall: rows.at(-1)! };
     if (values.json) console.log(JSON.stringify(report));
     else {
-      console.log(`| family | n | baseline acc | HAMburger acc @${confidence} | tokens/step | KV/token | verify acc | verify = baseline | drafts kept | baseline fwd/token | audit agreement | audit prefix/step |`);
-      console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-      for (const row of [...report.families, report.overall]) {
+      console.log(`| family | n | baseline acc | HAMburger acc @${confidence} | HAMburger - baseline, points [95%] | tokens/step | KV/token | verify acc | verify = baseline | drafts kept | baseline fwd/token | audit agreement | audit prefix/step |`);
+      console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+      for (const [i, row] of rows.entries()) {
         const pct = (v: string | number | undefined): string => `${round(100 * Number(v), 1)}%`;
         const num = (v: string | number | undefined): number => round(Number(v), 2);
         console.log(
-          `| ${row.family} | ${row.n} | ${pct(row.baseline_accuracy)} | ${pct(row.hamburger_accuracy)} | ${num(row.tokens_per_step)} | ${num(row.kv_per_token)} | ` +
+          `| ${row.family} | ${row.n} | ${pct(row.baseline_accuracy)} | ${pct(row.hamburger_accuracy)} | ${formatDifference(difference(named[i]![1]))} | ${num(row.tokens_per_step)} | ${num(row.kv_per_token)} | ` +
             `${pct(row.verify_accuracy)} | ${pct(row.verify_matches_baseline)} | ${pct(row.verify_acceptance_rate)} | ${num(row.verify_baseline_forwards_per_token)} | ` +
             `${pct(row.audit_agreement_rate)} | ${num(row.audit_mean_accepted_prefix)} |`,
         );

@@ -185,8 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--baseline-weights", choices=CHECKPOINT_WEIGHTS, default="last",
                    help="which of the baseline checkpoint's weights to ship: its last (the default) or the "
                         "moving average it keeps when trained with --ema-decay (ema)")
+    s = sub.add_parser("heldout", help="write a held-out split of another size (its first 100 per family are "
+                       "the package's)")
+    s.add_argument("--per-family", type=int, required=True, help="examples per task family")
+    s.add_argument("--out", type=Path, required=True, help="the JSONL file to write (eval --file reads it)")
     s = sub.add_parser("evaluate", help="held-out exact match with the reference decoders")
     s.add_argument("--package", type=Path, default=REPO / "models" / "hamburger-tiny")
+    s.add_argument("--heldout", type=Path, help="held-out examples (JSONL, as `heldout` writes); default: the "
+                   "package's eval/heldout.jsonl")
     s.add_argument("--confidence", type=float, nargs="*", default=[0.9, 0.8],
                    help="HAMburger's confidence levels (none: the baseline alone)")
     s.add_argument("--limit", type=int, default=0, help="examples per family (0: all)")
@@ -224,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     mcfg = CONFIGS[args.config]
     if args.micro_layers is not None:
         mcfg = dataclasses.replace(mcfg, micro_layers=_bounded("--micro-layers", args.micro_layers, 1, 8))
-    if args.command not in ("prepare", "evaluate", "convert-reference"):
+    if args.command not in ("prepare", "heldout", "evaluate", "convert-reference"):
         vocab = _data_vocab(args.work)
         if vocab is not None:
             mcfg = dataclasses.replace(mcfg, vocab_size=vocab)
@@ -314,6 +320,14 @@ def main(argv: list[str] | None = None) -> int:
         export_from_checkpoints(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
                                 baseline_weights=args.baseline_weights,
                                 command="cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv))
+    elif args.command == "heldout":
+        from .data import heldout_split, write_heldout
+        try:
+            examples = heldout_split(REPO, _bounded("--per-family", args.per_family, 1, 5000))
+        except ValueError as e:             # a family with fewer distinct held-out prompts than asked
+            raise SystemExit(f"error: {e}") from None
+        write_heldout(examples, args.out)
+        print(json.dumps({"out": str(args.out), "examples": len(examples)}))
     elif args.command == "evaluate":
         from .evaluate import evaluate_package, markdown_table
         for c in args.confidence:
@@ -322,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("error: --baseline-weights chooses among a checkpoint's weights; name the checkpoint "
                              "with --baseline-checkpoint")
         report = evaluate_package(args.package, args.confidence, _bounded("--limit", args.limit, 0, 10**6),
-                                  args.baseline_checkpoint, args.baseline_weights)
+                                  args.baseline_checkpoint, args.baseline_weights, args.heldout)
         print(markdown_table(report))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2) + "\n")

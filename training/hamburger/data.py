@@ -78,12 +78,25 @@ def prepare(repo_root: Path, out: Path, cfg: DataConfig = DataConfig(), tokenize
     stream = torch.tensor([t for p in pieces for t in p], dtype=torch.int16)
     torch.save(stream, out / "lm.pt")
     save_sft(sft, out / "sft.pt")
-    with open(out / "heldout.jsonl", "w") as f:
-        for e in heldout:
-            f.write(json.dumps({"id": e.id, "family": e.family, "prompt": e.prompt, "response": e.response}) + "\n")
+    write_heldout(heldout, out / "heldout.jsonl")
     (out / "data.json").write_text(json.dumps({
         **cfg.__dict__, "tokenizer_from": str(tokenizer) if tokenizer else None, "lm_tokens": len(stream), "sft_examples": len(sft), "heldout_examples": len(heldout),
         "brown_train_docs": len(train_docs), "brown_heldout_docs": len(heldout_docs)}, indent=2))
+
+
+def heldout_split(repo_root: Path, per_family: int, seed: int = DataConfig.seed) -> list[tasks.Example]:
+    """`prepare`'s held-out split at another size. Each family draws from its own seeded stream,
+    so a larger split begins with the examples of a smaller one: with 300 per family, the first
+    100 of each are the package's `eval/heldout.jsonl`."""
+    docs = corpus.read_brown(corpus.brown_dir(repo_root))
+    words = tasks.common_words(corpus.split_documents(docs, "train"), 2000)
+    return tasks.make_split(per_family, seed, "heldout", words, corpus.passages(corpus.split_documents(docs, "heldout")))
+
+
+def write_heldout(examples: list[tasks.Example], path: Path) -> None:
+    with open(path, "w") as f:
+        for e in examples:
+            f.write(json.dumps({"id": e.id, "family": e.family, "prompt": e.prompt, "response": e.response}) + "\n")
 
 
 def load_sft(folder: Path, name: str = "sft.pt") -> list[SftExample]:

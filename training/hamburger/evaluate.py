@@ -2,7 +2,9 @@
 
 Per task family: baseline exact match, HAMburger exact match at each confidence level,
 tokens per macro step and KV entries per generated token (each macro step's group becomes
-one KV entry; the baseline spends one per token). The engine's `eval` computes the same.
+one KV entry; the baseline spends one per token), and the discordant pairs (examples only
+HAMburger gets right, and only the baseline), from which a paired interval for the difference
+of the two accuracies follows. The engine's `eval` computes the same.
 
 Free text (the `continue` family, natural English with no single right answer): the
 baseline's per-token perplexity of HAMburger's continuation next to that of the baseline's
@@ -63,10 +65,12 @@ def output_nll(llm: LlamaForCausalLM, prompt_ids: list[int], output_ids: list[in
 
 
 def evaluate_package(folder: Path, confidences: list[float], limit: int = 0,
-                     baseline_checkpoint: Path | None = None, baseline_weights: str = "last") -> dict:
+                     baseline_checkpoint: Path | None = None, baseline_weights: str = "last",
+                     heldout: Path | None = None) -> dict:
     """`baseline_checkpoint`: a baseline-stage checkpoint whose last weights or moving average
     (`baseline_weights`) stand in for the package's baseline, as `export` would ship them: a
-    checkpoint judged during training without exporting it."""
+    checkpoint judged during training without exporting it. `heldout`: examples other than the
+    package's eval/heldout.jsonl (e.g. a larger split from `heldout`)."""
     h, baseline, tok, man = load_package(folder)
     source: dict = {"package": str(folder)}
     if baseline_checkpoint is not None:
@@ -75,7 +79,10 @@ def evaluate_package(folder: Path, confidences: list[float], limit: int = 0,
     if baseline is None:
         raise SystemExit(f"error: {folder} has no baseline graphs to compare against; name a baseline-stage "
                          "checkpoint with --baseline-checkpoint")
-    examples = load_heldout(Path(folder) / "eval" / "heldout.jsonl")
+    heldout = heldout or Path(folder) / "eval" / "heldout.jsonl"
+    if not heldout.is_file():
+        raise SystemExit(f"error: {heldout} does not exist; write a held-out split with `heldout --per-family N --out FILE`")
+    examples = load_heldout(heldout)
     report = evaluate_models(h, baseline, tok, man["tokens"]["eos_id"], examples, confidences, limit)
     return {"package": str(folder), "baseline": source, **report}
 
@@ -92,14 +99,19 @@ def evaluate_models(h, baseline, tok, eos: int, examples: list[dict], confidence
         r["n"] += 1
         budget = answer_budget(tok, e["response"])
         b = generate_baseline(bg, bcfg, ids, eos, budget)
-        r["baseline_correct"] += is_exact(_text(tok, b, eos), e["response"])
+        base_right = is_exact(_text(tok, b, eos), e["response"])
+        r["baseline_correct"] += base_right
         free_text = e["family"] == FREE_TEXT_FAMILY
         if free_text:
             r["baseline_nll"] += output_nll(baseline, ids, b.output_ids)
             r["baseline_tokens"] += len(b.output_ids)
         for c in confidences:
             t = generate_hamburger(hg, h.cfg, ids, eos, c, budget)
-            r[f"correct@{c}"] += is_exact(_text(tok, t, eos), e["response"])
+            right = is_exact(_text(tok, t, eos), e["response"])
+            r[f"correct@{c}"] += right
+            # the discordant pairs: what a paired comparison of the two accuracies rests on
+            r[f"hamburger_only@{c}"] += right and not base_right
+            r[f"baseline_only@{c}"] += base_right and not right
             r[f"tokens@{c}"] += len(t.output_ids)
             r[f"steps@{c}"] += len(t.steps)
             if free_text:
@@ -132,6 +144,8 @@ def _summarise(family: str, r: dict, confidences: list[float]) -> dict:
         out[f"hamburger_accuracy@{c}"] = r[f"correct@{c}"] / r["n"]
         out[f"tokens_per_step@{c}"] = r[f"tokens@{c}"] / r[f"steps@{c}"]
         out[f"kv_per_token@{c}"] = r[f"steps@{c}"] / r[f"tokens@{c}"]
+        out[f"hamburger_only@{c}"] = int(r[f"hamburger_only@{c}"])
+        out[f"baseline_only@{c}"] = int(r[f"baseline_only@{c}"])
     return out
 
 

@@ -1,5 +1,6 @@
 """evaluate.py: the free-text figures (the baseline's likelihood of a continuation), the answer
-budget, and a baseline-stage checkpoint judged in place of the package's baseline."""
+budget, the discordant pairs, a baseline-stage checkpoint judged in place of the package's
+baseline, and larger held-out splits (`heldout`) that begin with the package's."""
 import json
 import math
 
@@ -35,6 +36,20 @@ def test_markdown_table_reports_free_text_perplexities():
     text = markdown_table(report)
     assert "| continue | 2 | 0.0% | 0.0% | 1.25 | 0.80 |" in text
     assert "own greedy continuation 3.50; of HAMburger's @0.9: 4.25 (1.25 tokens/step)" in text
+
+
+def test_the_discordant_pairs_are_counted_per_family_and_overall():
+    # Both models run on the same examples; the counts are what a paired comparison needs.
+    # Overall the two accuracies are equal (11 of 18) and still differ on two examples.
+    report = evaluate_package(SHIPPED, [0.9], 2)
+    reference = json.loads((SHIPPED / "eval" / "reference.json").read_text())
+    pairs = {f["family"]: (f["hamburger_only@0.9"], f["baseline_only@0.9"]) for f in report["families"] + [report["overall"]]}
+    assert pairs == {"copy": (0, 0), "count": (1, 0), "json": (0, 0), "table": (0, 0), "sort": (0, 1),
+                     "reverse": (0, 0), "arithmetic": (0, 0), "spell": (0, 0), "continue": (0, 0), "overall": (1, 1)}
+    for f, want in zip(report["families"] + [report["overall"]], reference["families"] + [reference["overall"]]):
+        assert f["hamburger_accuracy@0.9"] == want["hamburger_accuracy@0.9"], f["family"]
+        assert f["hamburger_accuracy@0.9"] - f["baseline_accuracy"] == \
+            pytest.approx((f["hamburger_only@0.9"] - f["baseline_only@0.9"]) / f["n"]), f["family"]
 
 
 def test_the_answer_budget_is_raised_only_for_answers_longer_than_the_default():
@@ -75,6 +90,7 @@ def test_a_baseline_checkpoint_stands_in_for_the_packages_baseline(shipped, tmp_
     assert last["baseline"]["weights"] == "last"
     for f in last["families"]:
         assert f["baseline_accuracy"] == f["hamburger_accuracy@1.0"], f["family"]
+        assert f["hamburger_only@1.0"] == f["baseline_only@1.0"] == 0, f["family"]
     # Same continuation, same judge: the free-text perplexities agree, and differ from the
     # shipped baseline's of its own.
     free = last["free_text"]
@@ -95,3 +111,36 @@ def test_a_baseline_checkpoint_that_does_not_fit_the_package_is_refused_by_name(
     torch.save(without_average, path)
     with pytest.raises(SystemExit, match="holds no moving average"):
         evaluate_package(SHIPPED, [], 1, path, "ema")
+
+
+def test_a_larger_heldout_split_begins_with_the_packages_per_family(tmp_path):
+    from hamburger.__main__ import main
+    from hamburger.data import load_heldout
+    out = tmp_path / "heldout-101.jsonl"
+    assert main(["heldout", "--per-family", "101", "--out", str(out)]) == 0
+    larger, shipped = load_heldout(out), load_heldout(SHIPPED / "eval" / "heldout.jsonl")
+    assert len(larger) == 9 * 101 and len(shipped) == 9 * 100
+    first = [e for i, e in enumerate(larger) if i % 101 != 100]        # grouped by family, in order
+    assert first == shipped
+    extra = [e for i, e in enumerate(larger) if i % 101 == 100]
+    assert [e["family"] for e in extra] == [e["family"] for e in shipped[::100]]
+    assert not {e["prompt"] for e in extra} & {e["prompt"] for e in shipped}
+
+
+def test_heldout_and_evaluate_refuse_what_cannot_be_had(tmp_path):
+    from hamburger.__main__ import main
+    with pytest.raises(SystemExit, match=r"only \d+ distinct heldout 'spell' prompts found, 1000 wanted"):
+        main(["heldout", "--per-family", "1000", "--out", str(tmp_path / "x.jsonl")])
+    with pytest.raises(SystemExit, match=r"--per-family must lie in 1..5000, got 0"):
+        main(["heldout", "--per-family", "0", "--out", str(tmp_path / "x.jsonl")])
+    with pytest.raises(SystemExit, match=r"missing.jsonl does not exist; write a held-out split with `heldout"):
+        evaluate_package(SHIPPED, [0.9], 1, heldout=tmp_path / "missing.jsonl")
+
+
+def test_evaluate_reads_another_heldout_file(tmp_path):
+    lines = (SHIPPED / "eval" / "heldout.jsonl").read_text().splitlines()
+    picked = tmp_path / "two.jsonl"
+    picked.write_text(lines[100] + "\n" + lines[401] + "\n")                 # count #0, sort #1
+    report = evaluate_package(SHIPPED, [0.9], 0, heldout=picked)
+    assert [(f["family"], f["n"], f["baseline_accuracy"], f["hamburger_accuracy@0.9"]) for f in report["families"]] == \
+        [("count", 1, 0.0, 1.0), ("sort", 1, 1.0, 0.0)]
