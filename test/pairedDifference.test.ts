@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { differenceTable } from '../engine/cli/confidenceSweep.js';
 import { formatDifference, pairedDifference, wilsonInterval, Z95 } from '../engine/cli/pairedDifference.js';
 
 describe('wilsonInterval', () => {
@@ -54,5 +55,23 @@ describe('formatDifference', () => {
   it('writes points with signs and one decimal', () => {
     expect(formatDifference({ estimate: -0.03, low: -0.0789, high: 0.0181 })).toBe('-3.0 [-7.9, +1.8]');
     expect(formatDifference({ estimate: 0, low: -0.0004, high: 0.12 })).toBe('0.0 [0.0, +12.0]');
+  });
+});
+
+describe('differenceTable', () => {
+  const row = { family: 'table', n: 100, baseline_accuracy: 0.91, 'hamburger_accuracy@0.9': 0.79, 'hamburger_only@0.9': 1, 'baseline_only@0.9': 13 };
+
+  it('recovers the four outcomes from a report row', () => {
+    const text = differenceTable({ confidences: [0.9], families: [row], overall: { ...row, family: 'overall' } });
+    const want = formatDifference(pairedDifference({ both: 78, firstOnly: 1, secondOnly: 13, neither: 8 }));
+    expect(want.startsWith('-12.0 [')).toBe(true);
+    expect(text).toContain(`| table | 100 | ${want} |`);
+  });
+
+  it('names the key a report written before the paired counts lacks', () => {
+    const { 'hamburger_only@0.9': _, ...old } = row;
+    expect(() => differenceTable({ confidences: [0.9], families: [old], overall: old })).toThrow(
+      "report row 'table' has no number 'hamburger_only@0.9' (reports written before the paired counts lack it: evaluate again)",
+    );
   });
 });

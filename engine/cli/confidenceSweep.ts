@@ -104,19 +104,19 @@ export async function confidenceSweep(
   };
 }
 
-function count(row: Record<string, unknown>, key: string): number {
+function numberIn(row: Record<string, unknown>, key: string): number {
   const value = row[key];
   if (typeof value !== 'number') throw new Error(`report row '${String(row.family)}' has no number '${key}' (reports written before the paired counts lack it: evaluate again)`);
   return value;
 }
 
 /** A report row's HAMburger-minus-baseline accuracy at one level, with its paired 95% interval. */
-export function differenceAt(row: Record<string, unknown>, level: number): AccuracyDifference {
+function differenceAt(row: Record<string, unknown>, level: number): AccuracyDifference {
   const key = levelKey(level);
-  const n = count(row, 'n');
-  const firstOnly = count(row, `hamburger_only@${key}`);
-  const secondOnly = count(row, `baseline_only@${key}`);
-  const both = Math.round(count(row, `hamburger_accuracy@${key}`) * n) - firstOnly;
+  const n = numberIn(row, 'n');
+  const firstOnly = numberIn(row, `hamburger_only@${key}`);
+  const secondOnly = numberIn(row, `baseline_only@${key}`);
+  const both = Math.round(numberIn(row, `hamburger_accuracy@${key}`) * n) - firstOnly;
   return pairedDifference({ both, firstOnly, secondOnly, neither: n - both - firstOnly - secondOnly });
 }
 
@@ -129,7 +129,7 @@ export function differenceTable(report: { confidences: number[]; families: Recor
     `|---|---|${report.confidences.map(() => '---|').join('')}`,
   ];
   for (const row of [...report.families, report.overall]) {
-    lines.push(`| ${String(row.family)} | ${count(row, 'n')} |${report.confidences.map((c) => ` ${formatDifference(differenceAt(row, c))} |`).join('')}`);
+    lines.push(`| ${String(row.family)} | ${numberIn(row, 'n')} |${report.confidences.map((c) => ` ${formatDifference(differenceAt(row, c))} |`).join('')}`);
   }
   return lines.join('\n');
 }
