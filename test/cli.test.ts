@@ -217,6 +217,7 @@ describe('cli eval against the Python reference decoders', () => {
       expect(f.hamburger_accuracy).toBeCloseTo(w[`hamburger_accuracy@${c}`], 12);
       expect(f.tokens_per_step).toBeCloseTo(w[`tokens_per_step@${c}`], 12);
       expect(f.kv_per_token).toBeCloseTo(w[`kv_per_token@${c}`], 12);
+      expect([f.hamburger_only, f.baseline_only]).toEqual([w[`hamburger_only@${c}`], w[`baseline_only@${c}`]]);
     }
   }, 240_000);
 });
