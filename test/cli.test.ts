@@ -112,6 +112,9 @@ describe('cli generate', () => {
     [['generate', '--prompt', 'hi', '--max-new-tokens', '4', '--min-new-tokens', '5'], 'invalid_min_new_tokens'],
     [['generate', '--prompt', 'hi', '--top-p', 'lots'], 'invalid_request'],
     [['generate', '--prompt', 'hi', '--model', '/nonexistent'], 'manifest_missing'],
+    [['eval', '--examples', '--json'], 'invalid_request'],
+    [['eval', '--confidences', '0.9,1', '--examples'], 'invalid_request'],
+    [['eval', '--file', '/nonexistent.jsonl'], 'invalid_request'],
   ])('reports %j as error [%s] with exit code 1', async (args, code) => {
     const result = await cli(...args);
     expect(result.code).toBe(1);
@@ -225,10 +228,20 @@ describe('cli eval against the Python reference decoders', () => {
 describe('cli eval --confidences', () => {
   it('gives the Python reference figures, and the discordant pairs that Python counts (training/tests/test_evaluate.py)', async () => {
     const reference = JSON.parse(await readFile(path.join(MODEL_DIR, 'eval', 'reference.json'), 'utf8'));
-    const { stdout, code } = await cli('eval', '--limit', String(reference.limit), '--confidences', '0.9,1', '--json');
+    const { stdout, code } = await cli('eval', '--limit', String(reference.limit), '--confidences', '0.9,1', '--json', '--examples');
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
     expect(out.confidences).toEqual([0.9, 1]);
+    // --examples: one outcome per example, summing to the family figures
+    const heldout = (await readFile(path.join(MODEL_DIR, 'eval', 'heldout.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const firstTwo = heldout.filter((e: { family: string }, i: number) => heldout.findIndex((x: { family: string }) => x.family === e.family) >= i - 1);
+    expect(out.examples.map((e: { id: string }) => e.id)).toEqual(firstTwo.map((e: { id: string }) => e.id));
+    for (const f of out.families) {
+      const mine = out.examples.filter((e: { family: string }) => e.family === f.family);
+      expect(mine.filter((e: { baseline: boolean }) => e.baseline).length / f.n).toBe(f.baseline_accuracy);
+      expect(mine.filter((e: { hamburger: Record<string, boolean> }) => e.hamburger['0.9']).length / f.n).toBe(f['hamburger_accuracy@0.9']);
+      expect(mine.filter((e: { baseline: boolean; hamburger: Record<string, boolean> }) => e.hamburger['1.0'] && !e.baseline).length).toBe(f['hamburger_only@1.0']);
+    }
     const want = [...reference.families, reference.overall];
     const got = [...out.families, out.overall];
     for (const [i, f] of got.entries()) {

@@ -7,11 +7,21 @@ import { EngineError } from '../errors.js';
 import { isExactMatch, type HeldoutExample } from './heldoutSet.js';
 import { formatDifference, pairedDifference, type AccuracyDifference } from './pairedDifference.js';
 
+/** One held-out example's exact match: the baseline's, and HAMburger's at each level (keyed as levelKey). */
+export interface ExampleOutcome {
+  id: string;
+  family: string;
+  baseline: boolean;
+  hamburger: Record<string, boolean>;
+}
+
 export interface SweepReport {
   confidences: number[];
   max_new_tokens: number;
   families: Record<string, string | number>[];
   overall: Record<string, string | number>;
+  /** Per example, when asked for: what a comparison of two reports pairs up. */
+  examples?: ExampleOutcome[];
 }
 
 /** A level as Python's str(float) writes it: 1.0, 0.9, 0.95. */
@@ -61,10 +71,12 @@ export async function confidenceSweep(
   maxNewTokens: number,
   budgetOf: (example: HeldoutExample) => number,
   progress: (done: number) => void,
+  keepExamples = false,
 ): Promise<SweepReport> {
   const zeros = (): number[] => confidences.map(() => 0);
   const empty = (): Counts => ({ n: 0, baselineCorrect: 0, correct: zeros(), hamburgerOnly: zeros(), baselineOnly: zeros(), tokens: zeros(), steps: zeros() });
   const families = new Map<string, Counts>();
+  const outcomes: ExampleOutcome[] = [];
   for (const [i, example] of examples.entries()) {
     const counts = families.get(example.family) ?? empty();
     families.set(example.family, counts);
@@ -73,15 +85,18 @@ export async function confidenceSweep(
     counts.n += 1;
     const baseRight = isExactMatch(base.text, example.response);
     counts.baselineCorrect += baseRight ? 1 : 0;
+    const outcome: ExampleOutcome = { id: example.id, family: example.family, baseline: baseRight, hamburger: {} };
     for (const [j, confidence] of confidences.entries()) {
       const ham = await engine.generate({ prompt: example.prompt, mode: 'hamburger', maxNewTokens: budget, confidence }, () => undefined).done;
       const right = isExactMatch(ham.text, example.response);
       counts.correct[j]! += right ? 1 : 0;
       counts.hamburgerOnly[j]! += right && !baseRight ? 1 : 0;
       counts.baselineOnly[j]! += baseRight && !right ? 1 : 0;
+      outcome.hamburger[levelKey(confidence)] = right;
       counts.tokens[j]! += ham.tokens;
       counts.steps[j]! += ham.macroSteps;
     }
+    outcomes.push(outcome);
     progress(i + 1);
   }
   const total = empty();
@@ -101,6 +116,7 @@ export async function confidenceSweep(
     max_new_tokens: maxNewTokens,
     families: [...families.entries()].map(([family, c]) => summary(family, c, confidences)),
     overall: summary('overall', total, confidences),
+    ...(keepExamples ? { examples: outcomes } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import { formatDifference, pairedDifference, type AccuracyDifference } from './p
 import { MODEL_OPTIONS, numberFlag, threadsFlag } from './requestOptions.js';
 import { round } from './stats.js';
 
-export const EVAL_USAGE = `usage: npm run cli -- eval [--model DIR] [--confidence C | --confidences C1,C2,...] [--limit N] [--max-new-tokens N] [--file JSONL] [--threads N] [--json]`;
+export const EVAL_USAGE = `usage: npm run cli -- eval [--model DIR] [--confidence C | --confidences C1,C2,... [--examples]] [--limit N] [--max-new-tokens N] [--file JSONL] [--threads N] [--json]`;
 
 interface FamilyCounts {
   n: number;
@@ -89,12 +89,15 @@ function sameIds(a: readonly number[], b: readonly number[]): boolean {
 export async function evalCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { ...MODEL_OPTIONS, confidence: { type: 'string' }, confidences: { type: 'string' }, limit: { type: 'string' }, 'max-new-tokens': { type: 'string' }, file: { type: 'string' } },
+    options: { ...MODEL_OPTIONS, confidence: { type: 'string' }, confidences: { type: 'string' }, limit: { type: 'string' }, 'max-new-tokens': { type: 'string' }, file: { type: 'string' }, examples: { type: 'boolean' } },
     strict: true,
   });
   if (values.help) {
     console.log(EVAL_USAGE);
     return 0;
+  }
+  if (values.examples && (values.confidences === undefined || !values.json)) {
+    throw new EngineError('invalid_request', '--examples adds each example of a confidence sweep to its JSON report: give --confidences and --json too', { field: 'examples' });
   }
   const modelDir = values.model ?? DEFAULT_MODEL_DIR;
   const limit = numberFlag(values, 'limit') ?? 0;
@@ -111,7 +114,7 @@ export async function evalCommand(args: string[]): Promise<number> {
     if (values.confidences !== undefined) {
       const sweep = await confidenceSweep(engine, examples, parseConfidences(values.confidences), maxNewTokens, budgetOf, (done) => {
         if (!values.json && done % 25 === 0) console.error(`${done}/${examples.length} examples`);
-      });
+      }, values.examples);
       if (values.json) console.log(JSON.stringify({ model: engine.info.name, ...sweep }));
       else console.log(`${sweepTable(sweep)}\n\n${differenceTable(sweep)}`);
       return 0;

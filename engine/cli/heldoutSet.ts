@@ -16,9 +16,16 @@ export async function readHeldout(file: string): Promise<HeldoutExample[]> {
   }
   return text
     .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line, i) => {
-      const parsed = heldoutExampleSchema.safeParse(JSON.parse(line));
+    .map((line, i) => [line, i] as const)
+    .filter(([line]) => line.trim() !== '')
+    .map(([line, i]) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        throw new EngineError('invalid_request', `${file} line ${i + 1} is not JSON; each line holds one example {id, family, prompt, response}`, { field: 'file' });
+      }
+      const parsed = heldoutExampleSchema.safeParse(json);
       if (!parsed.success) throw new EngineError('invalid_request', `${file} line ${i + 1}: ${parsed.error.issues[0]?.message}`, { field: 'file' });
       return parsed.data;
     });
