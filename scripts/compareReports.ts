@@ -44,8 +44,9 @@ export function compareReports(a: Report, b: Report, level: number): string {
   }
   const families = new Map<string, [Outcome, Outcome][]>();
   for (const eb of b.examples) {
-    const ea = byId.get(eb.id)!;
-    families.set(eb.family, [...(families.get(eb.family) ?? []), [ea, eb]]);
+    const pairs = families.get(eb.family) ?? [];
+    families.set(eb.family, pairs);
+    pairs.push([byId.get(eb.id)!, eb]);
   }
   const rows = [...families.entries(), ['overall', [...families.values()].flat()] as const];
   const lines = [
@@ -70,7 +71,16 @@ async function main(): Promise<void> {
   if (positionals.length !== 2) throw new Error('usage: npm run compare -- A.json B.json [--level 0.9]');
   const level = Number(values.level);
   if (!(level >= 0 && level <= 1)) throw new Error(`--level must be a confidence level in [0, 1], got "${values.level}"`);
-  const [a, b] = await Promise.all(positionals.map(async (file) => parseReport(file, JSON.parse(await readFile(file, 'utf8')))));
+  const read = async (file: string): Promise<Report> => {
+    const text = await readFile(file, 'utf8');
+    try {
+      return parseReport(file, JSON.parse(text));
+    } catch (error) {
+      if (error instanceof SyntaxError) throw new Error(`${file} is not JSON (${error.message})`);
+      throw error;
+    }
+  };
+  const [a, b] = await Promise.all(positionals.map(read));
   console.log(compareReports(a!, b!, level));
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { differenceTable } from '../engine/cli/confidenceSweep.js';
-import { formatDifference, pairedDifference, wilsonInterval, Z95 } from '../engine/cli/pairedDifference.js';
+import { differenceOfCounts, formatDifference, pairedDifference, wilsonInterval, Z95 } from '../engine/cli/pairedDifference.js';
 
 describe('wilsonInterval', () => {
   it('gives z^2 / (n + z^2) as the upper end for no successes', () => {
@@ -73,5 +73,11 @@ describe('differenceTable', () => {
     expect(() => differenceTable({ confidences: [0.9], families: [old], overall: old })).toThrow(
       "report row 'table' has no number 'hamburger_only@0.9' (reports written before the paired counts lack it: evaluate again)",
     );
+  });
+});
+
+describe('differenceOfCounts', () => {
+  it('recovers both and neither from an evaluation row', () => {
+    expect(differenceOfCounts(161, 65, 6, 16)).toEqual(pairedDifference({ both: 59, firstOnly: 6, secondOnly: 16, neither: 80 }));
   });
 });

@@ -5,7 +5,7 @@
 import type { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { isExactMatch, type HeldoutExample } from './heldoutSet.js';
-import { formatDifference, pairedDifference, type AccuracyDifference } from './pairedDifference.js';
+import { differenceOfCounts, formatDifference, type AccuracyDifference } from './pairedDifference.js';
 
 /** One held-out example's exact match: the baseline's, and HAMburger's at each level (keyed as levelKey). */
 export interface ExampleOutcome {
@@ -130,10 +130,8 @@ function numberIn(row: Record<string, unknown>, key: string): number {
 function differenceAt(row: Record<string, unknown>, level: number): AccuracyDifference {
   const key = levelKey(level);
   const n = numberIn(row, 'n');
-  const firstOnly = numberIn(row, `hamburger_only@${key}`);
-  const secondOnly = numberIn(row, `baseline_only@${key}`);
-  const both = Math.round(numberIn(row, `hamburger_accuracy@${key}`) * n) - firstOnly;
-  return pairedDifference({ both, firstOnly, secondOnly, neither: n - both - firstOnly - secondOnly });
+  const correct = Math.round(numberIn(row, `hamburger_accuracy@${key}`) * n);
+  return differenceOfCounts(n, correct, numberIn(row, `hamburger_only@${key}`), numberIn(row, `baseline_only@${key}`));
 }
 
 /** Markdown: per family, HAMburger's accuracy minus the baseline's at each level, in points. */

@@ -9,7 +9,7 @@ import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { confidenceSweep, differenceTable, levelKey, parseConfidences, type SweepReport } from './confidenceSweep.js';
 import { answerBudget, EVAL_MAX_NEW_TOKENS, firstPerFamily, isExactMatch, readHeldout, type HeldoutExample } from './heldoutSet.js';
-import { formatDifference, pairedDifference, type AccuracyDifference } from './pairedDifference.js';
+import { differenceOfCounts, formatDifference } from './pairedDifference.js';
 import { MODEL_OPTIONS, numberFlag, threadsFlag } from './requestOptions.js';
 import { round } from './stats.js';
 
@@ -61,12 +61,6 @@ function summary(family: string, c: FamilyCounts): Record<string, string | numbe
     // audit steps are HAMburger's macro steps
     audit_mean_accepted_prefix: c.auditAccepted / c.steps,
   };
-}
-
-/** HAMburger's accuracy minus the baseline's on these examples, with its paired interval. */
-function difference(c: FamilyCounts): AccuracyDifference {
-  const both = c.hamburgerCorrect - c.hamburgerOnly;
-  return pairedDifference({ both, firstOnly: c.hamburgerOnly, secondOnly: c.baselineOnly, neither: c.n - both - c.hamburgerOnly - c.baselineOnly });
 }
 
 function sweepTable(sweep: SweepReport): string {
@@ -159,10 +153,11 @@ export async function evalCommand(args: string[]): Promise<number> {
       console.log(`| family | n | baseline acc | HAMburger acc @${confidence} | HAMburger - baseline, points [95%] | tokens/step | KV/token | verify acc | verify = baseline | drafts kept | baseline fwd/token | audit agreement | audit prefix/step |`);
       console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
       for (const [i, row] of rows.entries()) {
+        const c = named[i]![1];
         const pct = (v: string | number | undefined): string => `${round(100 * Number(v), 1)}%`;
         const num = (v: string | number | undefined): number => round(Number(v), 2);
         console.log(
-          `| ${row.family} | ${row.n} | ${pct(row.baseline_accuracy)} | ${pct(row.hamburger_accuracy)} | ${formatDifference(difference(named[i]![1]))} | ${num(row.tokens_per_step)} | ${num(row.kv_per_token)} | ` +
+          `| ${row.family} | ${row.n} | ${pct(row.baseline_accuracy)} | ${pct(row.hamburger_accuracy)} | ${formatDifference(differenceOfCounts(c.n, c.hamburgerCorrect, c.hamburgerOnly, c.baselineOnly))} | ${num(row.tokens_per_step)} | ${num(row.kv_per_token)} | ` +
             `${pct(row.verify_accuracy)} | ${pct(row.verify_matches_baseline)} | ${pct(row.verify_acceptance_rate)} | ${num(row.verify_baseline_forwards_per_token)} | ` +
             `${pct(row.audit_agreement_rate)} | ${num(row.audit_mean_accepted_prefix)} |`,
         );

@@ -56,6 +56,12 @@ export function pairedDifference(outcomes: PairedOutcomes, z = Z95): AccuracyDif
   };
 }
 
+/** The same from an evaluation's counts: n examples, the first model right on `firstCorrect`, and the discordant pairs. */
+export function differenceOfCounts(n: number, firstCorrect: number, firstOnly: number, secondOnly: number, z = Z95): AccuracyDifference {
+  const both = firstCorrect - firstOnly;
+  return pairedDifference({ both, firstOnly, secondOnly, neither: n - both - firstOnly - secondOnly }, z);
+}
+
 /** Points with a sign and one decimal: "-3.0 [-7.9, +1.8]". */
 export function formatDifference(d: AccuracyDifference): string {
   const points = (v: number): string => {
