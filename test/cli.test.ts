@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { firstPerFamily, readHeldout } from '../engine/cli/heldoutSet.js';
 import { parseTrace } from '../engine/traceRecorder.js';
 import { MODEL_DIR } from './support/shippedModel.js';
 
@@ -233,9 +234,8 @@ describe('cli eval --confidences', () => {
     const out = JSON.parse(stdout);
     expect(out.confidences).toEqual([0.9, 1]);
     // --examples: one outcome per example, summing to the family figures
-    const heldout = (await readFile(path.join(MODEL_DIR, 'eval', 'heldout.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
-    const firstTwo = heldout.filter((e: { family: string }, i: number) => heldout.findIndex((x: { family: string }) => x.family === e.family) >= i - 1);
-    expect(out.examples.map((e: { id: string }) => e.id)).toEqual(firstTwo.map((e: { id: string }) => e.id));
+    const firstTwo = firstPerFamily(await readHeldout(path.join(MODEL_DIR, 'eval', 'heldout.jsonl')), 2);
+    expect(out.examples.map((e: { id: string }) => e.id)).toEqual(firstTwo.map((e) => e.id));
     for (const f of out.families) {
       const mine = out.examples.filter((e: { family: string }) => e.family === f.family);
       expect(mine.filter((e: { baseline: boolean }) => e.baseline).length / f.n).toBe(f.baseline_accuracy);

@@ -48,7 +48,7 @@ def prepare(repo_root: Path, out: Path, cfg: DataConfig = DataConfig(), tokenize
     docs = corpus.read_brown(corpus.brown_dir(repo_root))
     train_docs = corpus.split_documents(docs, "train")
     heldout_docs = corpus.split_documents(docs, "heldout")
-    words = tasks.common_words(train_docs, 2000)
+    words = task_words(docs)
     counts = {f: min(cfg.train_per_family, cfg.spell_cap) if f == "spell" else cfg.train_per_family
               for f in tasks.FAMILIES}
     train = tasks.make_split(counts, cfg.seed, "train", words, corpus.passages(train_docs))
@@ -89,8 +89,13 @@ def heldout_split(repo_root: Path, per_family: int, seed: int = DataConfig.seed)
     so a larger split begins with the examples of a smaller one: with 300 per family, the first
     100 of each are the package's `eval/heldout.jsonl`."""
     docs = corpus.read_brown(corpus.brown_dir(repo_root))
-    words = tasks.common_words(corpus.split_documents(docs, "train"), 2000)
-    return tasks.make_split(per_family, seed, "heldout", words, corpus.passages(corpus.split_documents(docs, "heldout")))
+    return tasks.make_split(per_family, seed, "heldout", task_words(docs), corpus.passages(corpus.split_documents(docs, "heldout")))
+
+
+def task_words(docs: list[corpus.Document]) -> list[str]:
+    """The words the task generators draw from: the 2,000 most common of the training files, so
+    that both splits, at any size, draw from one list."""
+    return tasks.common_words(corpus.split_documents(docs, "train"), 2000)
 
 
 def write_heldout(examples: list[tasks.Example], path: Path) -> None:
