@@ -154,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
                            "from (e.g. arithmetic,table, to weigh the families HAMburger loses most on)")
             s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
                            "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
+            s.add_argument("--distill-weight", type=float, help="add this weight x the KL from the SFT baseline's "
+                           "next-token distribution to HAMburger's, on every response token the baseline predicts "
+                           "right (the reference's optional distillation; default 0, none)")
+            s.add_argument("--distill-teacher", choices=CHECKPOINT_WEIGHTS, help="the baseline checkpoint's "
+                           "weights that teach: its last (the default; an imported package's baseline) or their "
+                           "moving average (ema)")
         if stage in ("baseline", "hamburger"):
             s.add_argument("--ema-decay", type=float, help="keep a moving average of the weights with this decay "
                            "in the checkpoint (e.g. 0.999: about the last 1,000 steps), for `stop --weights ema` "
@@ -295,6 +301,13 @@ def main(argv: list[str] | None = None) -> int:
             budget["length_groups"] = _bounded("--length-groups", args.length_groups, 0, 1024)
         if getattr(args, "end_weight", None) is not None:
             budget["end_weight"] = _end_weight(args.end_weight)
+        if getattr(args, "distill_weight", None) is not None:
+            budget["distill_weight"] = _bounded("--distill-weight", args.distill_weight, 0, 100)
+        if getattr(args, "distill_teacher", None) is not None:
+            if not budget.get("distill_weight"):
+                raise SystemExit("error: --distill-teacher needs --distill-weight W (W > 0): without a weight "
+                                 "nothing is distilled")
+            budget["distill_teacher"] = args.distill_teacher
         cfg = train.StageConfig(**budget)
         if args.command == "base":
             seq_len = _bounded("--seq-len", args.seq_len, 16, mcfg.max_position)
@@ -304,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "stop":
             train.train_stop(args.work, mcfg, cfg, device)
         else:
-            train.train_hamburger(args.work, mcfg, cfg, device, init_from=args.init_from)
+            train.train_hamburger(args.work, mcfg, cfg, device, init_from=args.init_from, pad_id=PAD_ID)
     elif args.command == "distill":
         from .train import distill
         print(json.dumps(distill(args.work, mcfg, args.limit, eos_id=EOS_ID)))

@@ -114,7 +114,8 @@ def group_forward(h: Hamburger, examples: list, groups: list[list[int]]) -> Grou
 def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
                    supervise_stop: list[bool] | None = None, stop_on_miss: str = "",
                    stop_at_end: list[list[bool]] | None = None,
-                   end_weight: float = 1.0) -> tuple[torch.Tensor, dict]:
+                   end_weight: float = 1.0, teacher_logits: torch.Tensor | None = None,
+                   distill_weight: float = 0.0) -> tuple[torch.Tensor, dict]:
     """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group
     (`group_forward`).
     `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
@@ -129,6 +130,9 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     `end_weight`: the weight of each response's last token (the end of the answer) in the mean
     token cross-entropy (training-log run 9: 10 on the baseline taught count a length prior,
     not where its answers end).
+    `teacher_logits` [N, V] (`response_logits` of the SFT baseline on the same examples) with
+    `distill_weight` W > 0 add W x `distill_kl`: the reference's optional distillation, here
+    toward a baseline that has learnt some families better than HAMburger's own LLM.
     """
     out = group_forward(h, examples, groups)
     valid, s_max = out.valid, h.cfg.max_steps
@@ -166,9 +170,32 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
            else stop_logit.sum())
     with torch.no_grad():
         stop_acc = ((stop_logit > 0) == (stop_target > 0.5)).float().mean() if len(stop_target) else 0.0
-    return ce + STOP_WEIGHT * bce, {"ce": float(ce), "bce": float(bce), "stop_acc": float(stop_acc),
-                                    "stop_target_rate": float(stop_target.mean()) if len(stop_target) else 0.0,
-                                    "tokens_per_group": float(valid.sum()) / len(valid)}
+    loss = ce + STOP_WEIGHT * bce
+    metrics = {"ce": float(ce), "bce": float(bce), "stop_acc": float(stop_acc),
+               "stop_target_rate": float(stop_target.mean()) if len(stop_target) else 0.0,
+               "tokens_per_group": float(valid.sum()) / len(valid)}
+    if distill_weight:
+        if teacher_logits is None or teacher_logits.shape != out.logits.shape:
+            raise ValueError(f"distillation needs the teacher's logits for the batch's {tuple(out.logits.shape)} "
+                             f"response tokens, got {None if teacher_logits is None else tuple(teacher_logits.shape)}")
+        kl, teacher_right = distill_kl(out.logits, teacher_logits.to(dev), out.targets)
+        loss = loss + distill_weight * kl
+        metrics |= {"kl": float(kl), "teacher_right": teacher_right}
+    return loss, metrics
+
+
+def distill_kl(student: torch.Tensor, teacher: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """student, teacher [N, V] logits, targets [N]: the mean KL(teacher || student) over the tokens
+    whose target is the teacher's argmax, and the share of such tokens. Where the teacher is
+    wrong its distribution would teach the error (the baseline runs past a count's end number,
+    training-log session 6), so those tokens keep the plain cross-entropy alone."""
+    right = teacher.argmax(-1) == targets                                  # [N]
+    if not right.any():
+        return student.sum() * 0.0, 0.0
+    t_logp = teacher[right].float().log_softmax(-1)
+    s_logp = student[right].float().log_softmax(-1)
+    kl = (t_logp.exp() * (t_logp - s_logp)).sum(-1).mean()
+    return kl, float(right.float().mean())
 
 
 def split_groups(groups: list[int], rate: float, rng: random.Random) -> tuple[list[int], list[bool]]:
@@ -199,13 +226,24 @@ def _ends(groups: list[int]) -> list[int]:
 
 
 @torch.no_grad()
+def _response_rows(llm: LlamaForCausalLM, examples: list, pad_id: int) -> list[torch.Tensor]:
+    """Per example, the logits [len(response), V] that predict its response tokens."""
+    inputs, _ = sft_batch(examples, pad_id)
+    logits = llm(inputs.to(llm.lm_head.weight.device)).float()             # [B, T, V]
+    return [logits[i, len(e.prompt_ids) - 1:len(e.prompt_ids) - 1 + len(e.response_ids)]
+            for i, e in enumerate(examples)]
+
+
+def response_logits(llm: LlamaForCausalLM, examples: list, pad_id: int) -> torch.Tensor:
+    """[N, V] the logits that predict every response token, example after example: the order
+    of `group_forward`'s tokens, whatever the groups."""
+    return torch.cat(_response_rows(llm, examples, pad_id))
+
+
 def response_entropies(llm: LlamaForCausalLM, examples: list, pad_id: int) -> list[list[float]]:
     """Per response token, the entropy of the distribution that predicted it."""
-    inputs, targets = sft_batch(examples, pad_id)
-    logp = llm(inputs.to(llm.lm_head.weight.device)).float().log_softmax(-1).cpu()
-    ent = -(logp.exp() * logp).sum(-1)                                     # [B, T]
     out = []
-    for i, e in enumerate(examples):
-        n = len(e.prompt_ids)
-        out.append(ent[i, n - 1:n - 1 + len(e.response_ids)].tolist())
+    for rows in _response_rows(llm, examples, pad_id):
+        logp = rows.log_softmax(-1)
+        out.append((-(logp.exp() * logp).sum(-1)).cpu().tolist())
     return out

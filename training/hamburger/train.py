@@ -28,7 +28,7 @@ from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
 from .probe import HeldoutProbe
 from .repeats import copy_wrappers, repeated_copy, repeated_spans
 from .tokenizer import SPECIAL_TOKENS, ByteLevelBPE
-from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss, split_groups
+from .objective import hamburger_loss, lm_loss, response_entropies, response_logits, sft_batch, sft_loss, split_groups
 from .onnx_io import round_to_fp16
 from .package import baseline_config
 from .segment import ENTROPY_SOURCES, STRATEGIES
@@ -64,6 +64,9 @@ class StageConfig:
     ema_decay: float = 0.0           # baseline and hamburger stages: decay of the moving average of the weights
                                      # saved beside them (ema.py; 0: none)
     length_groups: int = 0           # SFT-style stages: batches drawn from runs of this many batches sorted by length
+    distill_weight: float = 0.0      # hamburger stage: weight of the KL to the SFT baseline's next-token distributions
+                                     # (objective.distill_kl; 0: none)
+    distill_teacher: str = "last"    # hamburger stage: the baseline checkpoint's last weights or their average ("ema")
 
 
 class Run:
@@ -395,10 +398,11 @@ def _of_families(responses: list[SftExample], families: tuple[str, ...]) -> list
 
 
 def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
-                    init_from: Path | None = None) -> None:
+                    init_from: Path | None = None, pad_id: int = 0) -> None:
     """`init_from`: the checkpoint whose LLM weights start the base (default: the base stage's;
     the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
-    reference starts from Llama-3.2-1B-Instruct)."""
+    reference starts from Llama-3.2-1B-Instruct). With `cfg.distill_weight`, the work folder's
+    baseline checkpoint (as `export` would ship it) is the teacher of every batch."""
     responses, groups = _segmentation(work)
     examples = _segmented(responses, groups)
     run = Run(work, "hamburger", cfg)
@@ -423,6 +427,10 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     def sample(step: int) -> list[SftExample]:
         return [e for draw in samplers for e in draw(step)]
     copies = _copy_rows(work, mcfg, cfg)
+    teacher = None
+    if cfg.distill_weight:
+        teacher, _, _ = baseline_from_checkpoint(work / "baseline" / "checkpoint.pt", mcfg, cfg.distill_teacher)
+        teacher.to(device)
 
     def batch(step: int):
         # The unmerged rows keep plain next-token decoding (confidence 1.0), and with
@@ -435,8 +443,10 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         for example, sizes in copies(rng):
             chunk.append(example)
             rows.append(split_groups(sizes, cfg.split_rate, rng))
+        teacher_logits = response_logits(teacher, chunk, pad_id) if teacher is not None else None
         return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],
-                              supervise_stop=[False] * n + [True] * (len(chunk) - n), end_weight=cfg.end_weight)
+                              supervise_stop=[False] * n + [True] * (len(chunk) - n), end_weight=cfg.end_weight,
+                              teacher_logits=teacher_logits, distill_weight=cfg.distill_weight)
 
     _loop(run, h, param_groups, batch, device)
 

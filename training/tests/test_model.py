@@ -8,7 +8,8 @@ from hamburger.data import SftExample
 from hamburger.decode import generate_hamburger
 from hamburger.graphs import hamburger_graphs
 from hamburger.model import Hamburger, LlamaForCausalLM, causal_mask, init_weights, rope_frequencies
-from hamburger.objective import group_forward, hamburger_loss, sft_batch, sft_loss, split_groups
+from hamburger.objective import (distill_kl, group_forward, hamburger_loss, response_logits, sft_batch, sft_loss,
+                                 split_groups)
 
 MICRO = CONFIGS["micro"]
 
@@ -171,6 +172,50 @@ def test_the_end_weight_scales_each_answer_s_last_token_only():
     # One token per group without stop loss is still the baseline's SFT loss, weighted alike.
     unmerged, _ = hamburger_loss(h, [a, b], [[1] * 6, [1] * 3], supervise_stop=[False, False], end_weight=3.0)
     assert torch.allclose(unmerged, expected, atol=1e-5)
+
+
+def test_distill_kl_is_the_teacher_s_kl_on_the_tokens_it_gets_right():
+    teacher = torch.tensor([[2.0, 0.0, -1.0], [0.0, 3.0, 0.0], [1.0, 0.5, 0.0]])
+    student = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 5.0]])
+    targets = torch.tensor([0, 0, 0])                       # the teacher is wrong on token 1
+    kl, right = distill_kl(student, teacher, targets)
+    p = teacher.softmax(-1)
+    by_hand = (p * (p.log() - student.log_softmax(-1))).sum(-1)
+    assert abs(right - 2 / 3) < 1e-6
+    assert torch.allclose(kl, by_hand[[0, 2]].mean(), atol=1e-6)
+    assert float(distill_kl(teacher, teacher, targets)[0]) < 1e-6
+    zero, none = distill_kl(student, teacher, torch.tensor([2, 2, 2]))
+    assert float(zero) == 0.0 and none == 0.0 and zero.requires_grad is False
+
+
+def test_response_logits_follow_group_forward_s_token_order():
+    h = _model()
+    a = SftExample("0", "copy", [1, 3, 10, 11, 4], [10, 11, 12, 13, 14, 2])
+    b = SftExample("1", "count", [1, 3, 20, 4], [21, 22, 2])
+    # One token per group: group_forward is the LLM's own next-token prediction, token by token.
+    out = group_forward(h, [a, b], [[1] * 6, [1] * 3])
+    teacher = response_logits(h.model, [a, b], pad_id=0)
+    assert teacher.shape == (9, MICRO.vocab_size)
+    assert torch.allclose(teacher, out.logits, atol=1e-5)
+
+
+def test_distillation_adds_its_weight_times_the_kl_to_the_loss():
+    h, teacher = _model(seed=0), _model(seed=1)
+    a = SftExample("0", "copy", [1, 3, 10, 11, 4], [10, 11, 12, 13, 14, 2])
+    b = SftExample("1", "count", [1, 3, 20, 4], [21, 22, 2])
+    groups = [[4, 2], [2, 1]]
+    t_logits = response_logits(teacher.model, [a, b], pad_id=0)
+    out = group_forward(h, [a, b], groups)
+    # The teacher is made right on every token, so each one is distilled.
+    t_logits[torch.arange(9), out.targets] += 100.0
+    plain, _ = hamburger_loss(h, [a, b], groups)
+    loss, metrics = hamburger_loss(h, [a, b], groups, teacher_logits=t_logits, distill_weight=0.5)
+    kl, right = distill_kl(out.logits, t_logits, out.targets)
+    assert right == 1.0 and metrics["teacher_right"] == 1.0
+    assert abs(metrics["kl"] - float(kl)) < 1e-5
+    assert torch.allclose(loss, plain + 0.5 * kl, atol=1e-5)
+    with pytest.raises(ValueError, match=r"teacher's logits for the batch's \(9, 2048\) response tokens, got \(8, 2048\)"):
+        hamburger_loss(h, [a, b], groups, teacher_logits=t_logits[:8], distill_weight=0.5)
 
 
 def test_a_micro_config_learns():

@@ -391,6 +391,25 @@ def test_repeat_rows_reach_the_baseline_stage(work, tmp_path):
         main(copies_cli + ["baseline", "--steps", "3", "--repeat-rows", "32"])
 
 
+def test_distill_weight_teaches_the_hamburger_stage_with_the_baseline_and_is_checked(work, tmp_path):
+    import torch
+    other, common = _work_copy(work, tmp_path, drop="hamburger")
+    assert main(common + ["hamburger", "--steps", "2", "--distill-weight", "0.5"]) == 0
+    config = torch.load(other / "hamburger" / "checkpoint.pt")["stage_config"]
+    assert (config["distill_weight"], config["distill_teacher"]) == (0.5, "last")
+    logged = [r for r in _log(other / "hamburger" / "log.jsonl") if "loss" in r]
+    assert logged and all(r["kl"] > 0 and 0 < r["teacher_right"] <= 1 for r in logged)
+    with pytest.raises(SystemExit, match="holds no moving average of its weights"):
+        main(common + ["hamburger", "--steps", "3", "--distill-weight", "0.5", "--distill-teacher", "ema"])
+    with pytest.raises(SystemExit, match=r"--distill-teacher needs --distill-weight W \(W > 0\)"):
+        main(common + ["hamburger", "--steps", "3", "--distill-teacher", "last"])
+    for bad in ("-1", "101", "nan"):
+        with pytest.raises(SystemExit, match=rf"--distill-weight must lie in 0..100, got {bad}"):
+            main(common + ["hamburger", "--steps", "3", "--distill-weight", bad])
+    with pytest.raises(SystemExit):
+        main(common + ["baseline", "--steps", "4", "--distill-weight", "0.5"])
+
+
 def _recorded_hamburger_batches(monkeypatch) -> list:
     """Each hamburger-stage batch's rows as (family, id), its group sizes and supervise_stop."""
     from hamburger import train
