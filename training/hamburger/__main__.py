@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "stop":
             train.train_stop(args.work, mcfg, cfg, device)
         else:
-            train.train_hamburger(args.work, mcfg, cfg, device, init_from=args.init_from, pad_id=PAD_ID)
+            train.train_hamburger(args.work, mcfg, cfg, pad_id=PAD_ID, device=device, init_from=args.init_from)
     elif args.command == "distill":
         from .train import distill
         print(json.dumps(distill(args.work, mcfg, args.limit, eos_id=EOS_ID)))

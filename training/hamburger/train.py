@@ -397,8 +397,8 @@ def _of_families(responses: list[SftExample], families: tuple[str, ...]) -> list
     return examples
 
 
-def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
-                    init_from: Path | None = None, pad_id: int = 0) -> None:
+def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int, device: torch.device,
+                    init_from: Path | None = None) -> None:
     """`init_from`: the checkpoint whose LLM weights start the base (default: the base stage's;
     the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
     reference starts from Llama-3.2-1B-Instruct). With `cfg.distill_weight`, the work folder's
