@@ -3,6 +3,7 @@
 // the TypeScript types are inferred from them, so a payload that passes `schema.parse`
 // is exactly the type the code expects. Browser-safe: imports nothing from Node.
 import { z } from 'zod';
+import { traceInconsistency } from './traceConsistency.js';
 
 // ---------------------------------------------------------------------------------------
 // Requests
@@ -13,6 +14,8 @@ export const modeSchema = z.enum(MODES, { error: () => `mode must be one of: ${M
 export type Mode = z.infer<typeof modeSchema>;
 
 export const MAX_SEED = 0xffff_ffff;
+/** A prompt this long (characters) is refused before tokenizing, by the engine and by `encode`. */
+export const MAX_PROMPT_CHARS = 200_000;
 export const MAX_TEMPERATURE = 10;
 
 export const samplingSchema = z.discriminatedUnion('kind', [
@@ -103,7 +106,10 @@ export const ERROR_CODES = [
   'invalid_sampling',
   'busy',
   'no_run',
+  'not_owner',
   'no_model',
+  'load_timeout',
+  'model_not_allowed',
   // model package
   'manifest_missing',
   'manifest_not_json',
@@ -115,6 +121,9 @@ export const ERROR_CODES = [
   'tokenizer_invalid',
   'tokenizer_vocab_mismatch',
   'chat_template_invalid',
+  'not_a_file',
+  'file_too_large',
+  'context_too_large',
   // files and runtime
   'trace_invalid',
   'inference_failed',
@@ -152,9 +161,11 @@ export const modelInfoSchema = z.object({
   }),
   defaults: z.object({ confidence: z.number().nullable(), maxNewTokens: z.number() }),
   limits: z.object({
-    /** Longest prompt in tokens (after the chat template): max_position - 1. */
+    /** Positions (prompt + generated tokens) a run may use: the load's context, at most max_position. */
+    context: z.number(),
+    /** Longest prompt in tokens (after the chat template): context - 1. */
     maxPromptTokens: z.number(),
-    /** Largest maxNewTokens accepted: max_position - 1. */
+    /** Largest maxNewTokens accepted: context - 1. */
     maxNewTokens: z.number(),
   }),
   /** What `baseline` mode runs: the package's own baseline graphs, or the HAMburger graphs forced to one token per step. */
@@ -436,7 +447,7 @@ export type EngineEvent = z.infer<typeof engineEventSchema>;
 export const TRACE_FORMAT = 'hamburger-trace';
 export const TRACE_VERSION = 1;
 
-export const traceSchema = z.object({
+const traceDocumentSchema = z.object({
   format: z.literal(TRACE_FORMAT),
   version: z.literal(TRACE_VERSION),
   createdAt: z.string(),
@@ -447,7 +458,17 @@ export const traceSchema = z.object({
   result: resultSchema.nullable(),
   error: engineErrorInfoSchema.nullable(),
 });
-export type Trace = z.infer<typeof traceSchema>;
+export type Trace = z.infer<typeof traceDocumentSchema>;
+
+/**
+ * A trace file as it is read: its shape, then what its parts must agree on (steps in order,
+ * each KV entry where the engine puts it, verdicts and totals that add up:
+ * traceConsistency.ts), so that no file that passes can make a replay's view fail.
+ */
+export const traceSchema = traceDocumentSchema.superRefine((trace, context) => {
+  const issue = traceInconsistency(trace);
+  if (issue !== null) context.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+});
 
 /** The events a live run emitted, rebuilt from its trace in order (state events are not recorded). */
 export function traceEvents(trace: Trace): EngineEvent[] {
@@ -478,8 +499,23 @@ export const hostCallSchema = z.discriminatedUnion(
     /** The model every lane runs now (null before the first load). */
     z.object({ method: z.literal('currentModel') }).strict(),
     /** Loads a model package for all lanes; null = the package shipped with the app. */
-    z.object({ method: z.literal('loadModel'), directory: z.string({ error: () => 'directory must be a string or null' }).min(1, { error: () => 'directory is empty' }).nullable() }).strict(),
-    z.object({ method: z.literal('encode'), prompt: z.string({ error: () => 'prompt must be a string' }), chatTemplate: z.boolean().default(true) }).strict(),
+    z
+      .object({
+        method: z.literal('loadModel'),
+        directory: z.string({ error: () => 'directory must be a string or null' }).min(1, { error: () => 'directory is empty' }).nullable(),
+        /** Positions (prompt + generated) runs may use; omitted: the package's max_position, as far as memory allows. */
+        context: z.number({ error: () => 'context must be a number' }).int({ error: () => 'context must be a whole number of positions' }).min(2, { error: () => 'context must be at least 2 positions' }).optional(),
+      })
+      .strict(),
+    z
+      .object({
+        method: z.literal('encode'),
+        prompt: z
+          .string({ error: () => 'prompt must be a string' })
+          .max(MAX_PROMPT_CHARS, { error: (issue) => `prompt has ${String((issue.input as string).length)} characters; the limit is ${MAX_PROMPT_CHARS}` }),
+        chatTemplate: z.boolean().default(true),
+      })
+      .strict(),
     /** Loads (and warms) the current model in these lanes, so that runs started together start together. */
     z.object({ method: z.literal('prepare'), lanes: z.array(laneIdSchema).min(1, { error: () => 'lanes is empty' }) }).strict(),
     /** `request` is checked by the engine, which names the field and limit at fault. */
@@ -506,6 +542,15 @@ export interface HostReplies {
 
 export const laneEventSchema = z.object({ lane: laneIdSchema, event: engineEventSchema });
 export type LaneEvent = z.infer<typeof laneEventSchema>;
+
+/**
+ * Largest WebSocket message a window may send. A call carries at most one prompt of
+ * MAX_PROMPT_CHARS characters, which JSON writes in at most 6 bytes each (`\u001f`): every
+ * valid call fits, and a hostile message costs the server no more than this.
+ */
+export const SOCKET_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+/** Deepest nesting of arrays and objects accepted in a call (real calls nest 3 deep). */
+export const MAX_CALL_DEPTH = 32;
 
 /** Messages of the browser mode's WebSocket. Client to server: one call with an id. */
 export const socketRequestSchema = z.object({ id: z.number().int().nonnegative(), call: z.unknown() }).strict();

@@ -15,7 +15,10 @@ export interface BaseShape {
   hiddenSize: number;
   vocabSize: number;
   featureCount: number;
-  maxPosition: number;
+  /** Positions a run may use: the cache's limit. */
+  context: number;
+  /** Rows the cache starts with (undefined: the cache's default). */
+  initialRows: number | undefined;
 }
 
 export class BaseForward {
@@ -36,11 +39,11 @@ export class BaseForward {
     /** HAMburger's base: a stop head, and a `group` input it composes into one element. */
     readonly hamburger: boolean,
   ) {
-    const { layers, kvHeads, headDim, hiddenSize, vocabSize, featureCount, maxPosition } = shape;
-    this.cache = new KvCache(layers, maxPosition, kvHeads, headDim);
+    const { layers, kvHeads, headDim, hiddenSize, vocabSize, featureCount, context, initialRows } = shape;
+    this.cache = new KvCache(layers, context, kvHeads, headDim, initialRows);
     this.logits = new Float32Array(vocabSize);
     this.stopLogitBuffer = new Float32Array(1);
-    this.positions = new BigInt64Array(maxPosition);
+    this.positions = new BigInt64Array(context);
     this.stepFeatures = new Float32Array(featureCount * hiddenSize);
     this.lastFeatures = new Float32Array(featureCount * hiddenSize);
     this.logitsTensor = new ort.Tensor('float32', this.logits, [1, vocabSize]);

@@ -36,11 +36,13 @@ export class BaselineVerifier {
     private readonly graphs: VerifierGraphs,
     /** Most tokens one check covers (HAMburger's max_steps). */
     private readonly maxChecked: number,
+    /** Positions a run may use (the cache's limit), and the rows its cache starts with. */
+    { context, initialRows }: { context: number; initialRows: number | undefined },
   ) {
     const a = graphs.architecture;
     this.kind = graphs.kind;
-    this.cache = new KvCache(a.num_layers, a.max_position, a.num_kv_heads, a.head_dim);
-    this.positions = new BigInt64Array(a.max_position);
+    this.cache = new KvCache(a.num_layers, context, a.num_kv_heads, a.head_dim, initialRows);
+    this.positions = new BigInt64Array(context);
     this.rowHidden = new Float32Array((maxChecked + 1) * a.hidden_size);
     this.rowLogits = new Float32Array((maxChecked + 1) * a.vocab_size);
   }

@@ -6,6 +6,7 @@ import type { RunSettings } from './api.js';
 import { BaseForward } from './baseForward.js';
 import { BaselineVerifier } from './baselineVerifier.js';
 import type { Architecture } from './manifest.js';
+import { defaultKvBudgetBytes, resolveContext } from './memoryBudget.js';
 import { MicroStepDecoder } from './microStepDecoder.js';
 import type { ModelPackage } from './modelPackage.js';
 import { createTokenEmbedder, type TokenEmbedder } from './tokenEmbedder.js';
@@ -15,6 +16,8 @@ export type DecoderKind = RunSettings['decoder'];
 export interface DecoderSet {
   kind: DecoderKind;
   architecture: Architecture;
+  /** Positions a run may use (prompt + generated): the load's context. */
+  context: number;
   embedder: TokenEmbedder;
   base: BaseForward;
   /** Null when every macro step is one token. */
@@ -22,7 +25,7 @@ export interface DecoderSet {
   maxTokensPerStep: number;
 }
 
-function baseFor(arch: Architecture, session: ModelPackage['graphs']['base'], hamburger: boolean): BaseForward {
+function baseFor(arch: Architecture, context: number, initialRows: number | undefined, session: ModelPackage['graphs']['base'], hamburger: boolean): BaseForward {
   return new BaseForward(
     session,
     {
@@ -32,7 +35,8 @@ function baseFor(arch: Architecture, session: ModelPackage['graphs']['base'], ha
       hiddenSize: arch.hidden_size,
       vocabSize: arch.vocab_size,
       featureCount: arch.feature_layers.length,
-      maxPosition: arch.max_position,
+      context,
+      initialRows,
     },
     hamburger,
   );
@@ -46,11 +50,24 @@ export interface DecoderSets {
   verifier: BaselineVerifier;
 }
 
-export async function createDecoderSets(pkg: ModelPackage): Promise<DecoderSets> {
+export interface ContextOptions {
+  /** Positions asked for; undefined = the manifest's max_position, as far as the budget allows. */
+  context?: number;
+  /** Most bytes the KV caches may grow to together. */
+  kvBudgetBytes?: number;
+  /** Rows each KV cache starts with. */
+  kvInitialRows?: number;
+}
+
+export async function createDecoderSets(pkg: ModelPackage, options: ContextOptions = {}): Promise<DecoderSets> {
   const arch = pkg.manifest.architecture;
+  // The HAMburger base's cache, then baseline mode's and the verifier's (the micro decoder's is max_steps rows).
+  const caches = pkg.baseline === null ? [arch, arch] : [arch, pkg.baseline.architecture, pkg.baseline.architecture];
+  const context = resolveContext(caches, arch.max_position, options.context, options.kvBudgetBytes ?? defaultKvBudgetBytes());
   const d = arch.hidden_size;
   const embedder = await createTokenEmbedder(pkg.graphs.embed, arch.vocab_size, d);
-  const base = baseFor(arch, pkg.graphs.base, true);
+  const initialRows = options.kvInitialRows;
+  const base = baseFor(arch, context, initialRows, pkg.graphs.base, true);
   const micro = new MicroStepDecoder(
     pkg.graphs.micro,
     d,
@@ -61,11 +78,12 @@ export async function createDecoderSets(pkg: ModelPackage): Promise<DecoderSets>
     arch.vocab_size,
     arch.max_steps,
   );
-  const hamburger: DecoderSet = { kind: 'hamburger', architecture: arch, embedder, base, micro, maxTokensPerStep: arch.max_steps };
+  const hamburger: DecoderSet = { kind: 'hamburger', architecture: arch, context, embedder, base, micro, maxTokensPerStep: arch.max_steps };
   if (pkg.baseline === null) {
     const verifier = new BaselineVerifier(
       { kind: 'hamburger-single-token', architecture: arch, embedder, base: pkg.graphs.base, heads: pkg.graphs.heads, composesGroup: true },
       arch.max_steps,
+      { context, initialRows },
     );
     return { hamburger, baseline: { ...hamburger, kind: 'hamburger-single-token', micro: null, maxTokensPerStep: 1 }, verifier };
   }
@@ -75,14 +93,16 @@ export async function createDecoderSets(pkg: ModelPackage): Promise<DecoderSets>
   const baseline: DecoderSet = {
     kind: 'baseline-graphs',
     architecture: bArch,
+    context,
     embedder: bEmbedder,
-    base: baseFor(bArch, b.base, false),
+    base: baseFor(bArch, context, initialRows, b.base, false),
     micro: null,
     maxTokensPerStep: 1,
   };
   const verifier = new BaselineVerifier(
     { kind: 'baseline-graphs', architecture: bArch, embedder: bEmbedder, base: b.base, heads: b.heads, composesGroup: false },
     arch.max_steps,
+    { context, initialRows },
   );
   return { hamburger, baseline, verifier };
 }

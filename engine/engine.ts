@@ -52,7 +52,7 @@ export class HamburgerEngine {
     const pkg = await loadModelPackage(directory, options);
     let decoders: DecoderSets;
     try {
-      decoders = await createDecoderSets(pkg);
+      decoders = await createDecoderSets(pkg, options);
     } catch (error) {
       await releaseModelPackage(pkg);
       throw error;
@@ -75,7 +75,7 @@ export class HamburgerEngine {
         featureLayers: [...a.feature_layers],
       },
       defaults: { confidence: m.defaults.confidence, maxNewTokens: m.defaults.max_new_tokens },
-      limits: { maxPromptTokens: a.max_position - 1, maxNewTokens: a.max_position - 1 },
+      limits: { context: decoders.hamburger.context, maxPromptTokens: decoders.hamburger.context - 1, maxNewTokens: decoders.hamburger.context - 1 },
       baseline: pkg.baseline === null ? 'hamburger-single-token' : 'baseline-graphs',
       embeddings: decoders.hamburger.embedder.source,
       loadMs: 0,
@@ -138,9 +138,10 @@ export class HamburgerEngine {
       });
     }
     const manifest = this.pkg.manifest;
-    const { request, confidence, maxNewTokens } = validateRequest(input, manifest);
+    const context = this.decoders.hamburger.context;
+    const { request, confidence, maxNewTokens } = validateRequest(input, manifest, context);
     const prompt = this.encodePrompt(request.prompt, request.chatTemplate);
-    checkPromptLength(prompt.tokenIds.length, manifest);
+    checkPromptLength(prompt.tokenIds.length, context);
 
     const decoders = request.mode === 'baseline' ? this.decoders.baseline : this.decoders.hamburger;
     const verifier = this.decoders.verifier;

@@ -1,12 +1,18 @@
 import type { EngineErrorCode, EngineErrorInfo } from './api.js';
 
+export interface EngineErrorDetails {
+  field?: string;
+  limit?: string;
+  cause?: unknown;
+}
+
 /** Every failure the engine reports on purpose: a code the UI can switch on, the field at fault, the limit broken. */
 export class EngineError extends Error {
   readonly code: EngineErrorCode;
   readonly field: string | undefined;
   readonly limit: string | undefined;
 
-  constructor(code: EngineErrorCode, message: string, details: { field?: string; limit?: string; cause?: unknown } = {}) {
+  constructor(code: EngineErrorCode, message: string, details: EngineErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'EngineError';
     this.code = code;

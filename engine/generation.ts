@@ -144,8 +144,8 @@ export class Generation {
   private async decode(): Promise<FinishReason> {
     const { decoders, settings, prompt, gate, verification } = this.input;
     const n = prompt.tokenIds.length;
-    // An entry fed back at position p needs p <= max_position - 1, and p = n - 1 + tokens so far.
-    const tokenLimit = Math.min(settings.maxNewTokens, decoders.architecture.max_position - n);
+    // An entry fed back at position p needs p <= context - 1, and p = n - 1 + tokens so far.
+    const tokenLimit = Math.min(settings.maxNewTokens, decoders.context - n);
     decoders.base.reset();
     verification?.verifier.reset(prompt.tokenIds);
     let feedback: FeedEntry[] = [];

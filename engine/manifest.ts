@@ -1,14 +1,33 @@
 // The manifest `hamburger.json` of a model package (docs/model-package.md), read and checked.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { EngineError } from './errors.js';
+import { PACKAGE_FILE_LIMITS, readPackageText } from './packageFile.js';
 
 export const MANIFEST_FILE = 'hamburger.json';
 export const MODEL_FORMAT = 'hamburger-onnx';
 export const MODEL_FORMAT_VERSION = 1;
 
 const positiveInt = z.number().int().positive();
+
+/**
+ * Upper bounds on a manifest's sizes: far above any real model (Llama 3.1 405B has 126
+ * layers, 16,384 hidden, 128k positions; the largest vocabularies about 260k), low enough
+ * that no buffer sized from them overflows an array length before the KV budget is checked.
+ */
+export const MANIFEST_LIMITS = {
+  hidden_size: 65_536,
+  num_layers: 1_024,
+  num_heads: 1_024,
+  head_dim: 1_024,
+  intermediate_size: 1_048_576,
+  vocab_size: 2_097_152,
+  max_position: 1_048_576,
+  micro_layers: 64,
+  max_steps: 64,
+} as const;
+
+const bounded = (max: number) => positiveInt.max(max, { error: () => `must be <= ${max}` });
 const fileName = z
   .string()
   .min(1)
@@ -18,19 +37,19 @@ const fileName = z
 
 const architectureSchema = z
   .object({
-    hidden_size: positiveInt,
-    num_layers: positiveInt,
-    num_heads: positiveInt,
-    num_kv_heads: positiveInt,
-    head_dim: positiveInt,
-    intermediate_size: positiveInt,
-    vocab_size: positiveInt,
-    max_position: z.number().int().min(2),
+    hidden_size: bounded(MANIFEST_LIMITS.hidden_size),
+    num_layers: bounded(MANIFEST_LIMITS.num_layers),
+    num_heads: bounded(MANIFEST_LIMITS.num_heads),
+    num_kv_heads: bounded(MANIFEST_LIMITS.num_heads),
+    head_dim: bounded(MANIFEST_LIMITS.head_dim),
+    intermediate_size: bounded(MANIFEST_LIMITS.intermediate_size),
+    vocab_size: bounded(MANIFEST_LIMITS.vocab_size),
+    max_position: z.number().int().min(2).max(MANIFEST_LIMITS.max_position, { error: () => `must be <= ${MANIFEST_LIMITS.max_position}` }),
     rope_theta: z.number().positive(),
     rms_norm_eps: z.number().positive(),
-    micro_layers: z.number().int().min(0),
-    max_steps: positiveInt,
-    feature_layers: z.array(positiveInt).min(1),
+    micro_layers: z.number().int().min(0).max(MANIFEST_LIMITS.micro_layers, { error: () => `must be <= ${MANIFEST_LIMITS.micro_layers}` }),
+    max_steps: bounded(MANIFEST_LIMITS.max_steps),
+    feature_layers: z.array(positiveInt).min(1).max(MANIFEST_LIMITS.num_layers),
   })
   .superRefine((arch, ctx) => {
     if (arch.num_heads % arch.num_kv_heads !== 0) {
@@ -119,12 +138,11 @@ export function parseManifest(raw: unknown, source: string): Manifest {
 /** Reads and checks `<dir>/hamburger.json`. */
 export async function readManifest(dir: string): Promise<Manifest> {
   const file = path.join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new EngineError('manifest_missing', `${file} not found: ${dir} is not a HAMburger model package`, { field: MANIFEST_FILE, cause });
-  }
+  const text = await readPackageText(file, {
+    field: MANIFEST_FILE,
+    maxBytes: PACKAGE_FILE_LIMITS.manifestBytes,
+    missing: (_file, cause) => new EngineError('manifest_missing', `${file} not found: ${dir} is not a HAMburger model package`, { field: MANIFEST_FILE, cause }),
+  });
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -1,18 +1,24 @@
 // Loads a model package folder: manifest, tokenizer, chat template and every ONNX graph,
 // each checked against the contract, with one specific error per kind of defect.
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ChatTemplate } from './chatTemplate.js';
 import { EngineError } from './errors.js';
 import { expectedInterface, interfaceMismatches, type GraphKey, type ValueDescription } from './graphContract.js';
 import { readManifest, type Architecture, type Manifest } from './manifest.js';
+import { checkPackageFile, PACKAGE_FILE_LIMITS } from './packageFile.js';
 import { SessionClock, TimedSession } from './timedSession.js';
 import { TextTokenizer } from './tokenizer.js';
 
 export interface LoadOptions {
   /** Threads for one graph's operators (intra-op). */
   threads?: number;
+  /** Most bytes this engine's KV caches may grow to together (default: engine/memoryBudget.ts). */
+  kvBudgetBytes?: number;
+  /** Positions (prompt + generated) runs may use; default the manifest's max_position as far as memory allows. */
+  context?: number;
+  /** Rows each KV cache starts with before it grows (default INITIAL_KV_ROWS). */
+  kvInitialRows?: number;
 }
 
 export interface HamburgerGraphs {
@@ -61,11 +67,11 @@ async function openGraph(
   clock: SessionClock,
 ): Promise<TimedSession> {
   const fullPath = path.join(directory, file);
-  try {
-    await access(fullPath);
-  } catch (cause) {
-    throw new EngineError('graph_missing', `${field} names ${file}, which is not in ${directory}`, { field, cause });
-  }
+  await checkPackageFile(fullPath, {
+    field,
+    maxBytes: PACKAGE_FILE_LIMITS.graphBytes,
+    missing: (_file, cause) => new EngineError('graph_missing', `${field} names ${file}, which is not in ${directory}`, { field, cause }),
+  });
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(fullPath, {

@@ -1,11 +1,8 @@
 // Checks a generation request against the API schema and the loaded model's limits; each
 // problem becomes one EngineError with a code, the field and the limit.
-import { generateRequestSchema, type EngineErrorCode, type GenerateRequest } from './api.js';
+import { MAX_PROMPT_CHARS, generateRequestSchema, type EngineErrorCode, type GenerateRequest } from './api.js';
 import { EngineError } from './errors.js';
 import type { Manifest } from './manifest.js';
-
-/** A prompt this long (characters) is refused before tokenizing. */
-export const MAX_PROMPT_CHARS = 200_000;
 
 const CODE_BY_FIELD: Record<string, EngineErrorCode> = {
   prompt: 'empty_prompt',
@@ -22,7 +19,8 @@ export interface ValidRequest {
   maxNewTokens: number;
 }
 
-export function validateRequest(input: unknown, manifest: Manifest): ValidRequest {
+/** `context`: the positions a run may use (the load's context, at most max_position). */
+export function validateRequest(input: unknown, manifest: Manifest, context: number): ValidRequest {
   const parsed = generateRequestSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -44,8 +42,8 @@ export function validateRequest(input: unknown, manifest: Manifest): ValidReques
       limit: `<= ${MAX_PROMPT_CHARS} characters`,
     });
   }
-  const maxNewTokens = request.maxNewTokens ?? manifest.defaults.max_new_tokens;
-  const maxAllowed = arch.max_position - 1;
+  const maxAllowed = context - 1;
+  const maxNewTokens = request.maxNewTokens ?? Math.min(manifest.defaults.max_new_tokens, maxAllowed);
   if (maxNewTokens < 1 || maxNewTokens > maxAllowed) {
     throw new EngineError('invalid_max_new_tokens', `maxNewTokens must be in [1, ${maxAllowed}], got ${maxNewTokens}`, {
       field: 'maxNewTokens',
@@ -74,11 +72,11 @@ export function validateRequest(input: unknown, manifest: Manifest): ValidReques
   return { request, confidence, maxNewTokens };
 }
 
-/** The prompt must leave room for at least one generated token within max_position. */
-export function checkPromptLength(tokenCount: number, manifest: Manifest): void {
-  const limit = manifest.architecture.max_position - 1;
+/** The prompt must leave room for at least one generated token within the context. */
+export function checkPromptLength(tokenCount: number, context: number): void {
+  const limit = context - 1;
   if (tokenCount > limit) {
-    throw new EngineError('prompt_too_long', `prompt is ${tokenCount} tokens after the chat template; the limit is ${limit} (max_position - 1)`, {
+    throw new EngineError('prompt_too_long', `prompt is ${tokenCount} tokens after the chat template; the limit is ${limit} (context - 1)`, {
       field: 'prompt',
       limit: `<= ${limit} tokens`,
     });

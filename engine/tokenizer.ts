@@ -1,28 +1,29 @@
 // The package's tokenizer.json through @huggingface/tokenizers (encoding), plus a byte
 // table per token for exact, incremental decoding of generated text.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { z } from 'zod';
 import { byteLevelBytes } from './byteLevel.js';
 import { EngineError } from './errors.js';
+import { MANIFEST_LIMITS } from './manifest.js';
+import { PACKAGE_FILE_LIMITS, readPackageText } from './packageFile.js';
 import { StreamingTokenDecoder } from './textDecoder.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
 
 const UTF8 = new TextEncoder();
 
-interface TokenizerJson {
-  model: { vocab: Record<string, number> };
-  added_tokens?: { id: number; content: string; special?: boolean }[];
-}
-
-function isTokenizerJson(value: unknown): value is TokenizerJson {
-  if (typeof value !== 'object' || value === null) return false;
-  const model = (value as { model?: unknown }).model;
-  if (typeof model !== 'object' || model === null) return false;
-  const vocab = (model as { vocab?: unknown }).vocab;
-  return typeof vocab === 'object' && vocab !== null;
-}
+/** The parts of tokenizer.json this class reads (the tokenizers library reads the rest). */
+const tokenIdSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(MANIFEST_LIMITS.vocab_size - 1, { error: () => `token ids must be < ${MANIFEST_LIMITS.vocab_size}` });
+const tokenizerJsonSchema = z.looseObject({
+  model: z.looseObject({ vocab: z.record(z.string(), tokenIdSchema) }),
+  added_tokens: z.array(z.looseObject({ id: tokenIdSchema, content: z.string(), special: z.boolean().optional() })).optional(),
+});
+type TokenizerJson = z.infer<typeof tokenizerJsonSchema>;
 
 export class TextTokenizer {
   /** Bytes each token id stands for (added tokens: their content in UTF-8). */
@@ -41,7 +42,9 @@ export class TextTokenizer {
       entries.set(added.id, UTF8.encode(added.content));
       if (added.special !== false) special.add(added.id);
     }
-    this.vocabSize = entries.size === 0 ? 0 : Math.max(...entries.keys()) + 1;
+    let largest = -1;
+    for (const id of entries.keys()) largest = Math.max(largest, id);
+    this.vocabSize = largest + 1;
     const bytes: Uint8Array[] = [];
     const decoder = new TextDecoder();
     const pieces: string[] = [];
@@ -56,27 +59,32 @@ export class TextTokenizer {
   }
 
   static fromJson(value: unknown, source: string): TextTokenizer {
-    if (!isTokenizerJson(value)) {
-      throw new EngineError('tokenizer_invalid', `${source} is not a tokenizers JSON file (no model.vocab)`, { field: TOKENIZER_FILE });
+    // Ids size the tables the constructor builds: one id of 2^31 would allocate billions of entries.
+    const parsed = tokenizerJsonSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new EngineError('tokenizer_invalid', `${source} is not a tokenizers JSON file: ${issue.path.join('.') || '(top level)'}: ${issue.message}`, {
+        field: TOKENIZER_FILE,
+        limit: `model.vocab and added_tokens with whole-number ids in [0, ${MANIFEST_LIMITS.vocab_size})`,
+      });
     }
     let tokenizer: Tokenizer;
     try {
-      tokenizer = new Tokenizer(value, {});
+      tokenizer = new Tokenizer(parsed.data, {});
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
       throw new EngineError('tokenizer_invalid', `${source} could not be loaded: ${reason}`, { field: TOKENIZER_FILE, cause });
     }
-    return new TextTokenizer(tokenizer, value);
+    return new TextTokenizer(tokenizer, parsed.data);
   }
 
   static async load(dir: string): Promise<TextTokenizer> {
     const file = path.join(dir, TOKENIZER_FILE);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (cause) {
-      throw new EngineError('tokenizer_missing', `${file} not found`, { field: TOKENIZER_FILE, cause });
-    }
+    const text = await readPackageText(file, {
+      field: TOKENIZER_FILE,
+      maxBytes: PACKAGE_FILE_LIMITS.tokenizerBytes,
+      missing: (_file, cause) => new EngineError('tokenizer_missing', `${file} not found`, { field: TOKENIZER_FILE, cause }),
+    });
     let value: unknown;
     try {
       value = JSON.parse(text);

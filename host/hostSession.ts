@@ -1,17 +1,20 @@
 // The app's engines as one service, shared by both app hosts (the Electron main process and
 // the browser-mode server): validates every call from a UI, runs it on the named lane, and
 // fans the lanes' events out as LaneEvents. Transport-free: hosts only carry messages.
+//
+// Every call names its client (one window: a WebSocket, an Electron webContents). A run
+// belongs to the client that started it; only that client controls it, and `releaseClient`
+// cancels what a client leaves behind when it goes away.
 import path from 'node:path';
-import {
-  LANE_IDS,
-  hostCallSchema,
-  type HostReplies,
-  type LaneEvent,
-  type LaneId,
-  type ModelInfo,
-} from '../engine/api.js';
+import { LANE_IDS, type HostReplies, type LaneEvent, type LaneId, type ModelInfo } from '../engine/api.js';
 import { EngineError } from '../engine/errors.js';
-import { EngineLane } from './engineLane.js';
+import { defaultKvBudgetBytes } from '../engine/memoryBudget.js';
+import { EngineLane, type ModelSpec } from './engineLane.js';
+import { parseHostCall } from './hostCall.js';
+import { isInsideRoots } from './modelRoots.js';
+
+/** A model load still running after this long is stopped (a 1B package loads in well under a minute). */
+export const DEFAULT_LOAD_TIMEOUT_MS = 5 * 60_000;
 
 export interface HostSessionOptions {
   defaultModelDirectory: string;
@@ -19,6 +22,14 @@ export interface HostSessionOptions {
   workerUrl?: URL;
   /** onnxruntime threads per race lane: race lanes run at once and share the cores. */
   raceThreads?: number;
+  /** Default DEFAULT_LOAD_TIMEOUT_MS. */
+  loadTimeoutMs?: number;
+  /**
+   * When set, `loadModel` accepts only folders inside these (after resolving symlinks): the
+   * browser mode sets it when other machines may connect, so a remote client cannot make
+   * the engine read arbitrary paths.
+   */
+  modelRoots?: readonly string[];
 }
 
 type Listener<T> = (value: T) => void;
@@ -28,16 +39,20 @@ export class HostSession {
   private readonly eventListeners = new Set<Listener<LaneEvent>>();
   private readonly modelListeners = new Set<Listener<ModelInfo | null>>();
   private model: ModelInfo | null = null;
-  private modelDirectory: string;
+  private modelSpec: ModelSpec;
 
   constructor(private readonly options: HostSessionOptions) {
-    this.modelDirectory = options.defaultModelDirectory;
+    this.modelSpec = { directory: options.defaultModelDirectory, context: undefined };
     for (const lane of LANE_IDS) {
       this.lanes.set(
         lane,
         new EngineLane({
+          name: `lane ${lane}`,
           workerUrl: options.workerUrl,
           threads: lane === 'playground' ? undefined : (options.raceThreads ?? 1),
+          loadTimeoutMs: options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
+          // Every lane holds a model at once (the race): they share the KV budget.
+          kvBudgetBytes: defaultKvBudgetBytes(LANE_IDS.length),
           onEvent: (event) => this.emit({ lane, event }),
         }),
       );
@@ -62,36 +77,30 @@ export class HostSession {
    * Runs one call from a UI. `raw` is untrusted: anything that is not a HostCall rejects with
    * an `invalid_request` EngineError naming the field; engine failures reject with theirs.
    */
-  async call(raw: unknown): Promise<HostReplies[keyof HostReplies]> {
-    const parsed = hostCallSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.join('.');
-      throw new EngineError('invalid_request', `bad call: ${field === '' ? '' : `${field}: `}${issue.message}`, field === '' ? {} : { field });
-    }
-    const call = parsed.data;
+  async call(raw: unknown, client: string): Promise<HostReplies[keyof HostReplies]> {
+    const call = parseHostCall(raw);
     switch (call.method) {
       case 'currentModel':
         return this.model;
       case 'loadModel':
-        return this.loadModel(call.directory);
+        return this.loadModel(call.directory, call.context);
       case 'encode':
-        return this.lane('playground').encode(await this.directoryInUse(), call.prompt, call.chatTemplate);
+        return this.lane('playground').encode(await this.modelInUse(), call.prompt, call.chatTemplate);
       case 'prepare': {
-        const directory = await this.directoryInUse();
-        await Promise.all(call.lanes.map((lane) => this.lane(lane).ensureModel(directory)));
+        const model = await this.modelInUse();
+        await Promise.all(call.lanes.map((lane) => this.lane(lane).ensureModel(model)));
         return null;
       }
       case 'generate':
-        return this.lane(call.lane).generate(await this.directoryInUse(), call.request);
+        return this.lane(call.lane).generate(await this.modelInUse(), call.request, client);
       case 'control':
-        return this.lane(call.lane).control(call.action);
+        return this.lane(call.lane).control(call.action, client);
     }
   }
 
-  /** Cancels whatever runs in these lanes (a UI went away); never throws. */
-  async cancel(lanes: Iterable<LaneId>): Promise<void> {
-    await Promise.all([...lanes].map((lane) => this.lane(lane).cancelQuietly()));
+  /** Cancels the runs `client` started (it went away: nobody would see their events); never throws. */
+  async releaseClient(client: string): Promise<void> {
+    await Promise.all([...this.lanes.values()].map((lane) => lane.releaseClient(client)));
   }
 
   async close(): Promise<void> {
@@ -99,22 +108,45 @@ export class HostSession {
   }
 
   /**
-   * Loads a package (null: the shipped one) on the playground lane first, which checks it;
-   * the other lanes follow when next used. A failed load leaves the current model in place.
+   * Loads a package (null: the shipped one) with a context (undefined: the package's
+   * default) on the playground lane first, which checks it; the other lanes follow when next
+   * used. A failed load leaves the current model in place.
    */
-  async loadModel(requested: string | null): Promise<ModelInfo> {
+  async loadModel(requested: string | null, context?: number): Promise<ModelInfo> {
     const directory = requested === null ? this.options.defaultModelDirectory : path.resolve(requested);
-    const info = await this.lane('playground').ensureModel(directory);
-    this.modelDirectory = directory;
+    if (requested !== null && this.options.modelRoots !== undefined && !(await isInsideRoots(directory, this.options.modelRoots))) {
+      throw new EngineError('model_not_allowed', `${directory} is outside the folders this server may load models from`, {
+        field: 'directory',
+        limit: `a folder inside ${this.options.modelRoots.join(', ')}`,
+      });
+    }
+    // Asked for by a user: folders that failed before get another try.
+    for (const lane of this.lanes.values()) lane.forgetFailures();
+    return this.loadOnPlayground({ directory, context });
+  }
+
+  private async loadOnPlayground(spec: ModelSpec): Promise<ModelInfo> {
+    const info = await this.lane('playground').ensureModel(spec);
+    this.modelSpec = spec;
     this.model = info;
     for (const listener of this.modelListeners) listener(info);
     return info;
   }
 
-  /** The current model's folder, loading the shipped one first if nothing is loaded yet. */
-  private async directoryInUse(): Promise<string> {
-    if (this.model === null) await this.loadModel(this.modelDirectory);
-    return this.modelDirectory;
+  /**
+   * The current model. Before any model is loaded, the shipped one is loaded once; if that
+   * failed, calls answer its error until a user loads a model.
+   */
+  private async modelInUse(): Promise<ModelSpec> {
+    if (this.model === null) {
+      try {
+        await this.loadOnPlayground(this.modelSpec);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new EngineError('no_model', `no model is loaded (${reason}); load a model package`);
+      }
+    }
+    return this.modelSpec;
   }
 
   private lane(id: LaneId): EngineLane {

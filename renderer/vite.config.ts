@@ -5,7 +5,7 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  // Relative asset URLs: Electron loads the page from file://, the browser mode from http://.
+  // Relative asset URLs: Electron loads the page from app://hamburger/, the browser mode from http://.
   base: './',
   plugins: [react()],
   build: {

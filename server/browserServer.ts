@@ -3,14 +3,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { SOCKET_MAX_MESSAGE_BYTES } from '../engine/api.js';
 import type { HostSession } from '../host/hostSession.js';
-import { refusal, type AccessPolicy } from './localOnly.js';
+import { refusal, type AccessPolicy } from './accessPolicy.js';
 import { attachSocket } from './socketConnection.js';
 import { send, serveStatic } from './staticFiles.js';
 
 export const SOCKET_PATH = '/api';
-/** Largest message a window may send: calls are small; this bounds a hostile one. */
-const MAX_MESSAGE_BYTES = 1 << 20;
 
 export interface BrowserServerOptions {
   session: HostSession;
@@ -19,6 +18,8 @@ export interface BrowserServerOptions {
   /** 0 picks a free port. */
   port: number;
   allowRemote: boolean;
+  /** Host names (besides loopback names and IP literals) the Host header may carry when remote peers are allowed. */
+  allowedHosts?: readonly string[];
 }
 
 export interface RunningServer {
@@ -28,15 +29,17 @@ export interface RunningServer {
 }
 
 export async function startBrowserServer(options: BrowserServerOptions): Promise<RunningServer> {
-  const policy: AccessPolicy = { allowRemote: options.allowRemote, port: options.port };
+  const policy: AccessPolicy = { allowRemote: options.allowRemote, allowedHosts: options.allowedHosts ?? [], port: options.port };
   const server: Server = createServer((request, response) => {
     const why = refusal(request, policy, false);
     if (why !== null) return send(response, 403, why);
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'method not allowed');
     void serveStatic(options.rendererRoot, request.url ?? '/', response);
   });
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: SOCKET_MAX_MESSAGE_BYTES });
   server.on('upgrade', (request, socket, head) => {
+    // A peer that resets the connection mid-handshake must not take the process with it.
+    socket.on('error', () => socket.destroy());
     const why = (request.url ?? '') === SOCKET_PATH ? refusal(request, policy, true) : 'no WebSocket here';
     if (why !== null) {
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\n${why}\n`);

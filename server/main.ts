@@ -1,7 +1,11 @@
 // `npm run serve`: the browser mode. Loads the model, serves the app on 127.0.0.1 and
 // prints the address. Options: --port N (default 5170), --host ADDR, --model DIR,
-// --allow-remote (accept other machines; off by default).
+// --allow-remote (accept other machines; off by default), and with it --allow-host NAME
+// (a name other machines use for this one; IP addresses always work) and --model-root DIR
+// (where remote clients may load models from; default the folders of --model and the
+// shipped model).
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../engine/defaultModel.js';
@@ -23,6 +27,8 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     model: { type: 'string' },
     'allow-remote': { type: 'boolean', default: false },
+    'allow-host': { type: 'string', multiple: true, default: [] },
+    'model-root': { type: 'string', multiple: true, default: [] },
   },
 });
 const port = Number(values.port);
@@ -32,9 +38,22 @@ const allowRemote = values['allow-remote'];
 if (!allowRemote && !['127.0.0.1', 'localhost', '::1'].includes(values.host)) {
   fail(`--host ${values.host} would expose the app to other machines; add --allow-remote to mean it`);
 }
+if (!allowRemote && (values['allow-host'].length > 0 || values['model-root'].length > 0)) {
+  fail('--allow-host and --model-root apply only with --allow-remote');
+}
 
-const session = new HostSession({ defaultModelDirectory: values.model ?? DEFAULT_MODEL_DIR, workerUrl: engineWorkerUrl() });
-const server = await startBrowserServer({ session, rendererRoot: RENDERER_ROOT, host: values.host, port, allowRemote });
+const modelDirectory = values.model ?? DEFAULT_MODEL_DIR;
+// Remote clients load models only from these folders; on this machine alone the user may load any.
+const modelRoots = values['model-root'].length > 0 ? values['model-root'] : [path.dirname(path.resolve(modelDirectory)), path.dirname(DEFAULT_MODEL_DIR)];
+const session = new HostSession({ defaultModelDirectory: modelDirectory, workerUrl: engineWorkerUrl(), ...(allowRemote ? { modelRoots } : {}) });
+const server = await startBrowserServer({
+  session,
+  rendererRoot: RENDERER_ROOT,
+  host: values.host,
+  port,
+  allowRemote,
+  allowedHosts: values['allow-host'],
+});
 console.log(`HAMburger visualizer (browser mode) at ${server.url}`);
 session.loadModel(values.model ?? null).then(
   (info) => console.log(`model ${info.name} loaded in ${Math.round(info.loadMs)} ms`),

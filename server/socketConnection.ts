@@ -1,14 +1,19 @@
 // One browser window's WebSocket: every incoming message is parsed and validated before it
-// reaches the session, every failure goes back as a typed error reply, and runs this window
-// started are cancelled when it goes away (nobody would see their events).
+// reaches the session, every failure goes back as a typed error reply, and the runs this
+// window started are cancelled when it goes away (nobody would see their events).
+// A frame the WebSocket protocol itself refuses (invalid UTF-8, over the size limit, a
+// reserved opcode, an unmasked client frame) closes this connection alone, with the close
+// code the protocol gives; it never reaches the process.
 import type { WebSocket } from 'ws';
-import { socketRequestSchema, type LaneId, type SocketMessage } from '../engine/api.js';
+import { socketRequestSchema, type SocketMessage } from '../engine/api.js';
 import { toErrorInfo } from '../engine/errors.js';
 import { createEventBatcher } from '../host/eventBatcher.js';
 import type { HostSession } from '../host/hostSession.js';
 
+let connections = 0;
+
 export function attachSocket(socket: WebSocket, session: HostSession): void {
-  const startedLanes = new Set<LaneId>();
+  const client = `socket-${++connections}`;
   const write = (message: SocketMessage): void => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
@@ -26,7 +31,7 @@ export function attachSocket(socket: WebSocket, session: HostSession): void {
   send({ kind: 'model', model: session.currentModel });
 
   socket.on('message', (data, isBinary) => {
-    if (isBinary) return reject(null, 'messages must be JSON text');
+    if (isBinary) return reject(null, 'messages must be JSON text, not binary');
     let raw: unknown;
     try {
       raw = JSON.parse(data.toString());
@@ -40,21 +45,20 @@ export function attachSocket(socket: WebSocket, session: HostSession): void {
       return reject(id, `bad message: ${issue.path.join('.') || '(top level)'}: ${issue.message}; expected {id, call}`);
     }
     const { id, call } = parsed.data;
-    const method = (call as { method?: unknown } | null)?.method;
-    const lane = (call as { lane?: LaneId } | null)?.lane;
-    session.call(call).then(
-      (value) => {
-        if (method === 'generate' && lane !== undefined) startedLanes.add(lane);
-        send({ kind: 'reply', id, ok: true, value });
-      },
+    session.call(call, client).then(
+      (value) => send({ kind: 'reply', id, ok: true, value }),
       (error: unknown) => send({ kind: 'reply', id, ok: false, error: toErrorInfo(error) }),
     );
   });
+
+  // ws has already answered the peer with a close frame naming the protocol error; the
+  // connection closes next. Without a listener the error would be thrown in the process.
+  socket.on('error', () => socket.terminate());
 
   socket.on('close', () => {
     batcher.dispose();
     unsubscribeEvents();
     unsubscribeModel();
-    void session.cancel(startedLanes);
+    void session.releaseClient(client);
   });
 }

@@ -1,6 +1,6 @@
 // The CLI as scripts use it: real processes, real package, the documented JSON field names.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -125,6 +125,69 @@ describe('cli generate', () => {
   it('unknown commands and flags are usage errors (exit 2)', async () => {
     expect((await cli('dance')).code).toBe(2);
     expect((await cli('generate', '--prompt', 'hi', '--colour')).code).toBe(2);
+  });
+});
+
+describe('cli generate --trace writes its file whole or not at all', () => {
+  const TRACE_RUN = ['generate', '--prompt', 'Count from 1 to 9.', '--confidence', '0', '--max-new-tokens', '8'];
+
+  /** The CLI with at most `kib` KiB per file it writes (bash's ulimit -f; Node turns SIGXFSZ into an EFBIG write error). */
+  async function cliWithFileLimit(kib: number, ...args: string[]): Promise<{ stderr: string; code: number }> {
+    try {
+      const { stderr } = await run('/bin/bash', ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', 'engine/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      return { stderr, code: 0 };
+    } catch (error) {
+      const e = error as { stderr: string; code: number };
+      return { stderr: e.stderr, code: e.code };
+    }
+  }
+
+  it('replaces an existing file and leaves nothing else in its folder', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-cli-'));
+    try {
+      const traceFile = path.join(dir, 'run.json');
+      await writeFile(traceFile, 'an older trace');
+      expect((await cli(...TRACE_RUN, '--trace', traceFile)).code).toBe(0);
+      expect(parseTrace(await readFile(traceFile, 'utf8')).steps).toHaveLength(2);
+      expect(await readdir(dir)).toEqual(['run.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a write that fails half way leaves the old file as it was and no half-written file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-cli-'));
+    try {
+      const traceFile = path.join(dir, 'run.json');
+      await writeFile(traceFile, 'an older trace');
+      // The trace is larger than 4 KiB: its write stops at the limit with EFBIG.
+      const { stderr, code } = await cliWithFileLimit(4, ...TRACE_RUN, '--trace', traceFile);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`error [invalid_request] (trace): could not write ${traceFile}: EFBIG`);
+      expect(await readFile(traceFile, 'utf8')).toBe('an older trace');
+      expect(await readdir(dir)).toEqual(['run.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a file that cannot be written (no such folder; a folder in its place) is an error naming it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-cli-'));
+    try {
+      const missing = path.join(dir, 'no-such-folder', 'run.json');
+      const noFolder = await cli(...TRACE_RUN, '--trace', missing);
+      expect(noFolder.code).toBe(1);
+      expect(noFolder.stderr).toContain(`error [invalid_request] (trace): could not write ${missing}: ENOENT`);
+      const folder = path.join(dir, 'run.json');
+      await mkdir(path.join(folder, 'inside'), { recursive: true });
+      const inTheWay = await cli(...TRACE_RUN, '--trace', folder);
+      expect(inTheWay.code).toBe(1);
+      expect(inTheWay.stderr).toContain(`could not write ${folder}:`);
+      expect(await readdir(dir)).toEqual(['run.json']);
+      expect(await readdir(folder)).toEqual(['inside']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -111,6 +111,31 @@ describe('EngineHost', () => {
     expect(result.tokens).toBe(3);
   });
 
+  it('refuses a request structured clone cannot carry, leaving nothing pending', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 50_000; i++) deep = { a: deep };
+    const error = await host.generate(deep as never).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ code: 'invalid_request' });
+    expect((error as EngineError).message).toMatch(/could not be sent to the engine/);
+    expect(host.alive).toBe(true);
+    expect((await host.encode('Hi')).rendered).toContain('Hi');
+  });
+
+  it('stops a load that runs past its time limit: a named error, and the worker is gone', async () => {
+    const slow = new EngineHost();
+    try {
+      await expectCode(slow.load(MODEL_DIR, { timeoutMs: 5 }), 'load_timeout');
+      expect(slow.alive).toBe(false);
+      await expectCode(slow.encode('Hi'), 'load_timeout');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('encodes a prompt as the model sees it', async () => {
     const encoded = await host.encode('Hi');
     expect(encoded.rendered).toContain('Hi');

@@ -1,6 +1,8 @@
 // Loading a model folder: the shipped package loads; each kind of broken copy gives its
-// own error code naming the field or file at fault.
-import { copyFile, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+// own error code naming the field or file at fault; files that are pipes, devices or huge
+// are refused before anything reads them; sizes beyond any model are named.
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,6 +33,12 @@ async function editManifest(dir: string, edit: (m: Record<string, any>) => void)
   const manifest = JSON.parse(await readFile(file, 'utf8'));
   edit(manifest);
   await writeFile(file, JSON.stringify(manifest));
+}
+
+/** Replaces a file of the package with a named pipe (open() on it would wait for a writer forever). */
+async function makeFifo(file: string): Promise<void> {
+  await unlink(file);
+  execFileSync('mkfifo', [file]);
 }
 
 async function loadError(dir: string): Promise<EngineError> {
@@ -97,6 +105,25 @@ describe('loadModelPackage', () => {
       if (m['baseline']) m['baseline']['architecture']['vocab_size'] = 4096;
     }), 'tokenizer_vocab_mismatch', 'architecture.vocab_size'],
     ['chat template that does not parse', (dir) => editManifest(dir, (m) => (m['tokens']['chat_template'] = '{% for m in messages %}{{ m.content }')), 'chat_template_invalid', 'tokens.chat_template'],
+    ['manifest that is a named pipe', (dir) => makeFifo(path.join(dir, 'hamburger.json')), 'not_a_file', 'hamburger.json'],
+    ['manifest that is a folder', async (dir) => {
+      await unlink(path.join(dir, 'hamburger.json'));
+      await mkdir(path.join(dir, 'hamburger.json'));
+    }, 'not_a_file', 'hamburger.json'],
+    ['manifest over its size limit', (dir) => editManifest(dir, (m) => (m['description'] = 'x'.repeat(1024 * 1024))), 'file_too_large', 'hamburger.json'],
+    ['tokenizer that is a device without end', async (dir) => {
+      await unlink(path.join(dir, 'tokenizer.json'));
+      await symlink('/dev/zero', path.join(dir, 'tokenizer.json'));
+    }, 'not_a_file', 'tokenizer.json'],
+    ['tokenizer with a token id no vocabulary has', async (dir) => {
+      const file = path.join(dir, 'tokenizer.json');
+      const tokenizer = JSON.parse(await readFile(file, 'utf8'));
+      tokenizer.model.vocab['<huge>'] = 2 ** 31;
+      await writeFile(file, JSON.stringify(tokenizer));
+    }, 'tokenizer_invalid', 'tokenizer.json'],
+    ['graph that is a named pipe', async (dir) => makeFifo(path.join(dir, 'micro.onnx')), 'not_a_file', 'graphs.micro'],
+    ['max_position beyond any model', (dir) => editManifest(dir, (m) => (m['architecture']['max_position'] = 2 ** 31 - 1)), 'manifest_invalid', 'architecture.max_position'],
+    ['vocabulary beyond any model', (dir) => editManifest(dir, (m) => (m['architecture']['vocab_size'] = 2 ** 31 - 1)), 'manifest_invalid', 'architecture.vocab_size'],
   ];
 
   it.each(broken)('%s', async (_, breakIt, code, field) => {

@@ -1,8 +1,9 @@
 // The one place the main process answers the renderer. Every handler checks that the call
-// comes from the app's own page in the app's own window, validates the payload against the
-// API schema, and answers errors as data (HostResult), so the UI can show them.
+// comes from the app's own page in the app's own window, hands the payload to the session
+// (which validates it, once, for both hosts), and answers errors as data (HostResult), so
+// the UI can show them.
 import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { hostCallSchema, type EngineErrorInfo, type HostMethod, type HostResult, type LaneEvent, type ModelInfo } from '../../engine/api.js';
+import type { EngineErrorInfo, HostMethod, HostResult, LaneEvent, ModelInfo } from '../../engine/api.js';
 import { toErrorInfo } from '../../engine/errors.js';
 import { createEventBatcher } from '../../host/eventBatcher.js';
 import { INVOKE_CHANNELS, SEND_CHANNELS, type InvokeReplies, type SendChannel, type SendPayloads } from '../ipcChannels.js';
@@ -10,29 +11,38 @@ import { INVOKE_CHANNELS, SEND_CHANNELS, type InvokeReplies, type SendChannel, t
 /** What the IPC manager needs of the engine session (HostSession has it). */
 export interface EngineSessionPort {
   readonly currentModel: ModelInfo | null;
-  call(call: unknown): Promise<unknown>;
+  /** `call` is untrusted; `client` names the window it came from (runs belong to it). */
+  call(call: unknown, client: string): Promise<unknown>;
+  /** The window went away: cancel the runs it started. */
+  releaseClient(client: string): Promise<void>;
   onEvent(listener: (event: LaneEvent) => void): () => void;
   onModel(listener: (model: ModelInfo | null) => void): () => void;
 }
 
-function refused(message: string, field?: string): { ok: false; error: EngineErrorInfo } {
-  return { ok: false, error: field === undefined ? { code: 'invalid_request', message } : { code: 'invalid_request', message, field } };
+function refused(message: string): { ok: false; error: EngineErrorInfo } {
+  return { ok: false, error: { code: 'invalid_request', message } };
 }
 
 export class IpcManager {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly events = createEventBatcher((events) => this.send(SEND_CHANNELS.events, events));
+  /** The window as the session's client: its runs are its own. */
+  private readonly client: string;
 
   constructor(
     private readonly session: EngineSessionPort,
     private readonly window: BrowserWindow,
     /** The URL of the app's page; calls from any other document are refused. */
     private readonly pageUrl: string,
-  ) {}
+  ) {
+    this.client = `window-${window.webContents.id}`;
+  }
 
   register(): void {
     ipcMain.handle(INVOKE_CHANNELS.call, (event, payload: unknown) => this.onCall(event, payload));
     ipcMain.handle(INVOKE_CHANNELS.pickModelFolder, (event, payload: unknown) => this.onPickModelFolder(event, payload));
+    // A closed window's runs would go on unseen.
+    this.window.once('closed', () => void this.session.releaseClient(this.client));
     this.unsubscribe.push(
       this.session.onEvent(this.events.push),
       this.session.onModel((model) => this.send(SEND_CHANNELS.model, model)),
@@ -44,6 +54,7 @@ export class IpcManager {
     ipcMain.removeHandler(INVOKE_CHANNELS.pickModelFolder);
     for (const off of this.unsubscribe.splice(0)) off();
     this.events.dispose();
+    void this.session.releaseClient(this.client);
   }
 
   /** Anything but events goes after the events queued before it, as they happened. */
@@ -61,14 +72,8 @@ export class IpcManager {
 
   async onCall(event: IpcMainInvokeEvent, payload: unknown): Promise<InvokeReplies['hamburger:call']> {
     if (!this.isTrustedSender(event)) return refused('call refused: it did not come from the app window');
-    const parsed = hostCallSchema.safeParse(payload);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.join('.');
-      return refused(`bad call: ${field === '' ? '' : `${field}: `}${issue.message}`, field === '' ? undefined : field);
-    }
     try {
-      const value = (await this.session.call(parsed.data)) as HostResult<HostMethod> extends { value: infer V } ? V : never;
+      const value = (await this.session.call(payload, this.client)) as HostResult<HostMethod> extends { value: infer V } ? V : never;
       // The reply goes after the events emitted before it, as they happened.
       this.events.flush();
       return { ok: true, value };

@@ -1,18 +1,21 @@
 // Electron main process: owns the engines (in worker threads, through the host session),
 // creates the window and menu, and wires the IPC manager between them.
 import { app, BrowserWindow, Menu, session as electronSession } from 'electron';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { engineWorkerUrl } from '../../host/engineWorkerUrl.js';
 import { HostSession } from '../../host/hostSession.js';
 import { SEND_CHANNELS } from '../ipcChannels.js';
 import { buildAppMenu } from './appMenu.js';
+import { APP_PAGE_URL, registerAppScheme, serveAppScheme } from './appProtocol.js';
 import { IpcManager } from './ipcManager.js';
 import { createMainWindow } from './mainWindow.js';
+import { permissionGranted } from './permissions.js';
 
 // Built layout (electron/build.config.ts): dist/electron/{main.js, preload.cjs, engineWorker.js}
-// beside dist/renderer/index.html; the model stays in the repository's models/ folder.
+// beside dist/renderer (the page, served as app://hamburger/); the model stays in the
+// repository's models/ folder.
 const here = new URL('.', import.meta.url);
-const PAGE_URL = pathToFileURL(fileURLToPath(new URL('../renderer/index.html', here))).href;
+const RENDERER_ROOT = fileURLToPath(new URL('../renderer', here));
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', here));
 const MODEL_DIR = process.env.HAMBURGER_MODEL ?? fileURLToPath(new URL('../../models/hamburger-tiny', here));
 
@@ -20,9 +23,9 @@ const hostSession = new HostSession({ defaultModelDirectory: MODEL_DIR, workerUr
 let ipc: IpcManager | null = null;
 
 function openWindow(): void {
-  const window = createMainWindow({ preloadPath: PRELOAD, pageUrl: PAGE_URL });
+  const window = createMainWindow({ preloadPath: PRELOAD, pageUrl: APP_PAGE_URL });
   ipc?.dispose();
-  const manager = new IpcManager(hostSession, window, PAGE_URL);
+  const manager = new IpcManager(hostSession, window, APP_PAGE_URL);
   manager.register();
   ipc = manager;
   Menu.setApplicationMenu(buildAppMenu((command) => manager.send(SEND_CHANNELS.command, command)));
@@ -30,9 +33,12 @@ function openWindow(): void {
 }
 
 app.enableSandbox();
+registerAppScheme();
 app.whenReady().then(() => {
-  // The page has no business asking for the camera, notifications or anything else.
-  electronSession.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  serveAppScheme(RENDERER_ROOT);
+  electronSession.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) =>
+    callback(permissionGranted(permission, details.requestingUrl)),
+  );
   hostSession.loadModel(null).catch((error: unknown) => console.error(`model not loaded: ${String(error)}`));
   openWindow();
   app.on('activate', () => {

@@ -1,6 +1,6 @@
 // The app's one window: sandboxed, context-isolated, no Node in the page; it can neither
-// navigate away from the app's page nor open new windows.
-import { BrowserWindow, shell } from 'electron';
+// navigate away from the app's page nor open windows, and hands no URL to the system.
+import { BrowserWindow } from 'electron';
 
 export interface MainWindowOptions {
   preloadPath: string;
@@ -23,6 +23,9 @@ export function createMainWindow({ preloadPath, pageUrl }: MainWindowOptions): B
       nodeIntegrationInWorker: false,
       webSecurity: true,
       allowRunningInsecureContent: false,
+      webviewTag: false,
+      // A middle click on a link would ask for a new window; the page has no use for it.
+      disableBlinkFeatures: 'Auxclick',
       spellcheck: false,
     },
   });
@@ -32,11 +35,9 @@ export function createMainWindow({ preloadPath, pageUrl }: MainWindowOptions): B
   });
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(({ url }) => {
-    // Links to the web open in the user's browser, never in the app.
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  // The page links nowhere: whatever asks for a window (window.open, a target=_blank link) is
+  // refused, and no URL it names is passed to the system (shell.openExternal).
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   window.once('ready-to-show', () => window.show());
   void window.loadURL(pageUrl);
   return window;

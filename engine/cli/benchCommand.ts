@@ -8,14 +8,14 @@ import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { BENCH_PROMPTS, FREE_TEXT_FAMILIES } from './benchPrompts.js';
-import { MODEL_OPTIONS, numberFlag, threadsFlag } from './requestOptions.js';
+import { MODEL_OPTIONS, numberFlag, loadOptionsFromFlags } from './requestOptions.js';
 import { median, round } from './stats.js';
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
-export const BENCH_USAGE = `usage: npm run cli -- bench [--model DIR] [--reps N] [--max-new-tokens N] [--confidence C] [--threads N] [--json]`;
+export const BENCH_USAGE = `usage: npm run cli -- bench [--model DIR] [--reps N] [--max-new-tokens N] [--confidence C] [--threads N] [--context N] [--json]`;
 
 interface RepTotals {
   tokens: number;
@@ -82,8 +82,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(reps) || reps < 1) throw new EngineError('invalid_request', `--reps must be a positive integer, got ${reps}`, { field: 'reps' });
   const maxNewTokens = numberFlag(values, 'max-new-tokens') ?? 128;
   const confidence = numberFlag(values, 'confidence');
-  const threads = threadsFlag(values);
-  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, threads === undefined ? {} : { threads });
+  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, loadOptionsFromFlags(values));
   try {
     // One untimed pass per mode: first runs pay for lazy initialisation inside the runtime.
     for (const mode of MODES) await runOnce(engine, mode, BENCH_PROMPTS[0]!.prompt, 16, confidence);

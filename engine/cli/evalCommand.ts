@@ -10,10 +10,10 @@ import { EngineError } from '../errors.js';
 import { confidenceSweep, differenceTable, levelKey, parseConfidences, type SweepReport } from './confidenceSweep.js';
 import { answerBudget, EVAL_MAX_NEW_TOKENS, firstPerFamily, isExactMatch, readHeldout, type HeldoutExample } from './heldoutSet.js';
 import { differenceOfCounts, formatDifference } from './pairedDifference.js';
-import { MODEL_OPTIONS, numberFlag, threadsFlag } from './requestOptions.js';
+import { MODEL_OPTIONS, numberFlag, loadOptionsFromFlags } from './requestOptions.js';
 import { round } from './stats.js';
 
-export const EVAL_USAGE = `usage: npm run cli -- eval [--model DIR] [--confidence C | --confidences C1,C2,... [--examples]] [--limit N] [--max-new-tokens N] [--file JSONL] [--threads N] [--json]`;
+export const EVAL_USAGE = `usage: npm run cli -- eval [--model DIR] [--confidence C | --confidences C1,C2,... [--examples]] [--limit N] [--max-new-tokens N] [--file JSONL] [--threads N] [--context N] [--json]`;
 
 interface FamilyCounts {
   n: number;
@@ -98,8 +98,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(limit) || limit < 0) throw new EngineError('invalid_request', `--limit must be an integer >= 0, got ${limit}`, { field: 'limit' });
   const explicitBudget = numberFlag(values, 'max-new-tokens');
   const maxNewTokens = explicitBudget ?? EVAL_MAX_NEW_TOKENS;
-  const threads = threadsFlag(values);
-  const engine = await HamburgerEngine.load(modelDir, threads === undefined ? {} : { threads });
+  const engine = await HamburgerEngine.load(modelDir, loadOptionsFromFlags(values));
   try {
     const confidence = numberFlag(values, 'confidence') ?? engine.info.defaults.confidence;
     // --max-new-tokens is taken as given; the default is raised for answers longer than it.

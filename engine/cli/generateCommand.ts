@@ -1,18 +1,18 @@
 // `generate`: one generation, streamed to the terminal (or one JSON object with --json).
-import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { GenerationResult, MacroStep, MicroStep, StepVerification, VerificationTotals } from '../api.js';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { TraceRecorder } from '../traceRecorder.js';
-import { MODEL_OPTIONS, SAMPLING_OPTIONS, requestFromFlags, threadsFlag } from './requestOptions.js';
+import { writeFileAtomic } from './atomicWrite.js';
+import { MODEL_OPTIONS, SAMPLING_OPTIONS, requestFromFlags, loadOptionsFromFlags } from './requestOptions.js';
 import { round } from './stats.js';
 import { probabilityLegend, styleFor } from './terminalStyle.js';
 
 export const GENERATE_USAGE = `usage: npm run cli -- generate --prompt TEXT [--model DIR] [--mode hamburger|baseline|verify] [--audit]
        [--confidence C] [--max-new-tokens N] [--min-new-tokens N] [--temperature T --top-k K --top-p P --seed S]
-       [--raw] [--trace FILE] [--threads N] [--json]`;
+       [--raw] [--trace FILE] [--threads N] [--context N] [--json]`;
 
 function microJson(m: MicroStep): Record<string, unknown> {
   return {
@@ -119,8 +119,7 @@ export async function generateCommand(args: string[]): Promise<number> {
   }
   if (values.prompt === undefined) throw new EngineError('empty_prompt', '--prompt is required', { field: 'prompt' });
   const request = requestFromFlags(values, values.prompt);
-  const threads = threadsFlag(values);
-  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, threads === undefined ? {} : { threads });
+  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, loadOptionsFromFlags(values));
   try {
     const steps: MacroStep[] = [];
     const recorder = new TraceRecorder({ name: engine.info.name, description: engine.info.description });
@@ -147,7 +146,7 @@ export async function generateCommand(args: string[]): Promise<number> {
       }
     });
     const result = await handle.done;
-    if (values.trace !== undefined) await writeFile(values.trace, `${JSON.stringify(recorder.trace())}\n`);
+    if (values.trace !== undefined) await writeFileAtomic(values.trace, `${JSON.stringify(recorder.trace())}\n`, 'trace');
     if (values.json) {
       out.write(`${JSON.stringify(resultJson(result, steps, { model: engine.info.name, mode: request.mode ?? 'hamburger', decoder: label, prompt_tokens: promptTokens }))}\n`);
     } else {

@@ -5,10 +5,10 @@ import { parseArgs } from 'node:util';
 import type { Mode } from '../api.js';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
-import { MODEL_OPTIONS, threadsFlag } from './requestOptions.js';
+import { MODEL_OPTIONS, loadOptionsFromFlags } from './requestOptions.js';
 import { median, round } from './stats.js';
 
-export const KV_COST_USAGE = `usage: npm run cli -- kv-cost [--model DIR] [--sizes 100,500,1000] [--steps N] [--threads N] [--json]`;
+export const KV_COST_USAGE = `usage: npm run cli -- kv-cost [--model DIR] [--sizes 100,500,1000] [--steps N] [--threads N] [--context N] [--json]`;
 
 export async function kvCostCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...MODEL_OPTIONS, sizes: { type: 'string' }, steps: { type: 'string' } }, strict: true });
@@ -16,15 +16,14 @@ export async function kvCostCommand(args: string[]): Promise<number> {
     console.log(KV_COST_USAGE);
     return 0;
   }
-  const threads = threadsFlag(values);
-  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, threads === undefined ? {} : { threads });
+  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, loadOptionsFromFlags(values));
   try {
-    const maxPosition = engine.info.architecture.maxPosition;
+    const context = engine.info.limits.context;
     const steps = Number(values.steps ?? 20);
     const sizes = (values.sizes ?? '100,500,1000').split(',').map(Number);
     const rows: Record<string, number>[] = [];
     for (const size of sizes) {
-      const promptTokens = Math.min(size, maxPosition - steps - 1);
+      const promptTokens = Math.min(size, context - steps - 1);
       const prompt = Array.from({ length: promptTokens }, (_, i) => String(i % 10)).join('');
       const row: Record<string, number> = { entries: promptTokens };
       for (const mode of ['baseline', 'hamburger'] as Mode[]) {

@@ -1,10 +1,12 @@
 // Command-line flags shared by the commands, and their translation into a GenerateRequest.
 import type { GenerateRequestInput, Mode, Sampling } from '../api.js';
 import { EngineError } from '../errors.js';
+import type { LoadOptions } from '../modelPackage.js';
 
 export const MODEL_OPTIONS = {
   model: { type: 'string' },
   threads: { type: 'string' },
+  context: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -51,10 +53,20 @@ export function requestFromFlags(values: Record<string, unknown>, prompt: string
   return request;
 }
 
-export function threadsFlag(values: Record<string, unknown>): number | undefined {
+function threadsFlag(values: Record<string, unknown>): number | undefined {
   const threads = numberFlag(values, 'threads');
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
     throw new EngineError('invalid_request', `--threads must be a positive integer, got ${threads}`, { field: 'threads' });
   }
   return threads;
+}
+
+/** `--threads N` and `--context N` (positions; the engine checks it against the package and the memory budget). */
+export function loadOptionsFromFlags(values: Record<string, unknown>): LoadOptions {
+  const options: LoadOptions = {};
+  const threads = threadsFlag(values);
+  if (threads !== undefined) options.threads = threads;
+  const context = numberFlag(values, 'context');
+  if (context !== undefined) options.context = context;
+  return options;
 }

@@ -14,6 +14,20 @@ export interface EngineHostOptions {
   workerUrl?: URL;
 }
 
+export interface HostLoadOptions {
+  /** onnxruntime intra-op threads; undefined = the engine's default. */
+  threads?: number;
+  /** Most bytes the engine's KV caches may grow to; undefined = the engine's default. */
+  kvBudgetBytes?: number;
+  /** Positions runs may use; undefined = the package's max_position as far as memory allows. */
+  context?: number;
+  /**
+   * A load still running after this long is given up: the worker is stopped (whatever it
+   * was doing, a read that never returns included) and the call fails with `load_timeout`.
+   */
+  timeoutMs?: number;
+}
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: EngineError) => void };
 type RequestBody = HostRequest extends infer R ? (R extends HostRequest ? Omit<R, 'id'> : never) : never;
 
@@ -59,8 +73,26 @@ export class EngineHost {
     return () => this.listeners.delete(listener);
   }
 
-  load(directory: string, threads?: number): Promise<ModelInfo> {
-    return this.call<'load'>(threads === undefined ? { kind: 'load', directory } : { kind: 'load', directory, threads });
+  /** False once the worker has crashed, exited or been stopped: every call then fails. */
+  get alive(): boolean {
+    return this.exited === null;
+  }
+
+  load(directory: string, options: HostLoadOptions = {}): Promise<ModelInfo> {
+    const { timeoutMs, ...engineOptions } = options;
+    const loading = this.call<'load'>({ kind: 'load', directory, ...engineOptions });
+    if (timeoutMs === undefined) return loading;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const error = new EngineError('load_timeout', `loading ${directory} took longer than ${timeoutMs} ms; the load was stopped`, {
+          limit: `<= ${timeoutMs} ms per load`,
+        });
+        this.stop(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    return Promise.race([loading, deadline]).finally(() => clearTimeout(timer));
   }
 
   generate(request: GenerateRequestInput): Promise<{ runId: string }> {
@@ -91,8 +123,16 @@ export class EngineHost {
     if (this.exited !== null) return Promise.reject(this.exited);
     const id = this.nextId++;
     return new Promise<ReplyValues[K]>((resolve, reject) => {
+      try {
+        this.worker.postMessage({ ...body, id });
+      } catch (cause) {
+        // Structured clone refused the payload (a function, a cycle it cannot copy, too deep):
+        // nothing was sent, so nothing will answer.
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        reject(new EngineError('invalid_request', `the request could not be sent to the engine: ${reason}`, { cause }));
+        return;
+      }
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.worker.postMessage({ ...body, id });
     });
   }
 
@@ -115,6 +155,12 @@ export class EngineHost {
       if (e.limit !== undefined) details.limit = e.limit;
       pending.reject(new EngineError(e.code, e.message, details));
     }
+  }
+
+  /** Stops the worker now; every pending and later call fails with `reason`. */
+  private stop(reason: EngineError): void {
+    this.fail(reason);
+    void this.worker.terminate();
   }
 
   private fail(error: EngineError): void {

@@ -30,7 +30,8 @@ function requireEngine(): HamburgerEngine {
 async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['kind']]> {
   switch (request.kind) {
     case 'load': {
-      const next = await HamburgerEngine.load(request.directory, request.threads === undefined ? {} : { threads: request.threads });
+      const { directory, threads, kvBudgetBytes, context } = request;
+      const next = await HamburgerEngine.load(directory, { threads, kvBudgetBytes, context });
       await engine?.dispose();
       engine = next;
       traces.clear();

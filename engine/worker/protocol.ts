@@ -11,7 +11,14 @@ import {
 } from '../api.js';
 
 export const hostRequestSchema = z.discriminatedUnion('kind', [
-  z.object({ id: z.number(), kind: z.literal('load'), directory: z.string(), threads: z.number().int().positive().optional() }),
+  z.object({
+    id: z.number(),
+    kind: z.literal('load'),
+    directory: z.string(),
+    threads: z.number().int().positive().optional(),
+    kvBudgetBytes: z.number().positive().optional(),
+    context: z.number().optional(),
+  }),
   z.object({ id: z.number(), kind: z.literal('generate'), request: z.unknown() }),
   z.object({ id: z.number(), kind: z.literal('control'), action: controlActionSchema, runId: z.string().optional() }),
   z.object({ id: z.number(), kind: z.literal('trace'), runId: z.string() }),

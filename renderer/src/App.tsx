@@ -4,12 +4,16 @@ import { useEffect, useMemo } from 'react';
 import { hostApi } from './bridge/hostApi';
 import { control, generate, race, RACE_LANES, saveTrace } from './controller';
 import { useKeyboard, type KeyboardActions } from './hooks/useKeyboard';
-import { useViewStore } from './stores/viewStore';
+import { useViewStore, type View } from './stores/viewStore';
 import { Notices } from './views/Notices';
 import { Playground } from './views/Playground';
 import { PromptPanel } from './views/PromptPanel';
 import { RaceView } from './views/RaceView';
+import { RenderBoundary } from './views/RenderBoundary';
 import { Toolbar } from './views/Toolbar';
+
+const VIEW_NAMES: Record<View, string> = { playground: 'the playground', race: 'the race', debugger: 'the step-through view' };
+const RACE_LANE_IDS = RACE_LANES.map(({ lane }) => lane);
 
 function openTraceDialog(): void {
   document.querySelector<HTMLInputElement>('[data-testid="trace-file"]')?.click();
@@ -90,7 +94,10 @@ export function App() {
       <Toolbar onPresent={() => void setPresentation(!presentation)} />
       <main>
         {!presentation && <PromptPanel />}
-        {view === 'race' ? <RaceView /> : <Playground debug={view === 'debugger'} />}
+        {/* Around the whole view as well as its panels: what a panel's own boundary does not hold (status, scrubber, hover card). */}
+        <RenderBoundary what={VIEW_NAMES[view]} lanes={view === 'race' ? RACE_LANE_IDS : ['playground']}>
+          {view === 'race' ? <RaceView /> : <Playground debug={view === 'debugger'} />}
+        </RenderBoundary>
       </main>
       {presentation && (
         <div className="presentation-hint" data-testid="presentation-hint">

@@ -1,11 +1,11 @@
 // What the UI's buttons do: host calls, with every failure turned into a message the user
 // sees. Views call these; they never talk to the host directly.
-import type { ControlAction, EngineErrorInfo, LaneId, Mode } from '../../engine/api';
+import { MAX_PROMPT_CHARS, type ControlAction, type EngineErrorInfo, type LaneId, type Mode } from '../../engine/api';
 import { hostApi } from './bridge/hostApi';
 import { downloadBlob } from './download';
 import { enqueueEvent, forgetCursors, wakeFrameLoop } from './frameLoop';
 import { isActive } from './model/runRecord';
-import { parseTraceText, traceFileName, traceOf } from './model/traceFile';
+import { readTraceFile, traceFileName, traceOf } from './model/traceFile';
 import { useFormErrorStore } from './stores/formErrorStore';
 import { useModelStore } from './stores/modelStore';
 import { useNoticeStore } from './stores/noticeStore';
@@ -59,11 +59,12 @@ export function connectHost(): void {
   });
 }
 
-export async function loadModel(directory: string | null): Promise<boolean> {
+/** `context`: positions runs may use (undefined: the package's own, as far as memory allows). */
+export async function loadModel(directory: string | null, context?: number): Promise<boolean> {
   const store = useModelStore.getState();
   store.setLoading(true);
   store.setLoadError(null);
-  const reply = await hostApi().call({ method: 'loadModel', directory });
+  const reply = await hostApi().call(context === undefined ? { method: 'loadModel', directory } : { method: 'loadModel', directory, context });
   store.setLoading(false);
   if (!reply.ok) {
     store.setLoadError(reply.error);
@@ -75,10 +76,26 @@ export async function loadModel(directory: string | null): Promise<boolean> {
   return true;
 }
 
+/**
+ * A prompt over the engine's limit is refused here, before it is sent: pasted text can be
+ * megabytes, more than a host message may carry.
+ */
+function promptTooLong(prompt: string): EngineErrorInfo | null {
+  if (prompt.length <= MAX_PROMPT_CHARS) return null;
+  return {
+    code: 'prompt_too_long',
+    message: `prompt has ${prompt.length.toLocaleString('en')} characters; the limit is ${MAX_PROMPT_CHARS.toLocaleString('en')}`,
+    field: 'prompt',
+    limit: `<= ${MAX_PROMPT_CHARS.toLocaleString('en')} characters`,
+  };
+}
+
 /** Starts the playground's run (paused at the start in the debugger). */
 export async function generate(mode: Mode, startPaused: boolean): Promise<void> {
   useFormErrorStore.getState().set(null);
   useViewStore.getState().selectEntry(null);
+  const tooLong = promptTooLong(useSettingsStore.getState().prompt);
+  if (tooLong !== null) return refuse(tooLong);
   const request = requestFrom(useSettingsStore.getState(), mode, startPaused);
   const reply = await hostApi().call({ method: 'generate', lane: 'playground', request });
   if (!reply.ok) refuse(reply.error);
@@ -89,6 +106,8 @@ export async function generate(mode: Mode, startPaused: boolean): Promise<void> 
 export async function race(): Promise<void> {
   useFormErrorStore.getState().set(null);
   const settings = useSettingsStore.getState();
+  const tooLong = promptTooLong(settings.prompt);
+  if (tooLong !== null) return refuse(tooLong);
   // A lane's first use loads its engine; started together with a loading lane, a run would
   // race against that load for the CPU, not against the other mode.
   const prepared = await hostApi().call({ method: 'prepare', lanes: RACE_LANES.map(({ lane }) => lane) });
@@ -128,7 +147,7 @@ export function saveTrace(lane: LaneId): void {
 
 /** Opens a trace file into the playground as a replay; a bad file changes nothing. */
 export async function openTrace(file: File): Promise<void> {
-  const parsed = parseTraceText(await file.text());
+  const parsed = await readTraceFile(file);
   if (!parsed.ok) return notify('error', `${file.name}: ${parsed.message}`);
   await stopQuietly('playground');
   useRunStore.getState().openTrace('playground', parsed.trace, file.name);
@@ -137,6 +156,16 @@ export async function openTrace(file: File): Promise<void> {
   forgetCursors('playground');
   wakeFrameLoop();
   notify('info', `Opened ${file.name}: ${parsed.trace.steps.length} macro steps. Replaying.`);
+}
+
+/** Takes runs off the screen (a run a view could not draw): a live one is cancelled first. */
+export async function clearRuns(lanes: readonly LaneId[]): Promise<void> {
+  await Promise.all(lanes.map((lane) => stopQuietly(lane)));
+  for (const lane of lanes) {
+    useRunStore.getState().clear(lane);
+    forgetCursors(lane);
+  }
+  useViewStore.getState().selectEntry(null);
 }
 
 /** Moves a run's on-screen cursor by hand (scrubber, arrows, space in one-step-per-key pace). */

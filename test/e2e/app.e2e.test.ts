@@ -1,14 +1,16 @@
 /// <reference lib="dom" />
 // The app end to end in Debian's Chromium against the browser mode with the shipped model:
 // generate, the KV strip's count, cell selection, the trust audit and verify mode, the race,
-// step-through, traces, presentation mode, and bad input through the UI. Screenshots of the main views go to docs/screenshots.
+// step-through, traces, presentation mode, and bad input through the UI. With
+// HAMBURGER_SCREENSHOTS=1 it also writes the main views to docs/screenshots (`npm run screenshots`);
+// a plain test run leaves them alone.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EncodedPromptInfo } from '../../engine/api.js';
+import { MAX_PROMPT_CHARS, type EncodedPromptInfo } from '../../engine/api.js';
 import { DEFAULT_MODEL_DIR } from '../../engine/defaultModel.js';
 import { startTestApp, type TestApp } from './support/appServer.js';
 import { launchChromium, type TestBrowser } from './support/chromium.js';
@@ -22,8 +24,11 @@ let app: TestApp;
 let browser: TestBrowser;
 let page: Page;
 const pageErrors: string[] = [];
+/** Every Content-Security-Policy violation the page reports, whole run: there must be none. */
+const cspViolations: string[] = [];
 
 async function shot(name: string): Promise<void> {
+  if (process.env.HAMBURGER_SCREENSHOTS !== '1') return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
@@ -76,6 +81,13 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.exposeFunction('reportCspViolation', (violation: string) => cspViolations.push(violation));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const report = (window as unknown as { reportCspViolation(violation: string): void }).reportCspViolation;
+      report(`${event.effectiveDirective} refused ${event.blockedURI || 'inline'} at ${event.sourceFile}:${event.lineNumber}`);
+    });
+  });
   // A loaded 2-core machine can take longer than playwright's 30 s default to load the page.
   page.setDefaultNavigationTimeout(90_000);
   await page.goto(app.url);
@@ -89,6 +101,7 @@ afterAll(async () => {
   // test process at exit (a Napi::Error from onnxruntime-node); let them settle first.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await app?.close();
+  expect(cspViolations, 'CSP violations during the run').toEqual([]);
 });
 
 describe('playground', () => {
@@ -96,7 +109,7 @@ describe('playground', () => {
     await page.fill('[data-testid="prompt"]', PROMPT);
     await setNumber('setting-maxNewTokens', String(MAX_NEW_TOKENS));
     await generateAndWait();
-    const encoded = (await app.session.call({ method: 'encode', prompt: PROMPT, chatTemplate: true })) as EncodedPromptInfo;
+    const encoded = (await app.session.call({ method: 'encode', prompt: PROMPT, chatTemplate: true }, 'e2e-test')) as EncodedPromptInfo;
     const { shown, total } = await stepCount();
     expect(shown).toBe(total);
     expect(total).toBeGreaterThan(0);
@@ -113,6 +126,16 @@ describe('playground', () => {
     await page.waitForSelector('[data-testid="token-card"]');
     expect(await page.innerText('[data-testid="token-card"]')).toMatch(/probability[\s\S]*entropy[\s\S]*stop probability/);
     await shot('playground-dark');
+  });
+
+  it('exports a chart as SVG, styles inline, and as PNG, under the page\'s CSP', async () => {
+    const chart = page.locator('figure.chart').first();
+    const [svg] = await Promise.all([page.waitForEvent('download'), chart.locator('button[title="Export as SVG"]').click()]);
+    const text = readFileSync((await svg.path())!, 'utf8');
+    expect(text).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(text).toMatch(/style="[^"]*fill: rgb/);
+    const [png] = await Promise.all([page.waitForEvent('download'), chart.locator('button[title="Export as PNG"]').click()]);
+    expect(readFileSync((await png.path())!).subarray(1, 4).toString()).toBe('PNG');
   });
 
   it('selecting a KV cell shows its tokens and position and highlights them in the stream', async () => {
@@ -331,6 +354,17 @@ describe('bad input', () => {
     await page.fill('[data-testid="prompt"]', '   ');
     await page.click('[data-testid="generate"]');
     await page.waitForSelector('[data-testid="prompt-error"]:has-text("prompt is empty")');
+  });
+
+  it('a pasted prompt over the limit is named at the prompt and never sent; the app keeps working', async () => {
+    await page.fill('[data-testid="prompt"]', 'x'.repeat(MAX_PROMPT_CHARS + 1));
+    expect(await page.innerText('[data-testid="prompt-length"]')).toBe(`${(MAX_PROMPT_CHARS + 1).toLocaleString('en')} characters: the limit is ${MAX_PROMPT_CHARS.toLocaleString('en')}.`);
+    await page.click('[data-testid="generate"]');
+    await page.waitForSelector(`[data-testid="prompt-error"]:has-text("the limit is ${MAX_PROMPT_CHARS.toLocaleString('en')}")`);
+    await page.fill('[data-testid="prompt"]', PROMPT);
+    expect(await page.locator('[data-testid="prompt-length"]').count()).toBe(0);
+    await generateAndWait();
+    expect(await page.locator('[data-testid="connection"]:has-text("engine ready")').count()).toBe(1);
   });
 
   it('absurd settings are refused naming the field and the limit', async () => {

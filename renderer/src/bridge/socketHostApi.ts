@@ -2,6 +2,7 @@
 // the server that served this page. Reconnects on its own; calls made while the connection
 // is down, or pending when it drops, answer with a clear error instead of hanging.
 import {
+  SOCKET_MAX_MESSAGE_BYTES,
   socketMessageSchema,
   type ConnectionState,
   type EngineErrorInfo,
@@ -102,10 +103,20 @@ export function createSocketHostApi(url: string): HostApi {
         return Promise.resolve({ ok: false, error: lostError('not connected to the engine (reconnecting); try again in a moment') });
       }
       const id = nextId++;
+      const message = JSON.stringify({ id, call });
+      // The server closes a connection that sends more (and fails every call pending on it).
+      const bytes = new TextEncoder().encode(message).length;
+      if (bytes > SOCKET_MAX_MESSAGE_BYTES) {
+        const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+        return Promise.resolve({
+          ok: false,
+          error: { code: 'invalid_request', message: `this call is ${mib(bytes)}; a message to the engine may carry at most ${mib(SOCKET_MAX_MESSAGE_BYTES)}`, limit: `<= ${mib(SOCKET_MAX_MESSAGE_BYTES)}` },
+        });
+      }
       const open = socket;
       return new Promise<HostResult<M>>((resolve) => {
         pending.set(id, resolve as Resolver);
-        open.send(JSON.stringify({ id, call }));
+        open.send(message);
       });
     },
     onEvent(listener) {

@@ -1,5 +1,6 @@
 // Exports a chart as a standalone SVG or PNG file. The on-screen SVG takes its colours from
-// CSS variables, so the export copies each element's computed presentation styles inline.
+// CSS variables, so the export copies each element's computed presentation styles inline,
+// through the CSSOM: the page's CSP refuses style attributes written as strings.
 import { downloadBlob } from '../download';
 
 const STYLE_PROPERTIES = ['fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-dasharray', 'stroke-opacity', 'opacity', 'font-size', 'font-family', 'font-weight', 'text-anchor', 'dominant-baseline'];
@@ -10,8 +11,8 @@ export function standaloneSvg(svg: SVGSVGElement): string {
   const target = [clone, ...clone.querySelectorAll('*')];
   source.forEach((element, i) => {
     const computed = getComputedStyle(element);
-    const style = STYLE_PROPERTIES.map((p) => `${p}:${computed.getPropertyValue(p)}`).join(';');
-    target[i]!.setAttribute('style', style);
+    const style = (target[i] as SVGElement).style;
+    for (const property of STYLE_PROPERTIES) style.setProperty(property, computed.getPropertyValue(property));
   });
   const width = svg.clientWidth || Number(svg.getAttribute('width'));
   const height = svg.clientHeight || Number(svg.getAttribute('height'));

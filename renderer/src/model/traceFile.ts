@@ -17,6 +17,23 @@ export function traceOf(record: RunRecord, modelDescription: string): Trace {
 
 export type TraceParse = { ok: true; trace: Trace } | { ok: false; message: string };
 
+/**
+ * Largest trace file the app opens. Measured (docs/app.md, "Trace files"): the shipped model's
+ * largest trace is 3.7 MB (1,023 tokens in verify mode, as Save writes it), about 3.6 KiB per
+ * token, so 8,192 tokens of a real-size model come to about 30 MB; this leaves twice that.
+ */
+export const TRACE_FILE_MAX_BYTES = 64 * 1024 * 1024;
+
+const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** Reads a file as a trace; one over the size limit is refused before it is read. */
+export async function readTraceFile(file: Pick<Blob, 'size' | 'text'>): Promise<TraceParse> {
+  if (file.size > TRACE_FILE_MAX_BYTES) {
+    return { ok: false, message: `trace file too large: ${mib(file.size)} (the limit is ${mib(TRACE_FILE_MAX_BYTES)}); not opened` };
+  }
+  return parseTraceText(await file.text());
+}
+
 /** Reads a file's text as a trace; anything else gets a message that says what is wrong. */
 export function parseTraceText(text: string): TraceParse {
   let raw: unknown;

@@ -1,5 +1,6 @@
 // Which model package every lane runs: the one shipped with the app, or a folder (typed as a
-// path in the browser mode, or picked with the system dialog in Electron).
+// path in the browser mode, or picked with the system dialog in Electron), and the context
+// (positions) to load it with: empty = the package's own, as far as memory allows.
 import { useState } from 'react';
 import { hostApi } from '../bridge/hostApi';
 import { describeError, loadModel } from '../controller';
@@ -10,14 +11,17 @@ export function ModelPicker() {
   const loading = useModelStore((state) => state.loading);
   const loadError = useModelStore((state) => state.loadError);
   const [folder, setFolder] = useState('');
+  const [context, setContext] = useState('');
   const pick = hostApi().pickModelFolder;
+  // Not a number: sent as NaN, so the host names the field and what it allows.
+  const contextAsked = (): number | undefined => (context.trim() === '' ? undefined : Number(context));
 
   const browse = async () => {
     if (pick === null) return;
     const chosen = await pick();
     if (chosen !== null) {
       setFolder(chosen);
-      await loadModel(chosen);
+      await loadModel(chosen, contextAsked());
     }
   };
 
@@ -27,6 +31,11 @@ export function ModelPicker() {
       <div className="model-name" data-testid="model-name" title={model?.directory}>
         {model === null ? (loading ? 'loading…' : 'none loaded') : `${model.name} — ${model.description}`}
       </div>
+      {model !== null && (
+        <div className="muted small" data-testid="model-context">
+          context {model.limits.context.toLocaleString('en')} of {model.architecture.maxPosition.toLocaleString('en')} positions
+        </div>
+      )}
       <div className="row">
         <input
           type="text"
@@ -42,11 +51,23 @@ export function ModelPicker() {
           </button>
         )}
       </div>
+      <label className="row">
+        Context
+        <input
+          type="number"
+          min={2}
+          placeholder="package default"
+          value={context}
+          onChange={(e) => setContext(e.target.value)}
+          aria-label="Context in positions"
+          data-testid="model-context-input"
+        />
+      </label>
       <div className="row">
-        <button type="button" disabled={loading || folder.trim() === ''} onClick={() => void loadModel(folder.trim())} data-testid="load-folder">
+        <button type="button" disabled={loading || folder.trim() === ''} onClick={() => void loadModel(folder.trim(), contextAsked())} data-testid="load-folder">
           Load folder
         </button>
-        <button type="button" disabled={loading} onClick={() => void loadModel(null)}>
+        <button type="button" disabled={loading} onClick={() => void loadModel(null, contextAsked())} data-testid="load-shipped">
           Shipped model
         </button>
       </div>

@@ -9,12 +9,14 @@ import { TokensPerStepChart } from '../charts/TokensPerStepChart';
 import { useRun } from '../hooks/useRun';
 import { DebuggerPanel } from './DebuggerPanel';
 import { KvStrip, KvSummary } from './KvStrip';
+import { RenderBoundary } from './RenderBoundary';
 import { ReplayBar } from './ReplayBar';
 import { RunStatus } from './RunStatus';
 import { TokenDetailsCard } from './TokenDetailsCard';
 import { TokenStream } from './TokenStream';
 
 const PLAYGROUND_LANES: readonly ChartLane[] = [{ lane: 'playground', label: 'this run' }];
+const LANES = ['playground'] as const;
 
 export function Playground({ debug }: { debug: boolean }) {
   const checked = useRun('playground', (record) => record.started.settings.verifier !== undefined) ?? false;
@@ -22,23 +24,29 @@ export function Playground({ debug }: { debug: boolean }) {
     <div className="playground">
       <div className="run-column">
         <RunStatus lane="playground" />
-        <KvSummary lane="playground" />
-        <KvStrip lane="playground" />
-        <TokenStream lane="playground" />
+        <RenderBoundary what="the KV cache strip" lanes={LANES}>
+          <KvSummary lane="playground" />
+          <KvStrip lane="playground" />
+        </RenderBoundary>
+        <RenderBoundary what="the token stream" lanes={LANES}>
+          <TokenStream lane="playground" />
+        </RenderBoundary>
         <ReplayBar lane="playground" />
       </div>
       <div className={`side-column${checked ? ' checked' : ''}`}>
-        {debug ? (
-          <DebuggerPanel />
-        ) : (
-          <>
-            <TokensPerStepChart lane="playground" />
-            <TokenProbabilityChart lane="playground" />
-            <ThroughputChart lanes={PLAYGROUND_LANES} />
-            <KvGrowthChart lanes={PLAYGROUND_LANES} />
-            {checked && <AgreementChart lane="playground" />}
-          </>
-        )}
+        <RenderBoundary what={debug ? 'the step-through panel' : 'the charts'} lanes={LANES}>
+          {debug ? (
+            <DebuggerPanel />
+          ) : (
+            <>
+              <TokensPerStepChart lane="playground" />
+              <TokenProbabilityChart lane="playground" />
+              <ThroughputChart lanes={PLAYGROUND_LANES} />
+              <KvGrowthChart lanes={PLAYGROUND_LANES} />
+              {checked && <AgreementChart lane="playground" />}
+            </>
+          )}
+        </RenderBoundary>
       </div>
       <TokenDetailsCard lane="playground" />
     </div>

@@ -1,5 +1,6 @@
 // The playground's left column: examples, the prompt, model and settings, and the buttons
 // that start and stop a run (in the race view, both lanes at once).
+import { MAX_PROMPT_CHARS } from '../../../engine/api';
 import { describeError, generate, race, control, RACE_LANES } from '../controller';
 import { EXAMPLE_PROMPTS } from '../model/examplePrompts';
 import { isActive } from '../model/runRecord';
@@ -16,17 +17,24 @@ function PromptBox({ onStart }: { onStart(): void }) {
   const prompt = useSettingsStore((state) => state.prompt);
   const update = useSettingsStore((state) => state.update);
   return (
-    <textarea
-      value={prompt}
-      onChange={(e) => update({ prompt: e.target.value })}
-      placeholder="Type a prompt, or pick an example above."
-      rows={6}
-      aria-label="Prompt"
-      data-testid="prompt"
-      onKeyDown={(e) => {
-        if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) onStart();
-      }}
-    />
+    <>
+      <textarea
+        value={prompt}
+        onChange={(e) => update({ prompt: e.target.value })}
+        placeholder="Type a prompt, or pick an example above."
+        rows={6}
+        aria-label="Prompt"
+        data-testid="prompt"
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) onStart();
+        }}
+      />
+      {prompt.length > MAX_PROMPT_CHARS && (
+        <p className="field-error" role="status" data-testid="prompt-length">
+          {prompt.length.toLocaleString('en')} characters: the limit is {MAX_PROMPT_CHARS.toLocaleString('en')}.
+        </p>
+      )}
+    </>
   );
 }
 

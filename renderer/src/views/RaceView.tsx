@@ -7,11 +7,13 @@ import { ThroughputChart, type ChartLane } from '../charts/ThroughputChart';
 import { RACE_LANES } from '../controller';
 import { useRun } from '../hooks/useRun';
 import { KvStrip } from './KvStrip';
+import { RenderBoundary } from './RenderBoundary';
 import { RunStatus } from './RunStatus';
 import { TokenStream } from './TokenStream';
 
 const LANE_TITLES: Record<string, string> = { hamburger: 'HAMburger', verify: 'Verified (lossless)', baseline: 'Baseline' };
 const CHART_LANES: readonly ChartLane[] = RACE_LANES.map(({ lane, mode }) => ({ lane, label: LANE_TITLES[mode] ?? mode }));
+const LANE_IDS = RACE_LANES.map(({ lane }) => lane);
 
 function Tally({ lane }: { lane: LaneId }) {
   const record = useRun(lane);
@@ -45,16 +47,20 @@ export function RaceView() {
         {RACE_LANES.map(({ lane, mode }, i) => (
           <section key={lane} className={`race-lane series-border-${i}`} data-testid={`lane-${lane}`}>
             <h2 className={`series-${i}-text`}>{LANE_TITLES[mode] ?? mode}</h2>
-            <Tally lane={lane} />
-            <RunStatus lane={lane} />
-            <KvStrip lane={lane} compact />
-            <TokenStream lane={lane} />
+            <RenderBoundary what={`the ${LANE_TITLES[mode] ?? mode} lane`} lanes={[lane]}>
+              <Tally lane={lane} />
+              <RunStatus lane={lane} />
+              <KvStrip lane={lane} compact />
+              <TokenStream lane={lane} />
+            </RenderBoundary>
           </section>
         ))}
       </div>
       <div className="race-charts">
-        <KvGrowthChart lanes={CHART_LANES} />
-        <ThroughputChart lanes={CHART_LANES} />
+        <RenderBoundary what="the race charts" lanes={LANE_IDS}>
+          <KvGrowthChart lanes={CHART_LANES} />
+          <ThroughputChart lanes={CHART_LANES} />
+        </RenderBoundary>
       </div>
     </div>
   );

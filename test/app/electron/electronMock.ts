@@ -17,7 +17,10 @@ export const shell = { openExternal: vi.fn(async () => undefined) };
 
 type Listener = (...args: unknown[]) => void;
 
+let nextContentsId = 1;
+
 export class FakeWebContents {
+  readonly id = nextContentsId++;
   readonly listeners = new Map<string, Listener>();
   readonly sent: [string, unknown][] = [];
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
@@ -50,8 +53,15 @@ export class BrowserWindow {
     this.webContents.mainFrame.url = url;
     return Promise.resolve();
   }
-  once(): this {
+  readonly onceListeners = new Map<string, Listener>();
+  once(name: string, listener: Listener): this {
+    this.onceListeners.set(name, listener);
     return this;
+  }
+  /** What closing the window does: it is destroyed, then 'closed' fires. */
+  close(): void {
+    this.destroyed = true;
+    this.onceListeners.get('closed')?.();
   }
   show(): void {}
 }

@@ -1,8 +1,10 @@
-// The main process's IPC handlers with `electron` mocked: sender checks, payload validation,
-// calls passed to the engine session (cancel included), errors returned to the UI as data.
+// The main process's IPC handlers with `electron` mocked: sender checks, calls passed to the
+// engine session (which validates them with the hosts' one call parser) with the window as
+// their client (cancel included), errors returned to the UI as data, a closed window's runs released.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LaneEvent, ModelInfo } from '../../../engine/api.js';
 import { EngineError } from '../../../engine/errors.js';
+import { parseHostCall } from '../../../host/hostCall.js';
 
 vi.mock('electron', () => import('./electronMock.js'));
 
@@ -16,10 +18,14 @@ const PAGE = 'file:///app/dist/renderer/index.html';
 class FakeSession {
   currentModel: ModelInfo | null = null;
   readonly calls: unknown[] = [];
+  readonly clients: string[] = [];
+  readonly released: string[] = [];
   eventListener: ((event: LaneEvent) => void) | null = null;
   failWith: EngineError | null = null;
-  async call(call: unknown): Promise<unknown> {
+  async call(raw: unknown, client: string): Promise<unknown> {
+    const call = parseHostCall(raw);
     this.calls.push(call);
+    this.clients.push(client);
     if (this.failWith !== null) throw this.failWith;
     return (call as { method: string }).method === 'generate' ? { runId: 'run-1' } : null;
   }
@@ -29,6 +35,9 @@ class FakeSession {
   }
   onModel(): () => void {
     return () => undefined;
+  }
+  async releaseClient(client: string): Promise<void> {
+    this.released.push(client);
   }
 }
 
@@ -60,6 +69,13 @@ describe('IpcManager', () => {
     const reply = await invoke(INVOKE_CHANNELS.call, eventFrom(window.webContents), { method: 'generate', lane: 'playground', request: { prompt: 'hi' } });
     expect(reply).toEqual({ ok: true, value: { runId: 'run-1' } });
     expect(session.calls).toHaveLength(1);
+    expect(session.clients).toEqual([`window-${window.webContents.id}`]);
+  });
+
+  it('releases the window\'s runs when it closes', () => {
+    expect(session.released).toEqual([]);
+    window.close();
+    expect(session.released).toEqual([`window-${window.webContents.id}`]);
   });
 
   it('passes cancel through to the named lane', async () => {
@@ -78,7 +94,7 @@ describe('IpcManager', () => {
     expect(session.calls).toHaveLength(0);
   });
 
-  it('validates payloads and names the field at fault', async () => {
+  it('answers payloads the session refuses as data naming the field at fault', async () => {
     const cases: [unknown, RegExp][] = [
       [undefined, /method must be one of/],
       [{ method: 'rm -rf' }, /method must be one of/],

@@ -1,36 +1,48 @@
 // The window's security settings with `electron` mocked: sandboxed, isolated, no Node,
-// no navigation away from the app's page, no new windows.
+// no middle-click windows, no navigation away from the app's page, no new windows, and no
+// page-supplied URL handed to the system.
 import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('./electronMock.js'));
 
 const { createMainWindow } = await import('../../../electron/main/mainWindow.js');
+const { APP_PAGE_URL } = await import('../../../electron/main/appProtocol.js');
 const electron = await import('./electronMock.js');
 
-const PAGE = 'file:///app/dist/renderer/index.html';
-
 describe('createMainWindow', () => {
-  const window = createMainWindow({ preloadPath: '/app/dist/electron/preload.cjs', pageUrl: PAGE }) as unknown as InstanceType<typeof electron.BrowserWindow>;
+  const window = createMainWindow({ preloadPath: '/app/dist/electron/preload.cjs', pageUrl: APP_PAGE_URL }) as unknown as InstanceType<typeof electron.BrowserWindow>;
 
   it('isolates the page', () => {
-    expect(window.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
-    expect(window.loadedUrl).toBe(PAGE);
+    expect(window.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      disableBlinkFeatures: 'Auxclick',
+    });
+    expect(window.options.webPreferences).not.toHaveProperty('enableBlinkFeatures');
+    expect(window.loadedUrl).toBe(APP_PAGE_URL);
   });
 
   it('blocks navigation to anything but the app page', () => {
     const navigate = window.webContents.listeners.get('will-navigate')!;
-    const away = { preventDefault: vi.fn() };
-    navigate(away, 'https://example.com/');
-    expect(away.preventDefault).toHaveBeenCalled();
+    for (const url of ['https://example.com/', 'file:///app/dist/renderer/index.html', 'app://hamburger/other.html', 'app://elsewhere/index.html']) {
+      const away = { preventDefault: vi.fn() };
+      navigate(away, url);
+      expect(away.preventDefault).toHaveBeenCalled();
+    }
     const reload = { preventDefault: vi.fn() };
-    navigate(reload, PAGE);
+    navigate(reload, APP_PAGE_URL);
     expect(reload.preventDefault).not.toHaveBeenCalled();
   });
 
-  it('denies every new window; web links go to the system browser', () => {
-    expect(window.webContents.windowOpenHandler!({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
-    expect(electron.shell.openExternal).toHaveBeenCalledWith('https://example.com/');
-    expect(window.webContents.windowOpenHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
-    expect(electron.shell.openExternal).toHaveBeenCalledTimes(1);
+  it('denies every new window and opens nothing outside the app', () => {
+    for (const url of ['https://example.com/', 'http://127.0.0.1/', 'file:///etc/passwd', 'mailto:a@example.com', APP_PAGE_URL]) {
+      expect(window.webContents.windowOpenHandler!({ url })).toEqual({ action: 'deny' });
+    }
+    expect(electron.shell.openExternal).not.toHaveBeenCalled();
   });
 });

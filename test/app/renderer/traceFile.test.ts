@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { traceEvents } from '../../../engine/api';
 import { applyEvent } from '../../../renderer/src/model/runReducer';
 import type { RunRecord } from '../../../renderer/src/model/runRecord';
-import { parseTraceText, traceOf } from '../../../renderer/src/model/traceFile';
+import { parseTraceText, readTraceFile, TRACE_FILE_MAX_BYTES, traceOf } from '../../../renderer/src/model/traceFile';
 import { started, steps } from './fixtures';
 
 const record: RunRecord = {
@@ -36,5 +36,31 @@ describe('trace files', () => {
     const wrongStep = JSON.parse(JSON.stringify(traceOf(record, ''))) as { steps: { tokenIds: unknown }[] };
     wrongStep.steps[1]!.tokenIds = 'abc';
     expect(parseTraceText(JSON.stringify(wrongStep))).toMatchObject({ ok: false, message: expect.stringMatching(/steps\.1\.tokenIds/) });
+  });
+
+  it('a trace whose parts disagree is refused naming the field and what is allowed (all cases: test/views/traceConsistency.test.ts)', () => {
+    const groupInPrompt = structuredClone(traceOf(record, ''));
+    groupInPrompt.steps[0]!.appended[0]!.kind = 'group';
+    expect(parseTraceText(JSON.stringify(groupInPrompt))).toEqual({
+      ok: false,
+      message: 'not a hamburger-trace v1 file: steps.0.appended.0.kind: step 0 appends only the prompt\'s entries; kind: expected "prompt", got "group"',
+    });
+  });
+
+  it('a file over the size limit is refused before it is read', async () => {
+    const text = JSON.stringify(traceOf(record, ''));
+    let reads = 0;
+    const fileOf = (size: number) => ({
+      size,
+      text: () => {
+        reads += 1;
+        return Promise.resolve(text);
+      },
+    });
+    expect(await readTraceFile(fileOf(80 * 1024 * 1024))).toEqual({ ok: false, message: 'trace file too large: 80.0 MiB (the limit is 64.0 MiB); not opened' });
+    expect(await readTraceFile(fileOf(TRACE_FILE_MAX_BYTES + 1))).toMatchObject({ ok: false });
+    expect(reads).toBe(0);
+    expect(await readTraceFile(fileOf(TRACE_FILE_MAX_BYTES))).toMatchObject({ ok: true });
+    expect(await readTraceFile(new Blob([text]))).toMatchObject({ ok: true });
   });
 });

@@ -1,7 +1,8 @@
 // The browser mode's server over a real WebSocket: every malformed message gets a clear
-// error reply, bad calls name their field, foreign origins are refused, events arrive.
+// error reply, bad calls name their field, foreign origins are refused, events arrive, and
+// a window's runs are its own (another window neither controls nor cancels them).
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { socketMessageSchema, type SocketMessage } from '../../../engine/api.js';
 import { DEFAULT_MODEL_DIR } from '../../../engine/defaultModel.js';
 import { HostSession } from '../../../host/hostSession.js';
@@ -105,6 +106,40 @@ describe('browser-mode server', () => {
     expect(await reply(9)).toMatchObject({ ok: false, error: { code: 'invalid_request', field: 'lanes' } });
     ws.send(JSON.stringify({ id: 10, call: { method: 'prepare', lanes: ['race-0', 'race-1'] } }));
     expect(await reply(10)).toEqual({ kind: 'reply', id: 10, ok: true, value: null });
+  });
+
+  it('keeps a run when another window closes; only the window that started it controls it', async () => {
+    const open = async () => {
+      const socket = new WebSocket(socketUrl(), { origin: `http://127.0.0.1:${server.port}` });
+      const messages: SocketMessage[] = [];
+      socket.on('message', (data) => messages.push(socketMessageSchema.parse(JSON.parse(data.toString()))));
+      await new Promise((resolve) => socket.once('open', resolve));
+      const ask = async (id: number, call: unknown) => {
+        socket.send(JSON.stringify({ id, call }));
+        return vi.waitFor(() => messages.find((m) => m.kind === 'reply' && m.id === id) ?? Promise.reject(new Error('no reply yet')), { timeout: 20_000 });
+      };
+      const events = () => messages.flatMap((m) => (m.kind === 'events' ? m.events.map((e) => e.event) : []));
+      return { socket, ask, events };
+    };
+    const a = await open();
+    const b = await open();
+    // B has used the lane before: its run there is over, and A's is not B's to cancel.
+    expect(await b.ask(1, { method: 'generate', lane: 'race-0', request: { prompt: 'Count from 1 to 3.', maxNewTokens: 4 } })).toMatchObject({ ok: true });
+    await vi.waitFor(() => expect(b.events().some((e) => e.type === 'finished')).toBe(true), { timeout: 20_000 });
+    const started = await a.ask(1, { method: 'generate', lane: 'race-0', request: { prompt: 'Count from 1 to 20.', startPaused: true, maxNewTokens: 40 } });
+    expect(started).toMatchObject({ ok: true });
+    const runId = started.kind === 'reply' && started.ok ? (started.value as { runId: string }).runId : '';
+    expect(await b.ask(2, { method: 'control', lane: 'race-0', action: 'cancel' })).toMatchObject({ ok: false, error: { code: 'not_owner' } });
+    b.socket.close();
+    await new Promise((resolve) => b.socket.once('close', resolve));
+    expect(await a.ask(3, { method: 'control', lane: 'race-0', action: 'stepMacro' })).toMatchObject({ ok: true });
+    await vi.waitFor(() => expect(a.events().some((e) => e.type === 'macro' && e.runId === runId)).toBe(true), { timeout: 20_000 });
+    expect(a.events().some((e) => e.type === 'finished' && e.runId === runId)).toBe(false);
+    a.socket.close();
+    await vi.waitFor(() => {
+      const finished = received.flatMap((m) => (m.kind === 'events' ? m.events.map((e) => e.event) : [])).find((e) => e.type === 'finished' && e.runId === runId);
+      expect(finished?.type === 'finished' && finished.result.finishReason).toBe('cancelled');
+    }, { timeout: 20_000 });
   });
 
   it('refuses a WebSocket from a foreign origin', async () => {

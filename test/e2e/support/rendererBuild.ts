@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const RENDERER_ROOT = path.join(ROOT, 'dist/renderer');
-const SOURCES = [path.join(ROOT, 'renderer'), path.join(ROOT, 'engine/api.ts')];
+// The engine modules the renderer bundles: the API and the trace checks it runs.
+const SOURCES = [path.join(ROOT, 'renderer'), path.join(ROOT, 'engine/api.ts'), path.join(ROOT, 'engine/traceConsistency.ts')];
 
 function newestMtime(target: string): number {
   const stat = statSync(target);
