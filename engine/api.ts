@@ -173,6 +173,8 @@ export const modelInfoSchema = z.object({
   /** Where token embeddings come from during decoding (see docs/engine.md). */
   embeddings: z.enum(['js-table', 'embed-graph']),
   loadMs: z.number(),
+  /** Bytes of the package's graph files. */
+  weightsBytes: z.number(),
   threads: z.number(),
   provenance: z.unknown(),
 });
@@ -303,6 +305,19 @@ export const verificationTotalsSchema = z.object({
 });
 export type VerificationTotals = z.infer<typeof verificationTotalsSchema>;
 
+/** Memory and context while a run goes: what its KV caches hold, and the positions it has used. */
+export const memoryFiguresSchema = z.object({
+  /** Bytes of KV rows written, over every cache of the engine (base, micro, baseline, verifier). */
+  kvUsedBytes: z.number(),
+  /** Bytes the caches hold now: they grow as runs need them, up to the context. */
+  kvReservedBytes: z.number(),
+  /** Positions used: prompt tokens plus generated tokens. */
+  contextUsed: z.number(),
+  /** The load's context. */
+  contextLimit: z.number(),
+});
+export type MemoryFigures = z.infer<typeof memoryFiguresSchema>;
+
 export const totalsSchema = z.object({
   tokens: z.number(),
   macroSteps: z.number(),
@@ -318,6 +333,8 @@ export const totalsSchema = z.object({
   tokensPerSecond: z.number(),
   /** Audited and verify runs only. */
   verification: verificationTotalsSchema.optional(),
+  /** Absent in traces older than it. */
+  memory: memoryFiguresSchema.optional(),
 });
 export type Totals = z.infer<typeof totalsSchema>;
 
@@ -391,6 +408,8 @@ export const resultSchema = z.object({
   engineOverhead: z.number(),
   /** Audited and verify runs only. */
   verification: verificationTotalsSchema.optional(),
+  /** Absent in traces older than it. */
+  memory: memoryFiguresSchema.optional(),
 });
 export type GenerationResult = z.infer<typeof resultSchema>;
 

@@ -24,7 +24,7 @@ export interface VerifierGraphs {
 
 export class BaselineVerifier {
   readonly kind: Verifier;
-  private readonly cache: KvCache;
+  readonly cache: KvCache;
   private readonly positions: BigInt64Array;
   private readonly rowHidden: Float32Array;
   private readonly rowLogits: Float32Array;

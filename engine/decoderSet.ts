@@ -5,6 +5,7 @@
 import type { RunSettings } from './api.js';
 import { BaseForward } from './baseForward.js';
 import { BaselineVerifier } from './baselineVerifier.js';
+import type { KvCache } from './kvCache.js';
 import type { Architecture } from './manifest.js';
 import { defaultKvBudgetBytes, resolveContext } from './memoryBudget.js';
 import { MicroStepDecoder } from './microStepDecoder.js';
@@ -48,6 +49,8 @@ export interface DecoderSets {
   baseline: DecoderSet;
   /** What checks HAMburger's tokens in audit and verify runs: the same model as `baseline`. */
   verifier: BaselineVerifier;
+  /** Every KV cache above, each once. */
+  caches: KvCache[];
 }
 
 export interface ContextOptions {
@@ -85,7 +88,12 @@ export async function createDecoderSets(pkg: ModelPackage, options: ContextOptio
       arch.max_steps,
       { context, initialRows },
     );
-    return { hamburger, baseline: { ...hamburger, kind: 'hamburger-single-token', micro: null, maxTokensPerStep: 1 }, verifier };
+    return {
+      hamburger,
+      baseline: { ...hamburger, kind: 'hamburger-single-token', micro: null, maxTokensPerStep: 1 },
+      verifier,
+      caches: [base.cache, micro.cache, verifier.cache],
+    };
   }
   const b = pkg.baseline;
   const bArch = b.architecture;
@@ -104,5 +112,5 @@ export async function createDecoderSets(pkg: ModelPackage, options: ContextOptio
     arch.max_steps,
     { context, initialRows },
   );
-  return { hamburger, baseline, verifier };
+  return { hamburger, baseline, verifier, caches: [base.cache, micro.cache, baseline.base.cache, verifier.cache] };
 }

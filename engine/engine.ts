@@ -74,11 +74,12 @@ export class HamburgerEngine {
         maxSteps: a.max_steps,
         featureLayers: [...a.feature_layers],
       },
-      defaults: { confidence: m.defaults.confidence, maxNewTokens: m.defaults.max_new_tokens },
+      defaults: { confidence: m.defaults.confidence, maxNewTokens: Math.min(m.defaults.max_new_tokens, decoders.hamburger.context - 1) },
       limits: { context: decoders.hamburger.context, maxPromptTokens: decoders.hamburger.context - 1, maxNewTokens: decoders.hamburger.context - 1 },
       baseline: pkg.baseline === null ? 'hamburger-single-token' : 'baseline-graphs',
       embeddings: decoders.hamburger.embedder.source,
       loadMs: 0,
+      weightsBytes: pkg.weightsBytes,
       threads: pkg.threads,
       provenance: m.provenance ?? null,
     };
@@ -181,6 +182,8 @@ export class HamburgerEngine {
     const gate = new StepGate(request.startPaused, (state) => emit({ type: 'state', runId, state }));
     const active: ActiveRun = { runId, gate, settled: null };
     this.active = active;
+    // Rows another mode's last run left in its caches are not this run's: its memory figures count its own.
+    for (const cache of this.decoders.caches) cache.reset();
     const generation = new Generation({
       runId,
       modelName: manifest.name,
@@ -194,6 +197,7 @@ export class HamburgerEngine {
       gate,
       startPaused: request.startPaused,
       clock: this.pkg.clock,
+      kvBytes: () => this.kvBytes(),
       emit,
     });
     const done = generation
@@ -209,6 +213,17 @@ export class HamburgerEngine {
     // The caller may never await `done`; a failure is already reported as a `failed` event.
     active.settled = done.catch(() => undefined);
     return { runId, done };
+  }
+
+  /** Bytes of KV rows written and held, over every cache of this engine. */
+  kvBytes(): { used: number; reserved: number } {
+    let used = 0;
+    let reserved = 0;
+    for (const cache of this.decoders.caches) {
+      used += cache.usedBytes;
+      reserved += cache.reservedBytes;
+    }
+    return { used, reserved };
   }
 
   /** Pause, resume, step or cancel the running generation. */

@@ -17,6 +17,7 @@ import type {
   GenerationResult,
   KvEntry,
   MacroStep,
+  MemoryFigures,
   MicroStep,
   RunSettings,
   StepVerification,
@@ -58,6 +59,8 @@ export interface GenerationInput {
   gate: StepGate;
   startPaused: boolean;
   clock: SessionClock;
+  /** The engine's KV memory now (the caches are the engine's, not the run's). */
+  kvBytes: () => { used: number; reserved: number };
   emit: (event: EngineEvent) => void;
 }
 
@@ -474,7 +477,14 @@ export class Generation {
       tokensPerSecond: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
     };
     if (this.tally !== null) totals.verification = this.tally.totals(tokens);
+    totals.memory = this.memory();
     return totals;
+  }
+
+  private memory(): MemoryFigures {
+    const kv = this.input.kvBytes();
+    const contextUsed = this.input.prompt.tokenIds.length + this.output.length;
+    return { kvUsedBytes: kv.used, kvReservedBytes: kv.reserved, contextUsed, contextLimit: this.input.decoders.context };
   }
 
   private result(finishReason: FinishReason): GenerationResult {
@@ -497,6 +507,7 @@ export class Generation {
       engineOverhead: elapsedMs > 0 ? Math.max(0, 1 - sessionMs / elapsedMs) : 0,
     };
     if (this.tally !== null) result.verification = this.tally.totals(tokens);
+    result.memory = this.memory();
     return result;
   }
 }

@@ -8,7 +8,7 @@ import type { TimedSession } from './timedSession.js';
 export class MicroStepDecoder {
   readonly logits: Float32Array;
   private readonly stopLogitBuffer: Float32Array;
-  private readonly cache: KvCache;
+  readonly cache: KvCache;
   private readonly firstInputs: Float32Array;
   private readonly positions: BigInt64Array;
   private readonly logitsTensor: ort.Tensor;

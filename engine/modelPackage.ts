@@ -46,6 +46,8 @@ export interface ModelPackage {
   clock: SessionClock;
   threads: number;
   loadMs: number;
+  /** Bytes of the graph files as stored (float16 weights are held as float32 once loaded). */
+  weightsBytes: number;
 }
 
 // One thread: on graphs this small, splitting each operator over two threads costs more in
@@ -65,13 +67,15 @@ async function openGraph(
   hamburger: boolean,
   threads: number,
   clock: SessionClock,
+  sizes: number[],
 ): Promise<TimedSession> {
   const fullPath = path.join(directory, file);
-  await checkPackageFile(fullPath, {
+  const size = await checkPackageFile(fullPath, {
     field,
     maxBytes: PACKAGE_FILE_LIMITS.graphBytes,
     missing: (_file, cause) => new EngineError('graph_missing', `${field} names ${file}, which is not in ${directory}`, { field, cause }),
   });
+  sizes.push(size);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(fullPath, {
@@ -124,8 +128,9 @@ export async function loadModelPackage(directory: string, options: LoadOptions =
   const clock = new SessionClock();
   const arch = manifest.architecture;
   const opened: TimedSession[] = [];
+  const sizes: number[] = [];
   const open = async (file: string, field: string, key: GraphKey, a: Architecture, hamburger: boolean): Promise<TimedSession> => {
-    const session = await openGraph(dir, file, field, key, a, hamburger, threads, clock);
+    const session = await openGraph(dir, file, field, key, a, hamburger, threads, clock, sizes);
     opened.push(session);
     return session;
   };
@@ -147,7 +152,8 @@ export async function loadModelPackage(directory: string, options: LoadOptions =
         heads: await open(b.graphs.heads, 'baseline.graphs.heads', 'heads', b.architecture, false),
       };
     }
-    return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, clock, threads, loadMs: performance.now() - start };
+    const weightsBytes = sizes.reduce((sum, size) => sum + size, 0);
+    return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, clock, threads, loadMs: performance.now() - start, weightsBytes };
   } catch (error) {
     await Promise.all(opened.map((s) => s.session.release()));
     throw error;

@@ -17,10 +17,16 @@ afterAll(async () => {
   await fixed.dispose();
 });
 
-/** What a step computed, without its timings. */
+/** What a step computed, without its timings and the caches' reserved memory (which is what differs). */
 function computed(step: MacroStep): unknown {
   const { timings: _timings, totals, micro, ...rest } = step;
-  return { ...rest, micro: micro.map(({ ms: _ms, ...m }) => m), totals: { ...totals, elapsedMs: 0, tokensPerSecond: 0, verification: totals.verification === undefined ? undefined : { ...totals.verification, baselineMs: 0 } }, verification: step.verification === undefined ? undefined : { ...step.verification, baselineMs: 0 } };
+  const memory = totals.memory === undefined ? undefined : { ...totals.memory, kvReservedBytes: 0 };
+  return {
+    ...rest,
+    micro: micro.map(({ ms: _ms, ...m }) => m),
+    totals: { ...totals, elapsedMs: 0, tokensPerSecond: 0, memory, verification: totals.verification === undefined ? undefined : { ...totals.verification, baselineMs: 0 } },
+    verification: step.verification === undefined ? undefined : { ...step.verification, baselineMs: 0 },
+  };
 }
 
 async function loadError(options: Parameters<typeof HamburgerEngine.load>[1]): Promise<EngineError> {
@@ -80,6 +86,15 @@ describe('the context of a load', () => {
       expect(result.tokens).toBe(48 - promptTokens);
       expect(result.kvEntries.prompt).toBe(promptTokens);
       expect(steps.at(-1)!.positionId).toBeLessThanOrEqual(47);
+      expect(result.memory).toMatchObject({ contextUsed: 48, contextLimit: 48 });
+      // Reserved grows with the run and stays within the context; used is what the rows hold.
+      const a = small.info.architecture;
+      const rowBytes = a.numLayers * a.numKvHeads * a.headDim * 2 * 4;
+      expect(result.memory!.kvReservedBytes).toBeLessThanOrEqual(3 * 48 * rowBytes + 2 * (a.maxSteps + a.featureLayers.length) * a.microLayers * a.numKvHeads * a.headDim * 4);
+      expect(result.memory!.kvUsedBytes).toBeLessThanOrEqual(result.memory!.kvReservedBytes);
+      // Base rows are KV entries, not positions: smashed groups take one row each.
+      expect(result.memory!.kvUsedBytes).toBeGreaterThanOrEqual(result.kvEntries.prompt * rowBytes);
+      expect(result.memory!.kvUsedBytes).toBeLessThan(48 * rowBytes);
     } finally {
       await small.dispose();
     }

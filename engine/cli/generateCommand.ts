@@ -1,6 +1,6 @@
 // `generate`: one generation, streamed to the terminal (or one JSON object with --json).
 import { parseArgs } from 'node:util';
-import type { GenerationResult, MacroStep, MicroStep, StepVerification, VerificationTotals } from '../api.js';
+import type { GenerationResult, MacroStep, MemoryFigures, MicroStep, StepVerification, VerificationTotals } from '../api.js';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
@@ -96,6 +96,14 @@ export function resultJson(result: GenerationResult, steps: readonly MacroStep[]
   };
 }
 
+/** The engine's memory and the run's context, as `generate --json` reports them. */
+export function memoryJson(weightsBytes: number, memory: MemoryFigures): Record<string, unknown> {
+  return {
+    memory: { weights_bytes: weightsBytes, kv_reserved_bytes: memory.kvReservedBytes, kv_used_bytes: memory.kvUsedBytes },
+    context: { used: memory.contextUsed, limit: memory.contextLimit },
+  };
+}
+
 export async function generateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -148,7 +156,9 @@ export async function generateCommand(args: string[]): Promise<number> {
     const result = await handle.done;
     if (values.trace !== undefined) await writeFileAtomic(values.trace, `${JSON.stringify(recorder.trace())}\n`, 'trace');
     if (values.json) {
-      out.write(`${JSON.stringify(resultJson(result, steps, { model: engine.info.name, mode: request.mode ?? 'hamburger', decoder: label, prompt_tokens: promptTokens }))}\n`);
+      const extra = { model: engine.info.name, mode: request.mode ?? 'hamburger', decoder: label, prompt_tokens: promptTokens };
+      const json = { ...resultJson(result, steps, extra), ...(result.memory === undefined ? {} : memoryJson(engine.info.weightsBytes, result.memory)) };
+      out.write(`${JSON.stringify(json)}\n`);
     } else {
       const kv = result.kvEntries;
       out.write('\n\n');

@@ -380,6 +380,26 @@ describe('bad input', () => {
     await setNumber('setting-confidence', '0.9');
   });
 
+  it('loads a model with a context asked for, and the bar under the strip shows the run in it', async () => {
+    await page.fill('[data-testid="model-context-input"]', '4096');
+    await page.click('[data-testid="load-shipped"]');
+    await page.waitForSelector('[data-testid="model-error"]:has-text("context")');
+    await page.fill('[data-testid="model-context-input"]', '200');
+    await page.click('[data-testid="load-shipped"]');
+    await page.waitForSelector('[data-testid="model-context"]:has-text("context 200 of 1,024 positions")');
+    await page.fill('[data-testid="prompt"]', PROMPT);
+    await generateAndWait();
+    const bar = page.locator('[data-testid="context-bar"]');
+    const encoded = (await app.session.call({ method: 'encode', prompt: PROMPT, chatTemplate: true }, 'e2e-test')) as EncodedPromptInfo;
+    const tokens = Number(/(\d+) tokens in/.exec(await page.innerText('[data-testid="kv-summary"]'))![1]);
+    expect(Number(await bar.getAttribute('data-context-limit'))).toBe(200);
+    expect(Number(await bar.getAttribute('data-context-used'))).toBe(encoded.tokenIds.length + tokens);
+    expect(await bar.innerText()).toMatch(/KV [\d.]+ MB in use \/ [\d.]+ MB reserved · weights [\d.]+ MB/);
+    await page.fill('[data-testid="model-context-input"]', '');
+    await page.click('[data-testid="load-shipped"]');
+    await page.waitForSelector('[data-testid="model-context"]:has-text("context 1,024 of 1,024 positions")');
+  });
+
   it('a folder that is not a model is refused and the current model stays', async () => {
     await page.fill('[data-testid="model-folder"]', tmpdir());
     await page.click('[data-testid="load-folder"]');

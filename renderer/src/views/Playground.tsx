@@ -8,6 +8,7 @@ import { TokenProbabilityChart } from '../charts/TokenProbabilityChart';
 import { TokensPerStepChart } from '../charts/TokensPerStepChart';
 import { useRun } from '../hooks/useRun';
 import { DebuggerPanel } from './DebuggerPanel';
+import { ContextBar } from './ContextBar';
 import { KvStrip, KvSummary } from './KvStrip';
 import { RenderBoundary } from './RenderBoundary';
 import { ReplayBar } from './ReplayBar';
@@ -27,6 +28,7 @@ export function Playground({ debug }: { debug: boolean }) {
         <RenderBoundary what="the KV cache strip" lanes={LANES}>
           <KvSummary lane="playground" />
           <KvStrip lane="playground" />
+          <ContextBar lane="playground" />
         </RenderBoundary>
         <RenderBoundary what="the token stream" lanes={LANES}>
           <TokenStream lane="playground" />
