@@ -392,6 +392,8 @@ export type RunSettings = z.infer<typeof runSettingsSchema>;
 export const resultSchema = z.object({
   runId: z.string(),
   finishReason: z.enum(FINISH_REASONS),
+  /** finishReason `eos`: which of the package's stop ids ended the run. */
+  stopTokenId: z.number().optional(),
   text: z.string(),
   tokenIds: z.array(z.number()),
   tokens: z.number(),

@@ -13,6 +13,7 @@ import {
 import { createDecoderSets, type DecoderSets } from './decoderSet.js';
 import { EngineError, toErrorInfo } from './errors.js';
 import { Generation, type RunVerification } from './generation.js';
+import { stopIdsOf } from './manifest.js';
 import { loadModelPackage, releaseModelPackage, type LoadOptions, type ModelPackage } from './modelPackage.js';
 import { checkPromptLength, validateRequest } from './requestValidation.js';
 import { createSpeculativeSampler } from './sampling/speculativeSampler.js';
@@ -189,7 +190,7 @@ export class HamburgerEngine {
       modelName: manifest.name,
       settings,
       prompt: { text: request.prompt, rendered: prompt.rendered, tokenIds: prompt.tokenIds },
-      eosId: manifest.tokens.eos_id,
+      stopIds: new Set(stopIdsOf(manifest)),
       decoders,
       tokenizer: this.pkg.tokenizer,
       sampler,

@@ -50,7 +50,8 @@ export interface GenerationInput {
   modelName: string;
   settings: RunSettings;
   prompt: { text: string; rendered: string; tokenIds: number[] };
-  eosId: number;
+  /** Ids that end the run when chosen (end of sequence; Llama 3 has three). */
+  stopIds: ReadonlySet<number>;
   decoders: DecoderSet;
   tokenizer: TextTokenizer;
   /** Chooses each token (verify: each draft; the speculation of `verification`). */
@@ -290,7 +291,7 @@ export class Generation {
    * each, with the gate before each after the first (stepping shows them one at a time).
    */
   private async verifiedGroup(stepIndex: number, tokenLimit: number, verification: Extract<RunVerification, { kind: 'verify' }>): Promise<StepTokens> {
-    const { gate, eosId } = this.input;
+    const { gate, stopIds } = this.input;
     const { verifier, speculation } = verification;
     const producedBefore = this.output.length;
     speculation.beginDrafts();
@@ -332,7 +333,7 @@ export class Generation {
     const lastMicro = micros[micros.length - 1]!;
     if (!ended) lastMicro.ms = baselineMs;
     const tokens = micros.map((m) => m.tokenId);
-    const reason: StopReason = lastMicro.tokenId === eosId ? 'eos' : producedBefore + tokens.length >= tokenLimit ? 'limit' : draftStopReason;
+    const reason: StopReason = stopIds.has(lastMicro.tokenId) ? 'eos' : producedBefore + tokens.length >= tokenLimit ? 'limit' : draftStopReason;
     lastMicro.stopReason = reason;
 
     for (const [i, micro] of micros.entries()) {
@@ -393,9 +394,10 @@ export class Generation {
     return this.microStep(stepIndex, index, token, logits, summary, stopProb, stopReason, performance.now() - start);
   }
 
-  /** minNewTokens: end of sequence is no choice for the token after `produced` generated ones (logits edited in place). */
+  /** minNewTokens: no stop id is a choice for the token after `produced` generated ones (logits edited in place). */
   private suppressEarlyEos(logits: Float32Array, produced: number): void {
-    if (produced < (this.input.settings.minNewTokens ?? 0)) logits[this.input.eosId] = -Infinity;
+    if (produced >= (this.input.settings.minNewTokens ?? 0)) return;
+    for (const id of this.input.stopIds) logits[id] = -Infinity;
   }
 
   /** A chosen token described by the distribution it was chosen from. */
@@ -435,7 +437,7 @@ export class Generation {
 
   /** Precedence as the reference decoder: eos, then the token limit, then max_steps, then the stop head. */
   private stopReason(token: number, groupSize: number, produced: number, tokenLimit: number, stopProb: number | null): StopReason | null {
-    if (token === this.input.eosId) return 'eos';
+    if (this.input.stopIds.has(token)) return 'eos';
     if (produced >= tokenLimit) return 'limit';
     if (groupSize >= this.input.decoders.maxTokensPerStep) return 'max_steps';
     if (stopProb !== null && stopHeadSaysStop(stopProb, this.input.settings.confidence)) return 'stop_head';
@@ -444,7 +446,8 @@ export class Generation {
 
   /** The run ends after end of sequence, or when the token limit (max new tokens, or the context) is reached. */
   private finishReason(tokenLimit: number): FinishReason | null {
-    if (this.output[this.output.length - 1] === this.input.eosId) return 'eos';
+    const last = this.output.at(-1);
+    if (last !== undefined && this.input.stopIds.has(last)) return 'eos';
     if (this.output.length >= tokenLimit) return this.output.length >= this.input.settings.maxNewTokens ? 'max_new_tokens' : 'context_full';
     return null;
   }
@@ -507,6 +510,7 @@ export class Generation {
       engineOverhead: elapsedMs > 0 ? Math.max(0, 1 - sessionMs / elapsedMs) : 0,
     };
     if (this.tally !== null) result.verification = this.tally.totals(tokens);
+    if (finishReason === 'eos') result.stopTokenId = this.output.at(-1)!;
     result.memory = this.memory();
     return result;
   }

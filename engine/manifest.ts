@@ -77,6 +77,8 @@ export const manifestSchema = z
     tokens: z.object({
       bos_id: tokenId,
       eos_id: tokenId,
+      /** Ids that end a run (Llama 3: <|end_of_text|>, <|eom_id|>, <|eot_id|>); absent: [eos_id]. */
+      stop_ids: z.array(tokenId).min(1).max(64).optional(),
       pad_id: tokenId,
       user_id: tokenId.optional(),
       assistant_id: tokenId.optional(),
@@ -102,6 +104,9 @@ export const manifestSchema = z
         ctx.addIssue({ code: 'custom', path: ['tokens', key], message: `must be < vocab_size (${vocab})` });
       }
     }
+    for (const [i, id] of (m.tokens.stop_ids ?? []).entries()) {
+      if (id >= vocab) ctx.addIssue({ code: 'custom', path: ['tokens', 'stop_ids', i], message: `must be < vocab_size (${vocab})` });
+    }
     if (microLayers < 1) {
       ctx.addIssue({ code: 'custom', path: ['architecture', 'micro_layers'], message: 'must be >= 1 for a HAMburger model' });
     }
@@ -118,6 +123,11 @@ export const manifestSchema = z
     }
   });
 export type Manifest = z.infer<typeof manifestSchema>;
+
+/** The ids that end a run: the manifest's stop_ids, or its eos_id alone. */
+export function stopIdsOf(manifest: Manifest): number[] {
+  return manifest.tokens.stop_ids ?? [manifest.tokens.eos_id];
+}
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';

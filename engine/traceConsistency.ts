@@ -248,6 +248,10 @@ function checkResult(trace: Trace, emitted: number[], tally: Tally, kind: StepVe
   const last = trace.steps[trace.steps.length - 1];
   const generated = last === undefined ? 0 : last.totals.generatedEntries + feedbackSizes(last).length;
   expectEqual(result.kvEntries.generated, generated, at('kvEntries', 'generated'), "the last step's generated entries plus its pending ones; kvEntries.generated");
+  if (result.stopTokenId !== undefined) {
+    if (result.finishReason !== 'eos') fail(at('stopTokenId'), `only a run that ended by "eos" names its stop id; this one ended by "${result.finishReason}"`);
+    expectEqual(result.stopTokenId, result.tokenIds[result.tokenIds.length - 1], at('stopTokenId'), "the run's last token; stopTokenId");
+  }
   if (!cancelled) {
     const stop = result.finishReason === 'eos' ? 'eos' : 'limit';
     if (last === undefined) fail(at('finishReason'), `a run that ended by "${result.finishReason}" has at least one step; got none`);

@@ -2,38 +2,17 @@
 // own error code naming the field or file at fault; files that are pipes, devices or huge
 // are refused before anything reads them; sizes beyond any model are named.
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineErrorCode, EngineEvent } from '../engine/api.js';
 import { HamburgerEngine } from '../engine/engine.js';
 import { EngineError } from '../engine/errors.js';
 import { loadModelPackage, releaseModelPackage } from '../engine/modelPackage.js';
+import { editManifest, packageCopy, removeCopies } from './support/packageCopy.js';
 import { MODEL_DIR } from './support/shippedModel.js';
 
-const temps: string[] = [];
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-/** A copy of the shipped package: JSON files copied (so they can be edited), graphs linked. */
-async function packageCopy(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-pkg-'));
-  temps.push(dir);
-  for (const name of await readdir(MODEL_DIR)) {
-    if (name.endsWith('.json')) await copyFile(path.join(MODEL_DIR, name), path.join(dir, name));
-    else if (name.endsWith('.onnx')) await symlink(path.join(MODEL_DIR, name), path.join(dir, name));
-  }
-  return dir;
-}
-
-async function editManifest(dir: string, edit: (m: Record<string, any>) => void): Promise<void> {
-  const file = path.join(dir, 'hamburger.json');
-  const manifest = JSON.parse(await readFile(file, 'utf8'));
-  edit(manifest);
-  await writeFile(file, JSON.stringify(manifest));
-}
+afterEach(removeCopies);
 
 /** Replaces a file of the package with a named pipe (open() on it would wait for a writer forever). */
 async function makeFifo(file: string): Promise<void> {

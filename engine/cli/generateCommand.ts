@@ -87,6 +87,7 @@ export function resultJson(result: GenerationResult, steps: readonly MacroStep[]
     kv_entries: { prompt: result.kvEntries.prompt, generated: result.kvEntries.generated },
     tokens_per_second: result.tokensPerSecond,
     finish_reason: result.finishReason,
+    ...(result.stopTokenId === undefined ? {} : { stop_token_id: result.stopTokenId }),
     elapsed_ms: result.elapsedMs,
     prefill_ms: result.prefillMs,
     engine_overhead: result.engineOverhead,

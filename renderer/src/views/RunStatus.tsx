@@ -16,11 +16,19 @@ export function RunStatus({ lane }: { lane: LaneId }) {
   if (record === undefined) return <div className="run-status muted">No run yet.</div>;
   const last = record.shown > 0 ? record.steps[record.shown - 1]!.totals : null;
   const finish = record.result?.finishReason;
+  // Which stop id ended it: the last token, named as the stream shows it.
+  const stopId = record.result?.stopTokenId;
+  const stopText = stopId === undefined ? null : (record.steps.at(-1)?.micro.at(-1)?.text ?? '');
   return (
     <div className={`run-status phase-${record.phase}`} data-testid={`status-${lane}`} data-phase={record.phase} data-run={record.started.runId}>
       <span className="badge">{record.source === 'file' ? `replay · ${record.fileName}` : PHASE_LABEL[record.phase]}</span>
       <span>{record.started.settings.label}</span>
-      {finish !== undefined && record.shown === record.steps.length && <span className="muted">ended: {finish.replace(/_/g, ' ')}</span>}
+      {finish !== undefined && record.shown === record.steps.length && (
+        <span className="muted" data-testid={`finish-${lane}`}>
+          ended: {finish.replace(/_/g, ' ')}
+          {stopId !== undefined && ` (${JSON.stringify(stopText)}, id ${stopId})`}
+        </span>
+      )}
       {last !== null && (
         <span className="figures">
           {last.tokens} tokens · {last.macroSteps} steps · {last.tokensPerStep.toFixed(2)} tok/step · {Math.round(last.tokensPerSecond)} tok/s
