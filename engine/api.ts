@@ -124,6 +124,7 @@ export const ERROR_CODES = [
   'not_a_file',
   'file_too_large',
   'context_too_large',
+  'load_cancelled',
   // files and runtime
   'trace_invalid',
   'inference_failed',
@@ -179,6 +180,19 @@ export const modelInfoSchema = z.object({
   provenance: z.unknown(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
+
+/** How far a model load has come: told before each graph opens, and once all are open. */
+export const loadProgressSchema = z.object({
+  directory: z.string(),
+  /** The graph opening now; null once every graph is open (the engine then warms up). */
+  file: z.string().nullable(),
+  graphsDone: z.number(),
+  graphsTotal: z.number(),
+  /** Bytes of the graph files opened so far, of all of them. */
+  bytesDone: z.number(),
+  bytesTotal: z.number(),
+});
+export type LoadProgress = z.infer<typeof loadProgressSchema>;
 
 // ---------------------------------------------------------------------------------------
 // Events of one generation
@@ -537,13 +551,15 @@ export const hostCallSchema = z.discriminatedUnion(
         chatTemplate: z.boolean().default(true),
       })
       .strict(),
+    /** Stops the model loads running now; each lane keeps the model it had. */
+    z.object({ method: z.literal('cancelLoad') }).strict(),
     /** Loads (and warms) the current model in these lanes, so that runs started together start together. */
     z.object({ method: z.literal('prepare'), lanes: z.array(laneIdSchema).min(1, { error: () => 'lanes is empty' }) }).strict(),
     /** `request` is checked by the engine, which names the field and limit at fault. */
     z.object({ method: z.literal('generate'), lane: laneIdSchema, request: z.unknown() }).strict(),
     z.object({ method: z.literal('control'), lane: laneIdSchema, action: controlActionSchema }).strict(),
   ],
-  { error: () => 'method must be one of: currentModel, loadModel, encode, prepare, generate, control' },
+  { error: () => 'method must be one of: currentModel, loadModel, cancelLoad, encode, prepare, generate, control' },
 );
 export type HostCall = z.input<typeof hostCallSchema>;
 export type HostMethod = HostCall['method'];
@@ -555,6 +571,7 @@ export type EncodedPromptInfo = z.infer<typeof encodedPromptInfoSchema>;
 export interface HostReplies {
   currentModel: ModelInfo | null;
   loadModel: ModelInfo;
+  cancelLoad: null;
   encode: EncodedPromptInfo;
   prepare: null;
   generate: { runId: string };
@@ -563,6 +580,9 @@ export interface HostReplies {
 
 export const laneEventSchema = z.object({ lane: laneIdSchema, event: engineEventSchema });
 export type LaneEvent = z.infer<typeof laneEventSchema>;
+
+export const laneLoadProgressSchema = z.object({ lane: laneIdSchema, progress: loadProgressSchema });
+export type LaneLoadProgress = z.infer<typeof laneLoadProgressSchema>;
 
 /**
  * Largest WebSocket message a window may send. A call carries at most one prompt of
@@ -585,6 +605,8 @@ export const socketMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('events'), events: z.array(laneEventSchema) }),
   /** Sent whenever the model changes (and on connect), so every window shows the same model. */
   z.object({ kind: z.literal('model'), model: modelInfoSchema.nullable() }),
+  /** A lane's model load moved on (before each graph opens, and once all are open). */
+  z.object({ kind: z.literal('loadProgress'), progress: laneLoadProgressSchema }),
 ]);
 export type SocketMessage = z.infer<typeof socketMessageSchema>;
 
@@ -607,6 +629,7 @@ export interface HostApi {
   call<M extends HostMethod>(call: Extract<HostCall, { method: M }>): Promise<HostResult<M>>;
   onEvent(listener: (event: LaneEvent) => void): () => void;
   onModel(listener: (model: ModelInfo | null) => void): () => void;
+  onLoadProgress(listener: (progress: LaneLoadProgress) => void): () => void;
   onConnection(listener: (state: ConnectionState) => void): () => void;
   /** Menu commands (Electron); never fires in the browser, where the page's own keys do the same. */
   onCommand(listener: (command: AppCommand) => void): () => void;

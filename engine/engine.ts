@@ -14,7 +14,7 @@ import { createDecoderSets, type DecoderSets } from './decoderSet.js';
 import { EngineError, toErrorInfo } from './errors.js';
 import { Generation, type RunVerification } from './generation.js';
 import { stopIdsOf } from './manifest.js';
-import { loadModelPackage, releaseModelPackage, type LoadOptions, type ModelPackage } from './modelPackage.js';
+import { loadModelPackage, releaseModelPackage, throwIfCancelled, type LoadOptions, type ModelPackage } from './modelPackage.js';
 import { checkPromptLength, validateRequest } from './requestValidation.js';
 import { createSpeculativeSampler } from './sampling/speculativeSampler.js';
 import { createSampler, type TokenSampler } from './sampling/tokenSampler.js';
@@ -53,6 +53,7 @@ export class HamburgerEngine {
     const pkg = await loadModelPackage(directory, options);
     let decoders: DecoderSets;
     try {
+      throwIfCancelled(options.signal, pkg.directory);
       decoders = await createDecoderSets(pkg, options);
     } catch (error) {
       await releaseModelPackage(pkg);
@@ -85,7 +86,13 @@ export class HamburgerEngine {
       provenance: m.provenance ?? null,
     };
     const engine = new HamburgerEngine(pkg, decoders, info);
-    await engine.warmUp();
+    try {
+      throwIfCancelled(options.signal, pkg.directory);
+      await engine.warmUp();
+    } catch (error) {
+      await engine.dispose();
+      throw error;
+    }
     info.loadMs = performance.now() - start;
     return engine;
   }

@@ -2,6 +2,7 @@
 // each checked against the contract, with one specific error per kind of defect.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { LoadProgress } from './api.js';
 import { ChatTemplate } from './chatTemplate.js';
 import { EngineError } from './errors.js';
 import { expectedInterface, interfaceMismatches, type GraphKey, type ValueDescription } from './graphContract.js';
@@ -19,6 +20,15 @@ export interface LoadOptions {
   context?: number;
   /** Rows each KV cache starts with before it grows (default INITIAL_KV_ROWS). */
   kvInitialRows?: number;
+  /** Told before each graph opens, and once when all are open. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** Aborting it stops the load between graphs (`load_cancelled`); what was opened is released. */
+  signal?: AbortSignal;
+}
+
+/** Stops a load whose signal was aborted. */
+export function throwIfCancelled(signal: AbortSignal | undefined, directory: string): void {
+  if (signal?.aborted === true) throw new EngineError('load_cancelled', `the load of ${directory} was cancelled`);
 }
 
 export interface HamburgerGraphs {
@@ -67,15 +77,8 @@ async function openGraph(
   hamburger: boolean,
   threads: number,
   clock: SessionClock,
-  sizes: number[],
 ): Promise<TimedSession> {
   const fullPath = path.join(directory, file);
-  const size = await checkPackageFile(fullPath, {
-    field,
-    maxBytes: PACKAGE_FILE_LIMITS.graphBytes,
-    missing: (_file, cause) => new EngineError('graph_missing', `${field} names ${file}, which is not in ${directory}`, { field, cause }),
-  });
-  sizes.push(size);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(fullPath, {
@@ -104,6 +107,14 @@ async function openGraph(
   return new TimedSession(key, session, clock);
 }
 
+interface GraphToOpen {
+  file: string;
+  field: string;
+  key: GraphKey;
+  arch: Architecture;
+  hamburger: boolean;
+}
+
 function checkTokenizer(tokenizer: TextTokenizer, manifest: Manifest): void {
   const want = manifest.architecture.vocab_size;
   if (tokenizer.vocabSize !== want) {
@@ -127,33 +138,47 @@ export async function loadModelPackage(directory: string, options: LoadOptions =
 
   const clock = new SessionClock();
   const arch = manifest.architecture;
-  const opened: TimedSession[] = [];
+  const g = manifest.graphs;
+  const b = manifest.baseline;
+  const plan: GraphToOpen[] = [
+    { file: g.embed, field: 'graphs.embed', key: 'embed', arch, hamburger: true },
+    { file: g.base, field: 'graphs.base', key: 'base', arch, hamburger: true },
+    { file: g.micro, field: 'graphs.micro', key: 'micro', arch, hamburger: true },
+    { file: g.heads, field: 'graphs.heads', key: 'heads', arch, hamburger: true },
+    ...(b === undefined
+      ? []
+      : ([
+          { file: b.graphs.embed, field: 'baseline.graphs.embed', key: 'embed', arch: b.architecture, hamburger: false },
+          { file: b.graphs.base, field: 'baseline.graphs.base', key: 'base', arch: b.architecture, hamburger: false },
+          { file: b.graphs.heads, field: 'baseline.graphs.heads', key: 'heads', arch: b.architecture, hamburger: false },
+        ] as const)),
+  ];
+  // Every file checked (and sized) before the first opens: a missing one fails at once, and progress knows the whole.
   const sizes: number[] = [];
-  const open = async (file: string, field: string, key: GraphKey, a: Architecture, hamburger: boolean): Promise<TimedSession> => {
-    const session = await openGraph(dir, file, field, key, a, hamburger, threads, clock, sizes);
-    opened.push(session);
-    return session;
-  };
+  for (const graph of plan) {
+    sizes.push(
+      await checkPackageFile(path.join(dir, graph.file), {
+        field: graph.field,
+        maxBytes: PACKAGE_FILE_LIMITS.graphBytes,
+        missing: (_file, cause) => new EngineError('graph_missing', `${graph.field} names ${graph.file}, which is not in ${dir}`, { field: graph.field, cause }),
+      }),
+    );
+  }
+  const bytesTotal = sizes.reduce((sum, size) => sum + size, 0);
+  const opened: TimedSession[] = [];
   try {
-    const g = manifest.graphs;
-    const graphs: HamburgerGraphs = {
-      embed: await open(g.embed, 'graphs.embed', 'embed', arch, true),
-      base: await open(g.base, 'graphs.base', 'base', arch, true),
-      micro: await open(g.micro, 'graphs.micro', 'micro', arch, true),
-      heads: await open(g.heads, 'graphs.heads', 'heads', arch, true),
-    };
-    let baseline: BaselineGraphs | null = null;
-    if (manifest.baseline) {
-      const b = manifest.baseline;
-      baseline = {
-        architecture: b.architecture,
-        embed: await open(b.graphs.embed, 'baseline.graphs.embed', 'embed', b.architecture, false),
-        base: await open(b.graphs.base, 'baseline.graphs.base', 'base', b.architecture, false),
-        heads: await open(b.graphs.heads, 'baseline.graphs.heads', 'heads', b.architecture, false),
-      };
+    let bytesDone = 0;
+    for (const [i, graph] of plan.entries()) {
+      throwIfCancelled(options.signal, dir);
+      options.onProgress?.({ directory: dir, file: graph.file, graphsDone: i, graphsTotal: plan.length, bytesDone, bytesTotal });
+      opened.push(await openGraph(dir, graph.file, graph.field, graph.key, graph.arch, graph.hamburger, threads, clock));
+      bytesDone += sizes[i]!;
     }
-    const weightsBytes = sizes.reduce((sum, size) => sum + size, 0);
-    return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, clock, threads, loadMs: performance.now() - start, weightsBytes };
+    options.onProgress?.({ directory: dir, file: null, graphsDone: plan.length, graphsTotal: plan.length, bytesDone, bytesTotal });
+    const [embed, base, micro, heads, bEmbed, bBase, bHeads] = opened;
+    const graphs: HamburgerGraphs = { embed: embed!, base: base!, micro: micro!, heads: heads! };
+    const baseline: BaselineGraphs | null = b === undefined ? null : { architecture: b.architecture, embed: bEmbed!, base: bBase!, heads: bHeads! };
+    return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, clock, threads, loadMs: performance.now() - start, weightsBytes: bytesTotal };
   } catch (error) {
     await Promise.all(opened.map((s) => s.session.release()));
     throw error;

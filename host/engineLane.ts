@@ -6,7 +6,7 @@
 // worker's previous model in place and is remembered: calls for that folder answer the same
 // error instead of loading again, until the session asks for a load (`forgetFailures`).
 // Each run belongs to the client (a window) that started it: only it may control the run.
-import type { ControlAction, EncodedPromptInfo, EngineEvent, GenerateRequestInput, ModelInfo } from '../engine/api.js';
+import type { ControlAction, EncodedPromptInfo, EngineEvent, GenerateRequestInput, LoadProgress, ModelInfo } from '../engine/api.js';
 import { EngineError } from '../engine/errors.js';
 import { EngineHost } from '../engine/worker/engineHost.js';
 
@@ -22,6 +22,7 @@ export interface EngineLaneOptions {
   /** Most bytes this lane's KV caches may take. */
   kvBudgetBytes: number;
   onEvent: (event: EngineEvent) => void;
+  onLoadProgress: (progress: LoadProgress) => void;
 }
 
 /** What a lane loads: a package folder, and the context asked for (undefined: the package's default). */
@@ -76,6 +77,11 @@ export class EngineLane {
       if (this.queued === entry) this.queued = null;
     });
     return promise;
+  }
+
+  /** Stops the load running now, if any (it fails with `load_cancelled`; the lane keeps its model). */
+  async cancelLoad(): Promise<void> {
+    if (this.queued !== null && this.host?.alive === true) await this.host.cancelLoad();
   }
 
   /** Lets the next call try folders whose load failed before (the user asked for a load). */
@@ -136,14 +142,14 @@ export class EngineLane {
   private async load(spec: ModelSpec): Promise<ModelInfo> {
     if (sameSpec(this.loaded?.spec, spec) && this.host?.alive === true) return this.loaded!.info;
     try {
-      const { threads, loadTimeoutMs: timeoutMs, kvBudgetBytes } = this.options;
-      const info = await this.liveHost().load(spec.directory, { threads, timeoutMs, kvBudgetBytes, context: spec.context });
+      const { threads, loadTimeoutMs: timeoutMs, kvBudgetBytes, onLoadProgress: onProgress } = this.options;
+      const info = await this.liveHost().load(spec.directory, { threads, timeoutMs, kvBudgetBytes, context: spec.context, onProgress });
       this.loaded = { spec, info };
       return info;
     } catch (error) {
       const failure = error instanceof EngineError ? error : new EngineError('internal', String(error));
-      // A load that stopped the worker (timeout) is not the folder's fault alone: try again when asked.
-      if (failure.code !== 'load_timeout') this.failures.set(specKey(spec), failure);
+      // A load stopped by its time limit or by the user is not the folder's fault: try again when asked.
+      if (failure.code !== 'load_timeout' && failure.code !== 'load_cancelled') this.failures.set(specKey(spec), failure);
       throw failure;
     }
   }

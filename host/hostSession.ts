@@ -6,7 +6,7 @@
 // belongs to the client that started it; only that client controls it, and `releaseClient`
 // cancels what a client leaves behind when it goes away.
 import path from 'node:path';
-import { LANE_IDS, type HostReplies, type LaneEvent, type LaneId, type ModelInfo } from '../engine/api.js';
+import { LANE_IDS, type HostReplies, type LaneEvent, type LaneId, type LaneLoadProgress, type ModelInfo } from '../engine/api.js';
 import { EngineError } from '../engine/errors.js';
 import { defaultKvBudgetBytes } from '../engine/memoryBudget.js';
 import { EngineLane, type ModelSpec } from './engineLane.js';
@@ -38,6 +38,7 @@ export class HostSession {
   private readonly lanes = new Map<LaneId, EngineLane>();
   private readonly eventListeners = new Set<Listener<LaneEvent>>();
   private readonly modelListeners = new Set<Listener<ModelInfo | null>>();
+  private readonly progressListeners = new Set<Listener<LaneLoadProgress>>();
   private model: ModelInfo | null = null;
   private modelSpec: ModelSpec;
 
@@ -54,6 +55,9 @@ export class HostSession {
           // Every lane holds a model at once (the race): they share the KV budget.
           kvBudgetBytes: defaultKvBudgetBytes(LANE_IDS.length),
           onEvent: (event) => this.emit({ lane, event }),
+          onLoadProgress: (progress) => {
+            for (const listener of this.progressListeners) listener({ lane, progress });
+          },
         }),
       );
     }
@@ -73,6 +77,12 @@ export class HostSession {
     return () => this.modelListeners.delete(listener);
   }
 
+  /** Progress of every lane's model loads. */
+  onLoadProgress(listener: Listener<LaneLoadProgress>): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
+  }
+
   /**
    * Runs one call from a UI. `raw` is untrusted: anything that is not a HostCall rejects with
    * an `invalid_request` EngineError naming the field; engine failures reject with theirs.
@@ -84,6 +94,9 @@ export class HostSession {
         return this.model;
       case 'loadModel':
         return this.loadModel(call.directory, call.context);
+      case 'cancelLoad':
+        await Promise.all([...this.lanes.values()].map((lane) => lane.cancelLoad()));
+        return null;
       case 'encode':
         return this.lane('playground').encode(await this.modelInUse(), call.prompt, call.chatTemplate);
       case 'prepare': {

@@ -28,6 +28,7 @@ export function attachSocket(socket: WebSocket, session: HostSession): void {
 
   const unsubscribeEvents = session.onEvent(batcher.push);
   const unsubscribeModel = session.onModel((model) => send({ kind: 'model', model }));
+  const unsubscribeProgress = session.onLoadProgress((progress) => send({ kind: 'loadProgress', progress }));
   send({ kind: 'model', model: session.currentModel });
 
   socket.on('message', (data, isBinary) => {
@@ -59,6 +60,7 @@ export function attachSocket(socket: WebSocket, session: HostSession): void {
     batcher.dispose();
     unsubscribeEvents();
     unsubscribeModel();
+    unsubscribeProgress();
     void session.releaseClient(client);
   });
 }

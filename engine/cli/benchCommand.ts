@@ -8,7 +8,7 @@ import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { BENCH_PROMPTS, FREE_TEXT_FAMILIES } from './benchPrompts.js';
-import { MODEL_OPTIONS, numberFlag, loadOptionsFromFlags } from './requestOptions.js';
+import { MODEL_OPTIONS, numberFlag, loadEngine } from './requestOptions.js';
 import { median, round } from './stats.js';
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {
@@ -82,7 +82,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(reps) || reps < 1) throw new EngineError('invalid_request', `--reps must be a positive integer, got ${reps}`, { field: 'reps' });
   const maxNewTokens = numberFlag(values, 'max-new-tokens') ?? 128;
   const confidence = numberFlag(values, 'confidence');
-  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, loadOptionsFromFlags(values));
+  const engine = await loadEngine(values.model ?? DEFAULT_MODEL_DIR, values);
   try {
     // One untimed pass per mode: first runs pay for lazy initialisation inside the runtime.
     for (const mode of MODES) await runOnce(engine, mode, BENCH_PROMPTS[0]!.prompt, 16, confidence);

@@ -5,12 +5,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
-import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { confidenceSweep, differenceTable, levelKey, parseConfidences, type SweepReport } from './confidenceSweep.js';
 import { answerBudget, EVAL_MAX_NEW_TOKENS, firstPerFamily, isExactMatch, readHeldout, type HeldoutExample } from './heldoutSet.js';
 import { differenceOfCounts, formatDifference } from './pairedDifference.js';
-import { MODEL_OPTIONS, numberFlag, loadOptionsFromFlags } from './requestOptions.js';
+import { MODEL_OPTIONS, numberFlag, loadEngine } from './requestOptions.js';
 import { round } from './stats.js';
 
 export const EVAL_USAGE = `usage: npm run cli -- eval [--model DIR] [--confidence C | --confidences C1,C2,... [--examples]] [--limit N] [--max-new-tokens N] [--file JSONL] [--threads N] [--context N] [--json]`;
@@ -98,7 +97,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(limit) || limit < 0) throw new EngineError('invalid_request', `--limit must be an integer >= 0, got ${limit}`, { field: 'limit' });
   const explicitBudget = numberFlag(values, 'max-new-tokens');
   const maxNewTokens = explicitBudget ?? EVAL_MAX_NEW_TOKENS;
-  const engine = await HamburgerEngine.load(modelDir, loadOptionsFromFlags(values));
+  const engine = await loadEngine(modelDir, values);
   try {
     const confidence = numberFlag(values, 'confidence') ?? engine.info.defaults.confidence;
     // --max-new-tokens is taken as given; the default is raised for answers longer than it.

@@ -2,11 +2,10 @@
 import { parseArgs } from 'node:util';
 import type { GenerationResult, MacroStep, MemoryFigures, MicroStep, StepVerification, VerificationTotals } from '../api.js';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
-import { HamburgerEngine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { TraceRecorder } from '../traceRecorder.js';
 import { writeFileAtomic } from './atomicWrite.js';
-import { MODEL_OPTIONS, SAMPLING_OPTIONS, requestFromFlags, loadOptionsFromFlags } from './requestOptions.js';
+import { MODEL_OPTIONS, SAMPLING_OPTIONS, requestFromFlags, loadEngine } from './requestOptions.js';
 import { round } from './stats.js';
 import { probabilityLegend, styleFor } from './terminalStyle.js';
 
@@ -128,7 +127,7 @@ export async function generateCommand(args: string[]): Promise<number> {
   }
   if (values.prompt === undefined) throw new EngineError('empty_prompt', '--prompt is required', { field: 'prompt' });
   const request = requestFromFlags(values, values.prompt);
-  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, loadOptionsFromFlags(values));
+  const engine = await loadEngine(values.model ?? DEFAULT_MODEL_DIR, values);
   try {
     const steps: MacroStep[] = [];
     const recorder = new TraceRecorder({ name: engine.info.name, description: engine.info.description });

@@ -4,8 +4,7 @@
 import { parseArgs } from 'node:util';
 import type { Mode } from '../api.js';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
-import { HamburgerEngine } from '../engine.js';
-import { MODEL_OPTIONS, loadOptionsFromFlags } from './requestOptions.js';
+import { MODEL_OPTIONS, loadEngine } from './requestOptions.js';
 import { median, round } from './stats.js';
 
 export const KV_COST_USAGE = `usage: npm run cli -- kv-cost [--model DIR] [--sizes 100,500,1000] [--steps N] [--threads N] [--context N] [--json]`;
@@ -16,7 +15,7 @@ export async function kvCostCommand(args: string[]): Promise<number> {
     console.log(KV_COST_USAGE);
     return 0;
   }
-  const engine = await HamburgerEngine.load(values.model ?? DEFAULT_MODEL_DIR, loadOptionsFromFlags(values));
+  const engine = await loadEngine(values.model ?? DEFAULT_MODEL_DIR, values);
   try {
     const context = engine.info.limits.context;
     const steps = Number(values.steps ?? 20);

@@ -2,6 +2,8 @@
 import type { GenerateRequestInput, Mode, Sampling } from '../api.js';
 import { EngineError } from '../errors.js';
 import type { LoadOptions } from '../modelPackage.js';
+import { HamburgerEngine } from '../engine.js';
+import { terminalProgress } from './loadProgressBar.js';
 
 export const MODEL_OPTIONS = {
   model: { type: 'string' },
@@ -61,8 +63,23 @@ function threadsFlag(values: Record<string, unknown>): number | undefined {
   return threads;
 }
 
-/** `--threads N` and `--context N` (positions; the engine checks it against the package and the memory budget). */
-export function loadOptionsFromFlags(values: Record<string, unknown>): LoadOptions {
+/**
+ * Loads the engine for a command: `--threads N` and `--context N` (positions; the engine
+ * checks it against the package and the memory budget), with a progress line on stderr when
+ * it is a terminal.
+ */
+export async function loadEngine(directory: string, values: Record<string, unknown>): Promise<HamburgerEngine> {
+  const progress = terminalProgress(process.stderr);
+  const options = loadOptionsFromFlags(values);
+  if (progress !== null) options.onProgress = progress.onProgress;
+  try {
+    return await HamburgerEngine.load(directory, options);
+  } finally {
+    progress?.done();
+  }
+}
+
+function loadOptionsFromFlags(values: Record<string, unknown>): LoadOptions {
   const options: LoadOptions = {};
   const threads = threadsFlag(values);
   if (threads !== undefined) options.threads = threads;

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ControlAction, EncodedPromptInfo, EngineEvent, GenerateRequestInput, ModelInfo, Trace } from '../api.js';
+import type { ControlAction, EncodedPromptInfo, EngineEvent, GenerateRequestInput, LoadProgress, ModelInfo, Trace } from '../api.js';
 import { EngineError } from '../errors.js';
 import { workerMessageSchema, type HostRequest, type ReplyValues } from './protocol.js';
 
@@ -21,6 +21,7 @@ export interface HostLoadOptions {
   kvBudgetBytes?: number;
   /** Positions runs may use; undefined = the package's max_position as far as memory allows. */
   context?: number;
+  onProgress?: (progress: LoadProgress) => void;
   /**
    * A load still running after this long is given up: the worker is stopped (whatever it
    * was doing, a read that never returns included) and the call fails with `load_timeout`.
@@ -56,6 +57,7 @@ export class EngineHost {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(event: EngineEvent) => void>();
+  private readonly progressListeners = new Map<number, (progress: LoadProgress) => void>();
   private nextId = 1;
   private exited: EngineError | null = null;
 
@@ -79,8 +81,8 @@ export class EngineHost {
   }
 
   load(directory: string, options: HostLoadOptions = {}): Promise<ModelInfo> {
-    const { timeoutMs, ...engineOptions } = options;
-    const loading = this.call<'load'>({ kind: 'load', directory, ...engineOptions });
+    const { timeoutMs, onProgress, ...engineOptions } = options;
+    const loading = this.call<'load'>({ kind: 'load', directory, ...engineOptions }, onProgress);
     if (timeoutMs === undefined) return loading;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
@@ -111,6 +113,11 @@ export class EngineHost {
     return this.call<'encode'>({ kind: 'encode', prompt, chatTemplate });
   }
 
+  /** Stops the loads running now (they answer `load_cancelled`); the model loaded before stays. */
+  cancelLoad(): Promise<null> {
+    return this.call<'cancelLoad'>({ kind: 'cancelLoad' });
+  }
+
   /** Frees the model and stops the worker. */
   async close(): Promise<void> {
     if (this.exited === null) {
@@ -119,9 +126,10 @@ export class EngineHost {
     }
   }
 
-  private call<K extends keyof ReplyValues>(body: RequestBody & { kind: K }): Promise<ReplyValues[K]> {
+  private call<K extends keyof ReplyValues>(body: RequestBody & { kind: K }, onProgress?: (progress: LoadProgress) => void): Promise<ReplyValues[K]> {
     if (this.exited !== null) return Promise.reject(this.exited);
     const id = this.nextId++;
+    if (onProgress !== undefined) this.progressListeners.set(id, onProgress);
     return new Promise<ReplyValues[K]>((resolve, reject) => {
       try {
         this.worker.postMessage({ ...body, id });
@@ -129,6 +137,7 @@ export class EngineHost {
         // Structured clone refused the payload (a function, a cycle it cannot copy, too deep):
         // nothing was sent, so nothing will answer.
         const reason = cause instanceof Error ? cause.message : String(cause);
+        this.progressListeners.delete(id);
         reject(new EngineError('invalid_request', `the request could not be sent to the engine: ${reason}`, { cause }));
         return;
       }
@@ -144,7 +153,12 @@ export class EngineHost {
       for (const listener of this.listeners) listener(message.event);
       return;
     }
+    if (message.kind === 'loadProgress') {
+      this.progressListeners.get(message.id)?.(message.progress);
+      return;
+    }
     const pending = this.pending.get(message.id);
+    this.progressListeners.delete(message.id);
     if (pending === undefined) return;
     this.pending.delete(message.id);
     if (message.ok) pending.resolve(message.value);
@@ -168,5 +182,6 @@ export class EngineHost {
     this.exited = error;
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
+    this.progressListeners.clear();
   }
 }

@@ -2,6 +2,7 @@
 // forwards every engine event, and keeps the trace of each run for `trace` requests.
 import { parentPort } from 'node:worker_threads';
 import { HamburgerEngine } from '../engine.js';
+import type { LoadProgress } from '../api.js';
 import { EngineError, toErrorInfo } from '../errors.js';
 import { TraceRecorder } from '../traceRecorder.js';
 import { hostRequestSchema, type HostRequest, type ReplyValues, type WorkerMessage } from './protocol.js';
@@ -17,6 +18,8 @@ lowerThreadPriority();
 
 let engine: HamburgerEngine | null = null;
 const traces = new Map<string, TraceRecorder>();
+/** The loads running now, so that `cancelLoad` can stop them. */
+const loads = new Set<AbortController>();
 
 function post(message: WorkerMessage): void {
   port.postMessage(message);
@@ -30,13 +33,23 @@ function requireEngine(): HamburgerEngine {
 async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['kind']]> {
   switch (request.kind) {
     case 'load': {
-      const { directory, threads, kvBudgetBytes, context } = request;
-      const next = await HamburgerEngine.load(directory, { threads, kvBudgetBytes, context });
-      await engine?.dispose();
-      engine = next;
-      traces.clear();
-      return next.info;
+      const { id, directory, threads, kvBudgetBytes, context } = request;
+      const controller = new AbortController();
+      loads.add(controller);
+      try {
+        const onProgress = (progress: LoadProgress): void => post({ kind: 'loadProgress', id, progress });
+        const next = await HamburgerEngine.load(directory, { threads, kvBudgetBytes, context, onProgress, signal: controller.signal });
+        await engine?.dispose();
+        engine = next;
+        traces.clear();
+        return next.info;
+      } finally {
+        loads.delete(controller);
+      }
     }
+    case 'cancelLoad':
+      for (const controller of loads) controller.abort();
+      return null;
     case 'generate': {
       const current = requireEngine();
       const recorder = new TraceRecorder({ name: current.info.name, description: current.info.description });

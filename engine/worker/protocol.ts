@@ -6,6 +6,7 @@ import {
   controlActionSchema,
   engineErrorInfoSchema,
   engineEventSchema,
+  loadProgressSchema,
   modelInfoSchema,
   traceSchema,
 } from '../api.js';
@@ -24,6 +25,8 @@ export const hostRequestSchema = z.discriminatedUnion('kind', [
   z.object({ id: z.number(), kind: z.literal('trace'), runId: z.string() }),
   z.object({ id: z.number(), kind: z.literal('encode'), prompt: z.string(), chatTemplate: z.boolean() }),
   z.object({ id: z.number(), kind: z.literal('dispose') }),
+  /** Stops the loads running now between graphs; each answers `load_cancelled` and the engine loaded before stays. */
+  z.object({ id: z.number(), kind: z.literal('cancelLoad') }),
 ]);
 export type HostRequest = z.infer<typeof hostRequestSchema>;
 
@@ -35,6 +38,7 @@ export interface ReplyValues {
   trace: z.infer<typeof traceSchema> | null;
   encode: EncodedPromptInfo;
   dispose: null;
+  cancelLoad: null;
 }
 
 // zod 4 refuses a repeated discriminator value, so the two reply shapes are their own union on `ok`.
@@ -44,5 +48,7 @@ export const workerMessageSchema = z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('reply'), id: z.number(), ok: z.literal(false), error: engineErrorInfoSchema }),
   ]),
   z.object({ kind: z.literal('event'), event: engineEventSchema }),
+  /** Progress of the load request `id`. */
+  z.object({ kind: z.literal('loadProgress'), id: z.number(), progress: loadProgressSchema }),
 ]);
 export type WorkerMessage = z.infer<typeof workerMessageSchema>;

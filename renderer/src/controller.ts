@@ -32,6 +32,9 @@ const notify = (tone: 'error' | 'info', text: string): void => useNoticeStore.ge
 export function connectHost(): void {
   const api = hostApi();
   api.onEvent(enqueueEvent);
+  api.onLoadProgress(({ lane, progress }) => {
+    if (lane === 'playground' && useModelStore.getState().loading) useModelStore.getState().setProgress(progress);
+  });
   api.onModel((model) => {
     const store = useModelStore.getState();
     store.setModel(model);
@@ -88,6 +91,12 @@ function promptTooLong(prompt: string): EngineErrorInfo | null {
     field: 'prompt',
     limit: `<= ${MAX_PROMPT_CHARS.toLocaleString('en')} characters`,
   };
+}
+
+/** Stops the model load in progress; the model loaded before stays. */
+export async function cancelLoad(): Promise<void> {
+  const reply = await hostApi().call({ method: 'cancelLoad' });
+  if (!reply.ok) notify('error', describeError(reply.error));
 }
 
 /** Starts the playground's run (paused at the start in the debugger). */

@@ -11,6 +11,7 @@ import {
   type HostMethod,
   type HostResult,
   type LaneEvent,
+  type LaneLoadProgress,
   type ModelInfo,
 } from '../../../engine/api';
 
@@ -30,6 +31,7 @@ export function socketUrl(location: Location): string {
 export function createSocketHostApi(url: string): HostApi {
   const eventListeners = new Set<(event: LaneEvent) => void>();
   const modelListeners = new Set<(model: ModelInfo | null) => void>();
+  const progressListeners = new Set<(progress: LaneLoadProgress) => void>();
   const connectionListeners = new Set<(state: ConnectionState) => void>();
   const pending = new Map<number, Resolver>();
   let socket: WebSocket | null = null;
@@ -65,6 +67,9 @@ export function createSocketHostApi(url: string): HostApi {
         return;
       case 'model':
         for (const listener of modelListeners) listener(message.model);
+        return;
+      case 'loadProgress':
+        for (const listener of progressListeners) listener(message.progress);
         return;
       case 'reply': {
         if (message.id === null) return;
@@ -126,6 +131,10 @@ export function createSocketHostApi(url: string): HostApi {
     onModel(listener) {
       modelListeners.add(listener);
       return () => modelListeners.delete(listener);
+    },
+    onLoadProgress(listener) {
+      progressListeners.add(listener);
+      return () => progressListeners.delete(listener);
     },
     onConnection(listener) {
       connectionListeners.add(listener);

@@ -1,14 +1,17 @@
 // The model all lanes run, and the connection to the host that runs them.
 import { create } from 'zustand';
-import type { ConnectionState, EngineErrorInfo, ModelInfo } from '../../../engine/api';
+import type { ConnectionState, EngineErrorInfo, LoadProgress, ModelInfo } from '../../../engine/api';
 
 interface ModelState {
   model: ModelInfo | null;
   loading: boolean;
+  /** The playground lane's load in progress (the model picker's load), null between loads. */
+  progress: LoadProgress | null;
   loadError: EngineErrorInfo | null;
   connection: ConnectionState;
   setModel(model: ModelInfo | null): void;
   setLoading(loading: boolean): void;
+  setProgress(progress: LoadProgress | null): void;
   setLoadError(error: EngineErrorInfo | null): void;
   setConnection(connection: ConnectionState): void;
 }
@@ -16,10 +19,13 @@ interface ModelState {
 export const useModelStore = create<ModelState>((set) => ({
   model: null,
   loading: false,
+  progress: null,
   loadError: null,
   connection: 'connecting',
   setModel: (model) => set({ model }),
-  setLoading: (loading) => set({ loading }),
+  // A load that ends, however it ends, has no progress to show.
+  setLoading: (loading) => set(loading ? { loading } : { loading, progress: null }),
+  setProgress: (progress) => set({ progress }),
   setLoadError: (loadError) => set({ loadError }),
   setConnection: (connection) => set({ connection }),
 }));

@@ -3,13 +3,14 @@
 // (positions) to load it with: empty = the package's own, as far as memory allows.
 import { useState } from 'react';
 import { hostApi } from '../bridge/hostApi';
-import { describeError, loadModel } from '../controller';
+import { cancelLoad, describeError, loadModel } from '../controller';
 import { useModelStore } from '../stores/modelStore';
 
 export function ModelPicker() {
   const model = useModelStore((state) => state.model);
   const loading = useModelStore((state) => state.loading);
   const loadError = useModelStore((state) => state.loadError);
+  const progress = useModelStore((state) => state.progress);
   const [folder, setFolder] = useState('');
   const [context, setContext] = useState('');
   const pick = hostApi().pickModelFolder;
@@ -71,6 +72,23 @@ export function ModelPicker() {
           Shipped model
         </button>
       </div>
+      {loading && (
+        <div className="load-progress" data-testid="load-progress">
+          <div className="context-track" role="progressbar" aria-label="Model load" aria-valuemin={0} aria-valuemax={progress?.bytesTotal ?? 1} aria-valuenow={progress?.bytesDone ?? 0}>
+            <div className="context-fill" style={{ width: `${progress === null || progress.bytesTotal === 0 ? 0 : (100 * progress.bytesDone) / progress.bytesTotal}%` }} />
+          </div>
+          <span className="muted small">
+            {progress === null
+              ? 'reading the package…'
+              : progress.file === null
+                ? 'warming up…'
+                : `${progress.file} (${progress.graphsDone + 1} of ${progress.graphsTotal}, ${(progress.bytesDone / 1e6).toFixed(0)} of ${(progress.bytesTotal / 1e6).toFixed(0)} MB)`}
+          </span>
+          <button type="button" onClick={() => void cancelLoad()} data-testid="cancel-load">
+            Cancel
+          </button>
+        </div>
+      )}
       {loadError !== null && (
         <p className="field-error" role="alert" data-testid="model-error">
           {describeError(loadError)}

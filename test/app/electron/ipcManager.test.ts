@@ -36,6 +36,9 @@ class FakeSession {
   onModel(): () => void {
     return () => undefined;
   }
+  onLoadProgress(): () => void {
+    return () => undefined;
+  }
   async releaseClient(client: string): Promise<void> {
     this.released.push(client);
   }
