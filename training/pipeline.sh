@@ -2,10 +2,11 @@
 # The whole training pipeline for the shipped model, stage by stage; every stage resumes
 # from its checkpoint, so rerunning this after an interruption continues where it stopped.
 # Data are prepared with the shipped tokenizer, so that a rerun reproduces the shipped
-# model's token ids; `python3 -m hamburger prepare` without --tokenizer trains a new one.
+# model's token ids; `.venv/bin/python -m hamburger prepare` without --tokenizer trains a new one.
 set -euo pipefail
 cd "$(dirname "$0")"
-py=/usr/bin/python3
+./setup-venv.sh
+py=.venv/bin/python
 work=work
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do

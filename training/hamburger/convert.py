@@ -7,11 +7,11 @@ missing or unexpected weight, or a shape that does not fit the config, is an err
 """
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import torch
+from tokenizers import Tokenizer
 
 from .config import REFERENCE_1B, ModelConfig
 from .model import Hamburger
@@ -75,14 +75,13 @@ def convert_reference(checkpoint: Path, tokenizer: Path, out: Path, overwrite: b
                       cfg: ModelConfig = REFERENCE_1B) -> Path:
     h = load_reference(read_lightning_state(checkpoint), cfg)
     try:
-        tok = json.loads(Path(tokenizer).read_text())
-        vocab = len(tok["model"]["vocab"]) + len([t for t in tok.get("added_tokens", [])
-                                                   if t["content"] not in tok["model"]["vocab"]])
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
+        tok = Tokenizer.from_file(str(tokenizer))
+    except Exception as e:  # the library raises a plain Exception for a missing file or a bad document
         raise SystemExit(f"error: {tokenizer} is not a Hugging Face tokenizer.json ({e})")
+    vocab = tok.get_vocab_size(with_added_tokens=True)
     if vocab > cfg.vocab_size:
         raise SystemExit(f"error: tokenizer has {vocab} tokens but the model's vocab_size is {cfg.vocab_size}")
-    specials = {t["content"]: t["id"] for t in tok.get("added_tokens", [])}
+    specials = {t.content: i for i, t in tok.get_added_tokens_decoder().items()}
     man = manifest_for_foreign_tokenizer(cfg, specials, LLAMA3_CHAT_TEMPLATE, checkpoint)
 
     def write(folder: Path) -> None:

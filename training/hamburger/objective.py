@@ -171,7 +171,8 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     with torch.no_grad():
         stop_acc = ((stop_logit > 0) == (stop_target > 0.5)).float().mean() if len(stop_target) else 0.0
     loss = ce + STOP_WEIGHT * bce
-    metrics = {"ce": float(ce), "bce": float(bce), "stop_acc": float(stop_acc),
+    # .item(): torch 2.x warns on float() of a tensor that requires grad
+    metrics = {"ce": ce.item(), "bce": bce.item(), "stop_acc": float(stop_acc),
                "stop_target_rate": float(stop_target.mean()) if len(stop_target) else 0.0,
                "tokens_per_group": float(valid.sum()) / len(valid)}
     if distill_weight:
@@ -180,7 +181,7 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
                              f"response tokens, got {None if teacher_logits is None else tuple(teacher_logits.shape)}")
         kl, teacher_right = distill_kl(out.logits, teacher_logits.to(dev), out.targets)
         loss = loss + distill_weight * kl
-        metrics |= {"kl": float(kl), "teacher_right": teacher_right}
+        metrics |= {"kl": kl.item(), "teacher_right": teacher_right}
     return loss, metrics
 
 

@@ -32,10 +32,13 @@ def export_graph(module: nn.Module, args: tuple, path: Path, input_names: list[s
     # Training mode (the model has no dropout or batch norm, so it computes the same) keeps
     # the exporter from merging initializers that merely hold equal values, which would
     # lose their names; tied weights (one tensor) are still stored once.
+    # dynamo=False: the TorchScript exporter (torch 2.9 made torch.export's the default),
+    # whose graphs keep the torch parameter names that `read_weights` maps back; the dynamo
+    # exporter cannot turn `dynamic_axes` into shapes for the graphs' `*past` inputs.
     module.train()
     torch.onnx.export(module, args, str(path), input_names=input_names, output_names=output_names,
                       dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=False,
-                      training=torch.onnx.TrainingMode.PRESERVE)
+                      training=torch.onnx.TrainingMode.PRESERVE, dynamo=False)
     module.eval()
     store_weights_fp16(path)
 

@@ -195,9 +195,9 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
             average.update(model)
         step += 1
         bar.update(1)
-        bar.set_postfix(loss=f"{float(loss):.3f}")
+        bar.set_postfix(loss=f"{loss.item():.3f}")
         if step % 10 == 0 or step == cfg.steps:
-            run.log({"step": step, "loss": float(loss), "grad_norm": float(gnorm),
+            run.log({"step": step, "loss": loss.item(), "grad_norm": float(gnorm),
                      "elapsed_s": round(elapsed + time.time() - t0, 1), **metrics})
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
             run.save(model, opt, step, elapsed + time.time() - t0, saved_extra())

@@ -118,3 +118,11 @@ def test_convert_exports_a_package_that_reads_back(checkpoint, llama3_tokenizer,
     assert a.output_ids == b.output_ids
     with pytest.raises(SystemExit, match="already exists"):
         convert_reference(checkpoint, llama3_tokenizer, out, overwrite=False, cfg=TINY_REF)
+
+
+def test_a_file_that_is_not_a_tokenizer_is_refused(checkpoint, tmp_path):
+    bad = tmp_path / "tokenizer.json"
+    bad.write_text('{"model": ')
+    with pytest.raises(SystemExit, match="is not a Hugging Face tokenizer.json"):
+        convert_reference(checkpoint, bad, tmp_path / "pkg", overwrite=False, cfg=TINY_REF)
+    assert not (tmp_path / "pkg").exists()

@@ -168,7 +168,7 @@ def test_the_end_weight_scales_each_answer_s_last_token_only():
     token_ce = torch.nn.functional.cross_entropy(out.logits, out.targets, reduction="none")   # [9]
     w = torch.tensor([1, 1, 1, 1, 1, 3, 1, 1, 3.0])
     _, metrics = hamburger_loss(h, [a, b], groups, end_weight=3.0)
-    assert abs(metrics["ce"] - float((token_ce * w).sum() / w.sum())) < 1e-5
+    assert abs(metrics["ce"] - ((token_ce * w).sum() / w.sum()).item()) < 1e-5
     # One token per group without stop loss is still the baseline's SFT loss, weighted alike.
     unmerged, _ = hamburger_loss(h, [a, b], [[1] * 6, [1] * 3], supervise_stop=[False, False], end_weight=3.0)
     assert torch.allclose(unmerged, expected, atol=1e-5)
@@ -212,7 +212,7 @@ def test_distillation_adds_its_weight_times_the_kl_to_the_loss():
     loss, metrics = hamburger_loss(h, [a, b], groups, teacher_logits=t_logits, distill_weight=0.5)
     kl, right = distill_kl(out.logits, t_logits, out.targets)
     assert right == 1.0 and metrics["teacher_right"] == 1.0
-    assert abs(metrics["kl"] - float(kl)) < 1e-5
+    assert abs(metrics["kl"] - kl.item()) < 1e-5
     assert torch.allclose(loss, plain + 0.5 * kl, atol=1e-5)
     with pytest.raises(ValueError, match=r"teacher's logits for the batch's \(9, 2048\) response tokens, got \(8, 2048\)"):
         hamburger_loss(h, [a, b], groups, teacher_logits=t_logits[:8], distill_weight=0.5)
@@ -237,6 +237,6 @@ def test_a_micro_config_learns():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     assert losses[-1] < 0.6 * losses[0]
     assert metrics["tokens_per_group"] == 7 / 3

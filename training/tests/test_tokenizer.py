@@ -1,5 +1,7 @@
 import json
 
+from tokenizers import Tokenizer
+
 from conftest import SHIPPED
 from hamburger.tokenizer import PARITY_STRINGS, SPECIAL_TOKENS, ByteLevelBPE, train_bpe
 
@@ -11,6 +13,14 @@ def test_python_encoding_matches_the_shipped_parity_fixture():
     assert {f["text"] for f in fixture} >= set(PARITY_STRINGS)
     for item in fixture:
         assert TOK.encode(item["text"]) == item["ids"], item["text"]
+
+
+def test_the_tokenizers_library_reads_the_shipped_file_and_encodes_the_heldout_split_alike():
+    hf = Tokenizer.from_file(str(SHIPPED / "tokenizer.json"))
+    assert hf.get_vocab_size(with_added_tokens=True) == TOK.vocab_size
+    heldout = [json.loads(line) for line in (SHIPPED / "eval" / "heldout.jsonl").read_text().splitlines()]
+    for text in PARITY_STRINGS + [e[k] for e in heldout for k in ("prompt", "response")]:
+        assert hf.encode(text, add_special_tokens=False).ids == TOK.encode(text), text
 
 
 def test_every_string_round_trips_without_unknown_tokens():
