@@ -125,6 +125,7 @@ export const ERROR_CODES = [
   'file_too_large',
   'context_too_large',
   'load_cancelled',
+  'external_data_invalid',
   // files and runtime
   'trace_invalid',
   'inference_failed',

@@ -95,6 +95,8 @@ export const manifestSchema = z
         graphs: z.object({ embed: fileName, base: fileName, heads: fileName }),
       })
       .optional(),
+    /** External weight files (`<graph>.onnx.data`) and their sizes in bytes, for graphs over ONNX's 2 GB. */
+    external_data: z.record(fileName, z.number().int().nonnegative()).optional(),
   })
   .superRefine((m, ctx) => {
     const { vocab_size: vocab, micro_layers: microLayers, max_position: maxPosition } = m.architecture;

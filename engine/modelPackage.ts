@@ -164,6 +164,26 @@ export async function loadModelPackage(directory: string, options: LoadOptions =
       }),
     );
   }
+  // External weights: each listed file must be there at the size the exporter wrote (a copy
+  // cut short would otherwise surface as a runtime error about some tensor).
+  const dataBytes = new Map<string, number>();
+  for (const [file, bytes] of Object.entries(manifest.external_data ?? {})) {
+    const field = `external_data.${file}`;
+    const size = await checkPackageFile(path.join(dir, file), {
+      field,
+      maxBytes: PACKAGE_FILE_LIMITS.externalDataBytes,
+      missing: (full, cause) => new EngineError('external_data_invalid', `${full} is missing (the manifest lists it with ${bytes} bytes of weights)`, { field, cause }),
+    });
+    if (size !== bytes) {
+      throw new EngineError('external_data_invalid', `${file} is ${size} bytes, the manifest says ${bytes}: the file is truncated or not the one exported`, {
+        field,
+        limit: `${bytes} bytes`,
+      });
+    }
+    dataBytes.set(file, size);
+  }
+  // A graph's weights count with it: its own file and its `<graph>.data`.
+  plan.forEach((graph, i) => (sizes[i]! += dataBytes.get(`${graph.file}.data`) ?? 0));
   const bytesTotal = sizes.reduce((sum, size) => sum + size, 0);
   const opened: TimedSession[] = [];
   try {

@@ -76,4 +76,6 @@ export const PACKAGE_FILE_LIMITS = {
   tokenizerBytes: 128 * MIB,
   /** ONNX's own limit for one protobuf file; larger weights go to external data files. */
   graphBytes: 2 * 1024 * MIB,
+  /** One external data file: far above any model this engine can run on a CPU. */
+  externalDataBytes: 1024 * 1024 * MIB,
 } as const;

@@ -5,23 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { LoadProgress } from '../engine/api.js';
 import { progressLine } from '../engine/cli/loadProgressBar.js';
 import { HamburgerEngine } from '../engine/engine.js';
-import { EngineError } from '../engine/errors.js';
 import { loadModelPackage, releaseModelPackage } from '../engine/modelPackage.js';
 import { EngineHost } from '../engine/worker/engineHost.js';
 import { HostSession } from '../host/hostSession.js';
 import { packageCopy, removeCopies } from './support/packageCopy.js';
+import { engineRejection } from './support/engineRejection.js';
 import { MODEL_DIR } from './support/shippedModel.js';
 
 afterAll(removeCopies);
-
-async function rejection(promise: Promise<unknown>): Promise<EngineError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  return error as EngineError;
-}
 
 describe('load progress', () => {
   it('reports each graph before it opens, then the whole, in bytes that add up to the weights', async () => {
@@ -41,7 +32,7 @@ describe('load progress', () => {
 
   it('a load cancelled between graphs answers load_cancelled', async () => {
     const controller = new AbortController();
-    const error = await rejection(HamburgerEngine.load(MODEL_DIR, { signal: controller.signal, onProgress: (p) => p.graphsDone === 2 && controller.abort() }));
+    const error = await engineRejection(HamburgerEngine.load(MODEL_DIR, { signal: controller.signal, onProgress: (p) => p.graphsDone === 2 && controller.abort() }));
     expect(error.code).toBe('load_cancelled');
     expect(error.message).toContain('was cancelled');
   });
@@ -51,7 +42,7 @@ describe('load progress', () => {
     try {
       const before = await host.load(MODEL_DIR);
       const copy = await packageCopy();
-      const error = await rejection(host.load(copy, { onProgress: () => void host.cancelLoad() }));
+      const error = await engineRejection(host.load(copy, { onProgress: () => void host.cancelLoad() }));
       expect(error.code).toBe('load_cancelled');
       expect((await host.encode('Hi')).tokenIds.length).toBeGreaterThan(0);
       const { runId } = await host.generate({ prompt: 'Count from 1 to 3.', maxNewTokens: 4 });
@@ -71,7 +62,7 @@ describe('load progress', () => {
         if (progress.graphsDone === 1) void session.call({ method: 'cancelLoad' }, 'window-a');
       });
       const copy = await packageCopy();
-      const error = await rejection(session.loadModel(copy));
+      const error = await engineRejection(session.loadModel(copy));
       expect(error.code).toBe('load_cancelled');
       expect(session.currentModel).toBe(info);
       expect(reports.length).toBeGreaterThanOrEqual(2);

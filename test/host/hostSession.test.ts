@@ -10,6 +10,7 @@ import { MAX_CALL_DEPTH, MAX_PROMPT_CHARS, type EngineEvent, type LaneEvent, typ
 import { EngineError } from '../../engine/errors.js';
 import { EngineHost } from '../../engine/worker/engineHost.js';
 import { HostSession, type HostSessionOptions } from '../../host/hostSession.js';
+import { engineRejection } from '../support/engineRejection.js';
 import { MODEL_DIR } from '../support/shippedModel.js';
 
 const sessions: HostSession[] = [];
@@ -24,15 +25,6 @@ function session(options: Partial<HostSessionOptions> = {}): HostSession {
   const created = new HostSession({ defaultModelDirectory: MODEL_DIR, ...options });
   sessions.push(created);
   return created;
-}
-
-async function failure(promise: Promise<unknown>): Promise<EngineError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  return error as EngineError;
 }
 
 /** Counts the loads that reach a worker, per folder, and the most that ran at once. */
@@ -76,7 +68,7 @@ describe('HostSession', () => {
     const loads = countLoads();
     const s = session();
     const info = (await s.call({ method: 'loadModel', directory: null }, 'a')) as ModelInfo;
-    const error = await failure(s.call({ method: 'loadModel', directory: '/nonexistent/model' }, 'a'));
+    const error = await engineRejection(s.call({ method: 'loadModel', directory: '/nonexistent/model' }, 'a'));
     expect(error.code).toBe('manifest_missing');
     expect(s.currentModel).toBe(info);
     for (let i = 0; i < 10; i++) await s.call({ method: 'encode', prompt: `try ${i}`, chatTemplate: true }, 'a');
@@ -111,7 +103,7 @@ describe('HostSession', () => {
     const loads = countLoads();
     const s = session({ defaultModelDirectory: '/nonexistent/shipped' });
     for (let i = 0; i < 5; i++) {
-      const error = await failure(s.call({ method: 'encode', prompt: 'hi', chatTemplate: true }, 'a'));
+      const error = await engineRejection(s.call({ method: 'encode', prompt: 'hi', chatTemplate: true }, 'a'));
       expect(error.code).toBe('no_model');
       expect(error.message).toMatch(/\/nonexistent\/shipped.*load a model package/);
     }
@@ -126,10 +118,10 @@ describe('HostSession', () => {
     const { runId } = (await s.call({ method: 'generate', lane: 'playground', request: { prompt: 'Count from 1 to 20.', startPaused: true, maxNewTokens: 64 } }, 'window-a')) as {
       runId: string;
     };
-    const stranger = await failure(s.call({ method: 'control', lane: 'playground', action: 'cancel' }, 'window-b'));
+    const stranger = await engineRejection(s.call({ method: 'control', lane: 'playground', action: 'cancel' }, 'window-b'));
     expect(stranger.code).toBe('not_owner');
     expect(stranger.message).toMatch(/started by another window/);
-    expect((await failure(s.call({ method: 'generate', lane: 'playground', request: { prompt: 'x' } }, 'window-b'))).code).toBe('busy');
+    expect((await engineRejection(s.call({ method: 'generate', lane: 'playground', request: { prompt: 'x' } }, 'window-b'))).code).toBe('busy');
 
     await s.releaseClient('window-b');
     await s.call({ method: 'control', lane: 'playground', action: 'stepMacro' }, 'window-a');
@@ -139,17 +131,17 @@ describe('HostSession', () => {
     await s.releaseClient('window-a');
     const finished = await waitFor(events, (e) => e.type === 'finished' && e.runId === runId);
     expect(finished.type === 'finished' && finished.result.finishReason).toBe('cancelled');
-    expect((await failure(s.call({ method: 'control', lane: 'playground', action: 'cancel' }, 'window-a'))).code).toBe('no_run');
+    expect((await engineRejection(s.call({ method: 'control', lane: 'playground', action: 'cancel' }, 'window-a'))).code).toBe('no_run');
   });
 
   it('refuses a call nested deeper than the limit, and an encode over the prompt limit, naming the limit', async () => {
     const s = session();
     let deep: unknown = 1;
     for (let i = 0; i < 50_000; i++) deep = { a: deep };
-    const nested = await failure(s.call({ method: 'generate', lane: 'playground', request: deep }, 'a'));
+    const nested = await engineRejection(s.call({ method: 'generate', lane: 'playground', request: deep }, 'a'));
     expect(nested.code).toBe('invalid_request');
     expect(nested.limit).toBe(`<= ${MAX_CALL_DEPTH} levels of nesting`);
-    const long = await failure(s.call({ method: 'encode', prompt: 'a'.repeat(MAX_PROMPT_CHARS + 1), chatTemplate: true }, 'a'));
+    const long = await engineRejection(s.call({ method: 'encode', prompt: 'a'.repeat(MAX_PROMPT_CHARS + 1), chatTemplate: true }, 'a'));
     expect(long).toMatchObject({ code: 'invalid_request', field: 'prompt', limit: `<= ${MAX_PROMPT_CHARS}` });
     expect(long.message).toContain(`the limit is ${MAX_PROMPT_CHARS}`);
   });
@@ -160,7 +152,7 @@ describe('HostSession', () => {
     await symlink(MODEL_DIR, path.join(root, 'escape'));
     const s = session({ modelRoots: [root] });
     for (const directory of [MODEL_DIR, path.join(root, 'escape'), path.join(root, '..', 'elsewhere')]) {
-      const error = await failure(s.loadModel(directory));
+      const error = await engineRejection(s.loadModel(directory));
       expect(error).toMatchObject({ code: 'model_not_allowed', field: 'directory', limit: `a folder inside ${root}` });
     }
     const allowed = session({ modelRoots: [path.dirname(MODEL_DIR)] });
@@ -169,10 +161,10 @@ describe('HostSession', () => {
 
   it('stops a load that runs past its time limit with a named error, and stays usable', async () => {
     const s = session({ loadTimeoutMs: 5 });
-    const error = await failure(s.loadModel(null));
+    const error = await engineRejection(s.loadModel(null));
     expect(error).toMatchObject({ code: 'load_timeout', limit: '<= 5 ms per load' });
     expect(s.currentModel).toBeNull();
     expect(await s.call({ method: 'currentModel' }, 'a')).toBeNull();
-    expect((await failure(s.loadModel(null))).code).toBe('load_timeout');
+    expect((await engineRejection(s.loadModel(null))).code).toBe('load_timeout');
   });
 });

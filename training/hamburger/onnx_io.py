@@ -18,6 +18,8 @@ from onnx import helper, numpy_helper
 
 OPSET = 17
 FP16_SUFFIX = "__fp16"
+# Graphs whose weights exceed this keep them in `<graph>.onnx.data` beside the graph
+# (protobuf cannot hold 2 GB); the package's manifest lists each such file with its size.
 EXTERNAL_DATA_BYTES = 1 << 30
 
 

@@ -130,6 +130,11 @@ def write_manifest_folder(out_dir: Path, man: dict, write: Callable[[Path], None
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private
         write(tmp)
+        data = {p.name: p.stat().st_size for p in sorted(tmp.glob("*.onnx.data"))}
+        if data:
+            # The engine checks each file and its size before it opens a graph: a missing or
+            # truncated data file is named, not left to the runtime.
+            man = {**man, "external_data": data}
         (tmp / "hamburger.json").write_text(json.dumps(man, indent=2) + "\n")
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old")

@@ -87,3 +87,47 @@ def test_the_default_answer_length_follows_the_vocabulary():
     from hamburger.package import default_max_new_tokens
     assert default_max_new_tokens(CFG) == 640                               # one id per byte
     assert default_max_new_tokens(CONFIGS["tiny"]) == 256                   # the shipped BPE, 2,048 ids
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def _engine_generate(package, prompt="ab ba ab", tokens=12):
+    """The TypeScript engine's CLI on a package: its JSON result, or its error line."""
+    import subprocess
+    run = subprocess.run(["npx", "tsx", "engine/cli/main.ts", "generate", "--model", str(package), "--prompt", prompt,
+                          "--raw", "--confidence", "0", "--max-new-tokens", str(tokens), "--json"],
+                         cwd=REPO, capture_output=True, text=True, timeout=180)
+    return (json.loads(run.stdout), None) if run.returncode == 0 else (None, run.stderr)
+
+
+@pytest.mark.skipif(not (REPO / "node_modules" / "tsx").exists(), reason="the engine needs `npm ci` first")
+def test_graphs_over_the_threshold_keep_their_weights_in_external_data_that_the_engine_loads(tmp_path, monkeypatch):
+    from hamburger import onnx_io
+    h, b = _models()
+    plain = write_package(tmp_path / "plain", h, b, TOK, "t", "test", {})
+    monkeypatch.setattr(onnx_io, "EXTERNAL_DATA_BYTES", 0)
+    ext = write_package(tmp_path / "ext", h, b, TOK, "t", "test", {})
+    data = sorted(ext.glob("*.onnx.data"))
+    assert [p.name for p in data] == sorted(f"{g}.data" for g in (
+        "embed.onnx", "base.onnx", "micro.onnx", "heads.onnx", "baseline_embed.onnx", "baseline_base.onnx", "baseline_heads.onnx"))
+    man = json.loads((ext / "hamburger.json").read_text())
+    assert man["external_data"] == {p.name: p.stat().st_size for p in data}
+    assert "external_data" not in json.loads((plain / "hamburger.json").read_text())
+    h2, b2, _ = load_models(ext)                      # the weights read back from external data
+    assert all(torch.equal(v, h2.state_dict()[k]) for k, v in h.state_dict().items())
+
+    want, error = _engine_generate(plain)
+    assert error is None, error
+    got, error = _engine_generate(ext)
+    assert error is None, error
+    assert got["token_ids"] == want["token_ids"] and len(got["token_ids"]) == 12
+    assert got["memory"]["weights_bytes"] > want["memory"]["weights_bytes"] * 0.9
+
+    base_data = ext / "base.onnx.data"
+    base_data.write_bytes(base_data.read_bytes()[:-100])
+    got, error = _engine_generate(ext)
+    assert got is None and "[external_data_invalid] (external_data.base.onnx.data" in error and "truncated" in error
+    base_data.unlink()
+    got, error = _engine_generate(ext)
+    assert got is None and "[external_data_invalid]" in error and "missing" in error
