@@ -79,9 +79,9 @@ describe('loadModelPackage', () => {
     ['no tokenizer', (dir) => unlink(path.join(dir, 'tokenizer.json')), 'tokenizer_missing', 'tokenizer.json'],
     ['tokenizer not JSON', (dir) => writeFile(path.join(dir, 'tokenizer.json'), '{{'), 'tokenizer_invalid', 'tokenizer.json'],
     ['tokenizer without a vocabulary', (dir) => writeFile(path.join(dir, 'tokenizer.json'), '{"model": {}}'), 'tokenizer_invalid', 'tokenizer.json'],
-    ['tokenizer for another vocabulary size', (dir) => editManifest(dir, (m) => {
-      m['architecture']['vocab_size'] = 4096;
-      if (m['baseline']) m['baseline']['architecture']['vocab_size'] = 4096;
+    ['tokenizer larger than the vocabulary', (dir) => editManifest(dir, (m) => {
+      m['architecture']['vocab_size'] = 1024;
+      if (m['baseline']) m['baseline']['architecture']['vocab_size'] = 1024;
     }), 'tokenizer_vocab_mismatch', 'architecture.vocab_size'],
     ['chat template that does not parse', (dir) => editManifest(dir, (m) => (m['tokens']['chat_template'] = '{% for m in messages %}{{ m.content }')), 'chat_template_invalid', 'tokens.chat_template'],
     ['manifest that is a named pipe', (dir) => makeFifo(path.join(dir, 'hamburger.json')), 'not_a_file', 'hamburger.json'],

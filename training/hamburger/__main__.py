@@ -224,10 +224,19 @@ def main(argv: list[str] | None = None) -> int:
                        "work folder's hamburger checkpoint (a model soup; then stop and export)")
     s.add_argument("checkpoints", type=Path, nargs="+", help="two or more hamburger-stage checkpoint.pt files")
     s.add_argument("--overwrite", action="store_true", help="replace the work folder's hamburger checkpoint")
-    s = sub.add_parser("convert-reference", help="convert the authors' HAMburger-1B checkpoint")
-    s.add_argument("checkpoint", type=Path)
-    s.add_argument("--tokenizer", type=Path, required=True, help="a byte-level BPE tokenizer.json for it")
+    s = sub.add_parser("import-reference", help="the authors' HAMburger release (a Lightning checkpoint) and its "
+                       "Hugging Face Llama folder into a model package")
+    s.add_argument("--checkpoint", type=Path, required=True, help="the Lightning checkpoint (state-dict names as model.py)")
+    s.add_argument("--hf-dir", type=Path, required=True, help="a Hugging Face Llama folder: config.json, tokenizer.json, "
+                   "tokenizer_config.json, generation_config.json (e.g. meta-llama/Llama-3.2-1B-Instruct)")
     s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--baseline-from", type=Path, help="a Llama folder whose model.safetensors is the baseline "
+                   "(default: none; baseline mode then runs HAMburger's own LLM one token per step)")
+    s.add_argument("--max-position", type=int, default=8192, help="positions the package allows (default 8192, "
+                   "at most config.json's max_position_embeddings; a load may ask for fewer)")
+    s.add_argument("--feature-layers", help="1-based base layers feeding the micro decoder, comma-separated "
+                   "(default: every quarter of the layers, as the authors' 4,8,12,16)")
+    s.add_argument("--compose-heads", type=int, default=64, help="heads of the compositional embedder (default 64)")
     s.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
 
@@ -236,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     mcfg = CONFIGS[args.config]
     if args.micro_layers is not None:
         mcfg = dataclasses.replace(mcfg, micro_layers=_bounded("--micro-layers", args.micro_layers, 1, 8))
-    if args.command not in ("prepare", "heldout", "evaluate", "convert-reference"):
+    if args.command not in ("prepare", "heldout", "evaluate", "import-reference"):
         vocab = _data_vocab(args.work)
         if vocab is not None:
             mcfg = dataclasses.replace(mcfg, vocab_size=vocab)
@@ -366,9 +375,16 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "average":
         from .average import average_checkpoints
         print(json.dumps(average_checkpoints(args.work, args.checkpoints, mcfg, args.overwrite)))
-    elif args.command == "convert-reference":
-        from .convert import convert_reference
-        convert_reference(args.checkpoint, args.tokenizer, args.out, args.overwrite)
+    elif args.command == "import-reference":
+        from .import_reference import import_reference
+        layers = None
+        if args.feature_layers is not None:
+            try:
+                layers = tuple(int(x) for x in args.feature_layers.split(","))
+            except ValueError:
+                raise SystemExit(f"error: --feature-layers must be comma-separated layer numbers, got {args.feature_layers!r}")
+        print(import_reference(args.checkpoint, args.hf_dir, args.out, args.baseline_from, args.max_position,
+                               layers, args.compose_heads, args.overwrite))
     print(f"{args.command} took {time.time() - t0:.0f} s", file=sys.stderr)
     return 0
 

@@ -1,38 +1,31 @@
-"""Converting the authors' released Lightning checkpoint (HAMburger-1B) into a model package.
+"""Reading the authors' released Lightning checkpoint (HAMburger-1B) into this project's model.
 
 The reference's state-dict names are this project's names: `model.model.*` (Hugging Face
 Llama), `model.lm_head.*`, `comp_embedder.merger.*`, `comp_embedder.out_proj.*`,
 `micro_step_decoder.decoders.*`, `micro_step_decoder.stop_head.*`. The load is strict: a
 missing or unexpected weight, or a shape that does not fit the config, is an error.
+`import_reference.py` turns a checkpoint and its Hugging Face folder into a package.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import torch
-from tokenizers import Tokenizer
 
 from .config import REFERENCE_1B, ModelConfig
 from .model import Hamburger
-from .package import export_hamburger_graphs, manifest_for_foreign_tokenizer, write_manifest_folder
 
 # Entries of the reference state dict that are not weights of their own.
 ALIASES = {"comp_embedder.embedding.weight": "model.model.embed_tokens.weight"}
 BUFFERS = ("micro_step_decoder.rotary_emb.inv_freq", "model.model.rotary_emb.inv_freq")
-
-LLAMA3_CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for message in messages %}"
-    "<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n{{ message['content'] | trim }}<|eot_id|>"
-    "{% endfor %}{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
-)
 
 
 def read_lightning_state(path: Path) -> dict[str, torch.Tensor]:
     if not path.exists():
         raise SystemExit(f"error: checkpoint {path} does not exist")
     try:
-        ck = torch.load(path, map_location="cpu")
+        # mmap: a 1B checkpoint's tensors stay on disk until each is copied into the model.
+        ck = torch.load(path, map_location="cpu", mmap=True, weights_only=True)
     except Exception as e:  # truncated zip, pickle of something else, ...
         raise SystemExit(f"error: {path} is not a readable PyTorch checkpoint ({type(e).__name__}: {e})")
     state = ck.get("state_dict", ck) if isinstance(ck, dict) else None
@@ -41,8 +34,8 @@ def read_lightning_state(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def to_model_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Drop aliases (after checking they are the same weights) and non-persistent buffers."""
+def reference_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Drop aliases (after checking they are the same weights) and non-persistent buffers; dtypes as stored."""
     out = dict(state)
     for alias, target in ALIASES.items():
         if alias in out:
@@ -51,7 +44,11 @@ def to_model_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             out.pop(alias)
     for b in BUFFERS:
         out.pop(b, None)
-    return {k: v.float() for k, v in out.items()}
+    return out
+
+
+def to_model_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.float() for k, v in reference_weights(state).items()}
 
 
 def load_reference(state: dict[str, torch.Tensor], cfg: ModelConfig = REFERENCE_1B) -> Hamburger:
@@ -69,24 +66,3 @@ def load_reference(state: dict[str, torch.Tensor], cfg: ModelConfig = REFERENCE_
         raise SystemExit("error: weight shapes do not fit the config: " + "; ".join(bad[:8]))
     h.load_state_dict(weights, strict=False)
     return h.eval()
-
-
-def convert_reference(checkpoint: Path, tokenizer: Path, out: Path, overwrite: bool,
-                      cfg: ModelConfig = REFERENCE_1B) -> Path:
-    h = load_reference(read_lightning_state(checkpoint), cfg)
-    try:
-        tok = Tokenizer.from_file(str(tokenizer))
-    except Exception as e:  # the library raises a plain Exception for a missing file or a bad document
-        raise SystemExit(f"error: {tokenizer} is not a Hugging Face tokenizer.json ({e})")
-    vocab = tok.get_vocab_size(with_added_tokens=True)
-    if vocab > cfg.vocab_size:
-        raise SystemExit(f"error: tokenizer has {vocab} tokens but the model's vocab_size is {cfg.vocab_size}")
-    specials = {t.content: i for i, t in tok.get_added_tokens_decoder().items()}
-    man = manifest_for_foreign_tokenizer(cfg, specials, LLAMA3_CHAT_TEMPLATE, checkpoint)
-
-    def write(folder: Path) -> None:
-        export_hamburger_graphs(h, folder)
-        shutil.copyfile(tokenizer, folder / "tokenizer.json")
-
-    return write_manifest_folder(out, man, write, overwrite)
-

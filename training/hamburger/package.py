@@ -104,21 +104,6 @@ def own_tokens(tok: ByteLevelBPE) -> dict:
             "assistant_id": tok.special_id("<|assistant|>"), "chat_template": CHAT_TEMPLATE}
 
 
-def manifest_for_foreign_tokenizer(cfg: ModelConfig, specials: dict[str, int], chat_template: str,
-                                   source: Path) -> dict:
-    """Manifest for a converted Llama 3 model whose tokenizer.json is copied as it is."""
-    def need(name: str) -> int:
-        if name not in specials:
-            raise SystemExit(f"error: the tokenizer has no special token {name}")
-        return specials[name]
-
-    eos = need("<|eot_id|>")
-    tokens = {"bos_id": need("<|begin_of_text|>"), "eos_id": eos,
-              "pad_id": specials.get("<|finetune_right_pad_id|>", eos), "chat_template": chat_template}
-    return manifest(cfg, tokens, "hamburger-1b", "The authors' HAMburger-1B, converted from its Lightning checkpoint.",
-                    {"source": str(source), "command": "python3 -m hamburger convert-reference"}, False)
-
-
 def write_manifest_folder(out_dir: Path, man: dict, write: Callable[[Path], None], overwrite: bool) -> Path:
     """Write a package into a temporary folder beside out_dir, then rename it into place, so a
     failure leaves whatever was there untouched."""

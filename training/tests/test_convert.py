@@ -7,7 +7,10 @@ import pytest
 import torch
 
 from hamburger.config import REFERENCE_1B, ModelConfig
-from hamburger.convert import convert_reference, load_reference, read_lightning_state
+from hamburger.convert import load_reference, read_lightning_state
+from hamburger.import_reference import import_reference
+
+from engine_cli import engine_generate, needs_engine
 from hamburger.decode import generate_hamburger
 from hamburger.graphs import hamburger_graphs
 from hamburger.package import load_models
@@ -67,7 +70,9 @@ def llama3_tokenizer(tmp_path):
              for i, c in enumerate(["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
                                     "<|end_header_id|>", "<|eot_id|>", "<|finetune_right_pad_id|>"])]
     path = tmp_path / "tokenizer.json"
-    path.write_text(json.dumps({"version": "1.0", "added_tokens": added,
+    path.write_text(json.dumps({"version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
+                                "normalizer": None, "pre_tokenizer": None, "post_processor": None,
+                                "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
                                 "model": {"type": "BPE", "vocab": vocab, "merges": []}}))
     return path
 
@@ -105,11 +110,51 @@ def test_corrupt_checkpoint_is_refused(tmp_path):
         read_lightning_state(tmp_path / "absent.ckpt")
 
 
-def test_convert_exports_a_package_that_reads_back(checkpoint, llama3_tokenizer, tmp_path):
-    out = convert_reference(checkpoint, llama3_tokenizer, tmp_path / "pkg", overwrite=False, cfg=TINY_REF)
+LLAMA3_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n{{ message['content'] | trim }}<|eot_id|>"
+    "{% endfor %}{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}")
+
+
+@pytest.fixture
+def hf_dir(tmp_path, llama3_tokenizer):
+    """A Hugging Face Llama folder for TINY_REF, with the fixture's tokenizer and a tied baseline."""
+    import shutil
+    from safetensors.torch import save_file
+    from hamburger.model import LlamaForCausalLM, init_weights
+    from hamburger.package import baseline_config
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    c = TINY_REF
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": c.hidden_size,
+        "num_hidden_layers": c.num_layers, "num_attention_heads": c.num_heads, "num_key_value_heads": c.num_kv_heads,
+        "head_dim": c.head_dim, "intermediate_size": c.intermediate_size, "vocab_size": c.vocab_size,
+        "max_position_embeddings": 131072, "rope_theta": 500000.0, "rms_norm_eps": 1e-5, "tie_word_embeddings": True,
+        "rope_scaling": {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                         "original_max_position_embeddings": 8192},
+        "bos_token_id": 250, "eos_token_id": [251, 254]}))
+    (folder / "tokenizer_config.json").write_text(json.dumps({
+        "bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>", "chat_template": LLAMA3_TEMPLATE}))
+    (folder / "generation_config.json").write_text(json.dumps({"bos_token_id": 250, "eos_token_id": [251, 254]}))
+    shutil.copyfile(llama3_tokenizer, folder / "tokenizer.json")
+    torch.manual_seed(3)
+    llm = LlamaForCausalLM(baseline_config(c))
+    init_weights(llm)
+    weights = {k: v.to(torch.bfloat16) for k, v in llm.state_dict().items() if k != "lm_head.weight"}
+    save_file(weights, str(folder / "model.safetensors"))
+    return folder
+
+
+def test_import_takes_sizes_template_and_stop_ids_from_the_folder(checkpoint, hf_dir, tmp_path):
+    out = import_reference(checkpoint, hf_dir, tmp_path / "pkg")
     man = json.loads((out / "hamburger.json").read_text())
-    assert man["tokens"]["bos_id"] == 250 and man["tokens"]["eos_id"] == 254 and man["tokens"]["pad_id"] == 255
-    assert man["architecture"]["rope_scaling_factor"] == 32.0
+    assert man["tokens"] == {"bos_id": 250, "eos_id": 254, "stop_ids": [251, 254], "pad_id": 254,
+                             "chat_template": LLAMA3_TEMPLATE}
+    arch = man["architecture"]
+    assert arch["rope_scaling_factor"] == 32.0 and arch["rope_theta"] == 500000.0
+    assert arch["max_position"] == 8192 and arch["micro_layers"] == 4 and arch["feature_layers"] == [4, 8, 12, 16]
+    assert "baseline" not in man and man["provenance"]["baseline"] == "HAMburger's own LLM, one token per step"
     h, baseline, _ = load_models(out)
     assert baseline is None
     direct = load_reference(read_lightning_state(checkpoint), TINY_REF)
@@ -117,12 +162,59 @@ def test_convert_exports_a_package_that_reads_back(checkpoint, llama3_tokenizer,
     b = generate_hamburger(hamburger_graphs(direct), h.cfg, [250, 5, 6, 7], 254, 0.9, 10)
     assert a.output_ids == b.output_ids
     with pytest.raises(SystemExit, match="already exists"):
-        convert_reference(checkpoint, llama3_tokenizer, out, overwrite=False, cfg=TINY_REF)
+        import_reference(checkpoint, hf_dir, out)
 
 
-def test_a_file_that_is_not_a_tokenizer_is_refused(checkpoint, tmp_path):
-    bad = tmp_path / "tokenizer.json"
-    bad.write_text('{"model": ')
-    with pytest.raises(SystemExit, match="is not a Hugging Face tokenizer.json"):
-        convert_reference(checkpoint, bad, tmp_path / "pkg", overwrite=False, cfg=TINY_REF)
-    assert not (tmp_path / "pkg").exists()
+def test_a_baseline_from_the_llama_folder_is_its_safetensors_weights(checkpoint, hf_dir, tmp_path):
+    from safetensors.torch import load_file
+    out = import_reference(checkpoint, hf_dir, tmp_path / "pkg", baseline_from=hf_dir, max_position=2048)
+    man = json.loads((out / "hamburger.json").read_text())
+    assert man["baseline"]["architecture"]["max_position"] == 2048 == man["architecture"]["max_position"]
+    _, baseline, _ = load_models(out)
+    source = load_file(str(hf_dir / "model.safetensors"))
+    own = baseline.state_dict()
+    stored = lambda name: source[name].float().half().float()                                  # the package keeps float16
+    assert torch.equal(own["model.layers.3.mlp.down_proj.weight"], stored("model.layers.3.mlp.down_proj.weight"))
+    assert torch.equal(own["lm_head.weight"], stored("model.embed_tokens.weight"))              # tied
+
+
+def test_import_names_what_is_wrong_before_writing_anything(checkpoint, hf_dir, tmp_path):
+    (hf_dir / "generation_config.json").rename(tmp_path / "moved.json")
+    with pytest.raises(SystemExit, match="missing generation_config.json"):
+        import_reference(checkpoint, hf_dir, tmp_path / "pkg")
+    (tmp_path / "moved.json").rename(hf_dir / "generation_config.json")
+    config = json.loads((hf_dir / "config.json").read_text())
+    (hf_dir / "config.json").write_text(json.dumps({**config, "intermediate_size": 512}))
+    with pytest.raises(SystemExit, match=r"does not fit config.json: model.model.layers.0.mlp.gate_proj.weight is \(256, 128\), config.json says \(512, 128\)"):
+        import_reference(checkpoint, hf_dir, tmp_path / "pkg")
+    (hf_dir / "config.json").write_text(json.dumps({**config, "vocab_size": 200}))
+    with pytest.raises(SystemExit, match="does not fit config.json"):
+        import_reference(checkpoint, hf_dir, tmp_path / "pkg")
+    (hf_dir / "config.json").write_text(json.dumps(config))
+    (hf_dir / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!")
+    with pytest.raises(SystemExit, match="not a readable safetensors file"):
+        import_reference(checkpoint, hf_dir, tmp_path / "pkg", baseline_from=hf_dir)
+    (hf_dir / "tokenizer.json").write_text('{"model": ')
+    with pytest.raises(SystemExit, match="is not a tokenizers file"):
+        import_reference(checkpoint, hf_dir, tmp_path / "pkg")
+    assert not (tmp_path / "pkg").exists() and not list(tmp_path.glob(".pkg.*"))
+
+
+@needs_engine
+def test_the_engine_runs_an_imported_package_as_pytorch_does(checkpoint, hf_dir, tmp_path):
+    import jinja2
+    from tokenizers import Tokenizer
+    out = import_reference(checkpoint, hf_dir, tmp_path / "pkg")
+    h, _, _ = load_models(out)
+    tok = Tokenizer.from_file(str(out / "tokenizer.json"))
+    # The chat template as Python's Jinja renders it, tokenized: what the engine must feed.
+    rendered = jinja2.Environment().from_string(LLAMA3_TEMPLATE).render(
+        messages=[{"role": "user", "content": "%&'()"}], add_generation_prompt=True, bos_token="<|begin_of_text|>")
+    ids = tok.encode(rendered, add_special_tokens=False).ids
+    result, error = engine_generate(out, prompt="%&'()", tokens=10, raw=False, trace=tmp_path / "run.json")
+    assert error is None, error
+    started = json.loads((tmp_path / "run.json").read_text())["started"]
+    assert started["prompt"]["rendered"] == rendered and started["prompt"]["tokenIds"] == ids
+    want = generate_hamburger(hamburger_graphs(h), h.cfg, ids, 254, 0.0, 10)
+    assert result["token_ids"] == want.output_ids[:len(result["token_ids"])]
+    assert len(result["token_ids"]) == 10 or result["stop_token_id"] in (251, 254)

@@ -8,6 +8,8 @@ from hamburger.model import Hamburger, LlamaForCausalLM, init_weights
 from hamburger.onnx_io import io_names
 from hamburger.package import baseline_config, load_models, write_package
 from hamburger.tokenizer import ByteLevelBPE
+
+from engine_cli import engine_generate, needs_engine
 from hamburger.train import load_checkpoint, load_state
 
 TOK = ByteLevelBPE([])  # specials + bytes: 261 tokens
@@ -89,19 +91,7 @@ def test_the_default_answer_length_follows_the_vocabulary():
     assert default_max_new_tokens(CONFIGS["tiny"]) == 256                   # the shipped BPE, 2,048 ids
 
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
-
-
-def _engine_generate(package, prompt="ab ba ab", tokens=12):
-    """The TypeScript engine's CLI on a package: its JSON result, or its error line."""
-    import subprocess
-    run = subprocess.run(["npx", "tsx", "engine/cli/main.ts", "generate", "--model", str(package), "--prompt", prompt,
-                          "--raw", "--confidence", "0", "--max-new-tokens", str(tokens), "--json"],
-                         cwd=REPO, capture_output=True, text=True, timeout=180)
-    return (json.loads(run.stdout), None) if run.returncode == 0 else (None, run.stderr)
-
-
-@pytest.mark.skipif(not (REPO / "node_modules" / "tsx").exists(), reason="the engine needs `npm ci` first")
+@needs_engine
 def test_graphs_over_the_threshold_keep_their_weights_in_external_data_that_the_engine_loads(tmp_path, monkeypatch):
     from hamburger import onnx_io
     h, b = _models()
@@ -117,17 +107,17 @@ def test_graphs_over_the_threshold_keep_their_weights_in_external_data_that_the_
     h2, b2, _ = load_models(ext)                      # the weights read back from external data
     assert all(torch.equal(v, h2.state_dict()[k]) for k, v in h.state_dict().items())
 
-    want, error = _engine_generate(plain)
+    want, error = engine_generate(plain)
     assert error is None, error
-    got, error = _engine_generate(ext)
+    got, error = engine_generate(ext)
     assert error is None, error
     assert got["token_ids"] == want["token_ids"] and len(got["token_ids"]) == 12
     assert got["memory"]["weights_bytes"] > want["memory"]["weights_bytes"] * 0.9
 
     base_data = ext / "base.onnx.data"
     base_data.write_bytes(base_data.read_bytes()[:-100])
-    got, error = _engine_generate(ext)
+    got, error = engine_generate(ext)
     assert got is None and "[external_data_invalid] (external_data.base.onnx.data" in error and "truncated" in error
     base_data.unlink()
-    got, error = _engine_generate(ext)
+    got, error = engine_generate(ext)
     assert got is None and "[external_data_invalid]" in error and "missing" in error
