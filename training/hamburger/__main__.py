@@ -20,6 +20,7 @@ from .ema import CHECKPOINT_WEIGHTS
 from .objective import MISS_TARGETS
 from .repeats import REPEAT_PROMPTS, REPEAT_SOURCES
 from .segment import ENTROPY_SOURCES
+from .synthetic_release import SHAPES
 from .tokenizer import BYTE_VOCAB, EOS_ID, PAD_ID
 
 HAMBURGER_STAGES = ("hamburger", "stop")
@@ -238,6 +239,13 @@ def main(argv: list[str] | None = None) -> int:
                    "(default: every quarter of the layers, as the authors' 4,8,12,16)")
     s.add_argument("--compose-heads", type=int, default=64, help="heads of the compositional embedder (default 64)")
     s.add_argument("--overwrite", action="store_true")
+    s = sub.add_parser("synthetic-release", help="write a synthetic release: the authors' Lightning checkpoint and a "
+                       "Llama-3.2-1B-Instruct folder (hf/) with seeded random weights, as import-reference reads them")
+    s.add_argument("--out", type=Path, required=True, help="the folder to write (it appears whole or not at all)")
+    s.add_argument("--shape", choices=sorted(SHAPES), required=True,
+                   help="tiny (hidden 64, 2 layers, about 42 MB) or 1b (the released HAMburger-1B's, about 5.5 GB)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
+    s.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
 
     if args.threads:
@@ -385,6 +393,10 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"error: --feature-layers must be comma-separated layer numbers, got {args.feature_layers!r}")
         print(import_reference(args.checkpoint, args.hf_dir, args.out, args.baseline_from, args.max_position,
                                layers, args.compose_heads, args.overwrite))
+    elif args.command == "synthetic-release":
+        from .synthetic_release import write_synthetic_release
+        print(json.dumps(write_synthetic_release(args.out, args.shape, _bounded("--seed", args.seed, 0, 2**63 - 1),
+                                                 args.overwrite)))
     print(f"{args.command} took {time.time() - t0:.0f} s", file=sys.stderr)
     return 0
 

@@ -10,9 +10,9 @@ REPO = Path(__file__).resolve().parents[2]
 needs_engine = pytest.mark.skipif(not (REPO / "node_modules" / "tsx").exists(), reason="the engine needs `npm ci` first")
 
 
-def engine_generate(package, prompt="ab ba ab", tokens=12, raw=True, trace=None):
+def engine_generate(package, prompt="ab ba ab", tokens=12, raw=True, trace=None, mode="hamburger"):
     """`generate --json` on a package (greedy, confidence 0): its JSON result, or None and its error output."""
-    args = ["npx", "tsx", "engine/cli/main.ts", "generate", "--model", str(package), "--prompt", prompt,
+    args = ["npx", "tsx", "engine/cli/main.ts", "generate", "--model", str(package), "--prompt", prompt, "--mode", mode,
             "--confidence", "0", "--max-new-tokens", str(tokens), "--json"]
     if raw:
         args.append("--raw")
