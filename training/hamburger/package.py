@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 import torch
 
 from .chat import CHAT_TEMPLATE
+from .atomic_folder import write_folder_atomically
 from .config import ModelConfig
 from .graphs import baseline_graphs, hamburger_graphs, kv_names
 from .model import Hamburger, LlamaForCausalLM
@@ -105,34 +103,16 @@ def own_tokens(tok: ByteLevelBPE) -> dict:
 
 
 def write_manifest_folder(out_dir: Path, man: dict, write: Callable[[Path], None], overwrite: bool) -> Path:
-    """Write a package into a temporary folder beside out_dir, then rename it into place, so a
-    failure leaves whatever was there untouched."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise SystemExit(f"error: {out_dir} already exists; pass --overwrite to replace it")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        tmp.chmod(0o755)  # mkdtemp makes it private
-        write(tmp)
-        data = {p.name: p.stat().st_size for p in sorted(tmp.glob("*.onnx.data"))}
-        if data:
-            # The engine checks each file and its size before it opens a graph: a missing or
-            # truncated data file is named, not left to the runtime.
-            man = {**man, "external_data": data}
-        (tmp / "hamburger.json").write_text(json.dumps(man, indent=2) + "\n")
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.rename(out_dir, old)
-            os.rename(tmp, out_dir)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    """A package folder, written whole or not at all: `write` fills it, then the manifest goes in."""
+    def write_package_folder(folder: Path) -> None:
+        write(folder)
+        data = {p.name: p.stat().st_size for p in sorted(folder.glob("*.onnx.data"))}
+        # The engine checks each file and its size before it opens a graph: a missing or
+        # truncated data file is named, not left to the runtime.
+        manifest_now = {**man, "external_data": data} if data else man
+        (folder / "hamburger.json").write_text(json.dumps(manifest_now, indent=2) + "\n")
+
+    return write_folder_atomically(out_dir, write_package_folder, overwrite)
 
 
 def write_package(out_dir: Path, h: Hamburger, baseline: LlamaForCausalLM | None, tok: ByteLevelBPE,

@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import torch
 from safetensors.torch import save_file
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
+from .atomic_folder import write_folder_atomically
 from .config import REFERENCE_1B, ModelConfig
 from .corpus import brown_dir, read_brown
 from .model import rope_frequencies
@@ -240,29 +237,6 @@ def _write_json(path: Path, obj: dict) -> None:
     path.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _write_folder(out: Path, write: Callable[[Path], None], overwrite: bool) -> None:
-    """Write into a temporary folder beside `out`, then rename it into place, so a failure
-    leaves whatever was there untouched."""
-    if out.exists() and not overwrite:
-        raise SystemExit(f"error: {out} already exists; pass --overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        tmp.chmod(0o755)  # mkdtemp makes it private
-        write(tmp)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.rename(out, old)
-            os.rename(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 def write_synthetic_release(out: Path, shape: str, seed: int, overwrite: bool = False, repo: Path = REPO) -> dict:
     """Write the release into `out` (see the module's docstring); returns what it wrote."""
     if shape not in SHAPES:
@@ -283,7 +257,7 @@ def write_synthetic_release(out: Path, shape: str, seed: int, overwrite: bool = 
         save_file(baseline_state(cfg, seed), hf / "model.safetensors", metadata={"format": "pt"})
         (hf / "model.safetensors").chmod(0o644)  # safetensors leaves it private, unlike its siblings
 
-    _write_folder(out, write, overwrite)
+    write_folder_atomically(out, write, overwrite)
     files = sorted(p for p in out.rglob("*") if p.is_file())
     return {"out": str(out), "shape": shape, "seed": seed,
             "files": {str(p.relative_to(out)): p.stat().st_size for p in files}}
