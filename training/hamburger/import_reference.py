@@ -25,9 +25,7 @@ from tokenizers import Tokenizer
 from .config import REFERENCE_1B, ModelConfig
 from .convert import read_lightning_state, reference_weights, to_model_state
 from .model import Hamburger, LlamaForCausalLM
-from .package import (_export_baseline, baseline_config, export_hamburger_graphs, manifest,
-                      write_manifest_folder)
-from .onnx_io import round_to_fp16
+from .package import baseline_config, export_models, manifest, write_manifest_folder
 
 HF_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json")
 DEFAULT_MAX_POSITION = 8192
@@ -214,11 +212,7 @@ def import_reference(checkpoint: Path, hf_dir: Path, out: Path, baseline_from: P
                    provenance, baseline is not None)
 
     def write(folder: Path) -> None:
-        round_to_fp16(h)
-        export_hamburger_graphs(h, folder)
-        if baseline is not None:
-            round_to_fp16(baseline)
-            _export_baseline(baseline, folder)
+        export_models(h, baseline, folder)
         shutil.copyfile(hf.path / "tokenizer.json", folder / "tokenizer.json")
 
     return write_manifest_folder(Path(out), man, write, overwrite)

@@ -115,6 +115,16 @@ def write_manifest_folder(out_dir: Path, man: dict, write: Callable[[Path], None
     return write_folder_atomically(out_dir, write_package_folder, overwrite)
 
 
+def export_models(h: Hamburger, baseline: LlamaForCausalLM | None, folder: Path) -> None:
+    """The HAMburger graphs and, given one, the baseline's, from models rounded in place to the
+    float16 weights the package stores."""
+    round_to_fp16(h)
+    export_hamburger_graphs(h, folder)
+    if baseline is not None:
+        round_to_fp16(baseline)
+        _export_baseline(baseline, folder)
+
+
 def write_package(out_dir: Path, h: Hamburger, baseline: LlamaForCausalLM | None, tok: ByteLevelBPE,
                   name: str, description: str, provenance: dict, extra_files: dict[str, object] | None = None,
                   overwrite: bool = False) -> Path:
@@ -126,11 +136,7 @@ def write_package(out_dir: Path, h: Hamburger, baseline: LlamaForCausalLM | None
     man = manifest(h.cfg, own_tokens(tok), name, description, provenance, baseline is not None)
 
     def write(folder: Path) -> None:
-        round_to_fp16(h)
-        export_hamburger_graphs(h, folder)
-        if baseline is not None:
-            round_to_fp16(baseline)
-            _export_baseline(baseline, folder)
+        export_models(h, baseline, folder)
         tok.save(folder / "tokenizer.json")
         for rel, content in (extra_files or {}).items():
             target = folder / rel
