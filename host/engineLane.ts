@@ -31,12 +31,12 @@ export interface ModelSpec {
   context: number | undefined;
 }
 
-function sameSpec(a: ModelSpec | undefined, b: ModelSpec): boolean {
-  return a !== undefined && a.directory === b.directory && a.context === b.context;
-}
-
 function specKey(spec: ModelSpec): string {
   return `${spec.directory}\u0000${spec.context ?? ''}`;
+}
+
+function sameSpec(a: ModelSpec | undefined, b: ModelSpec): boolean {
+  return a !== undefined && specKey(a) === specKey(b);
 }
 
 interface LaneRun {

@@ -2,6 +2,7 @@
 // root when its real path (symlinks resolved) lies under the root's real path.
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { isInsideFolder } from './insideFolder.js';
 
 async function realOrResolved(folder: string): Promise<string> {
   try {
@@ -15,9 +16,7 @@ async function realOrResolved(folder: string): Promise<string> {
 export async function isInsideRoots(directory: string, roots: readonly string[]): Promise<boolean> {
   const target = await realOrResolved(directory);
   for (const root of roots) {
-    const base = await realOrResolved(root);
-    const relative = path.relative(base, target);
-    if (!path.isAbsolute(relative) && relative.split(path.sep)[0] !== '..') return true;
+    if (isInsideFolder(await realOrResolved(root), target)) return true;
   }
   return false;
 }

@@ -3,6 +3,7 @@
 // symlinks too, and only a regular file), its content type, and the headers that go with it.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isInsideFolder } from './insideFolder.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -64,10 +65,10 @@ export async function readRendererFile(root: string, urlPath: string): Promise<R
     const realRoot = await realpath(root);
     const requested = path.resolve(realRoot, `.${path.posix.normalize(`/${relative}`)}`);
     // Normalising removed every '..', but on Windows a backslash is a separator too.
-    if (!isInside(realRoot, requested)) return { status: 403, reason: 'forbidden' };
+    if (!isInsideFolder(realRoot, requested)) return { status: 403, reason: 'forbidden' };
     // A symlink inside the root must not lead out of it.
     const file = await realpath(requested);
-    if (!isInside(realRoot, file)) return { status: 403, reason: 'forbidden' };
+    if (!isInsideFolder(realRoot, file)) return { status: 403, reason: 'forbidden' };
     // Checked before opening: opening a FIFO would wait for a writer forever.
     if (!(await stat(file)).isFile()) return { status: 404, reason: 'not found' };
     const contentType = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
@@ -76,9 +77,4 @@ export async function readRendererFile(root: string, urlPath: string): Promise<R
   } catch {
     return { status: 404, reason: 'not found' };
   }
-}
-
-function isInside(root: string, file: string): boolean {
-  const relative = path.relative(root, file);
-  return relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }

@@ -172,15 +172,14 @@ def read_baseline(folder: Path, cfg: ModelConfig) -> LlamaForCausalLM:
     own = llm.state_dict()
     try:
         with safe_open(str(path), framework="pt") as f:
-            names = set(f.keys())
-            if "lm_head.weight" not in names:           # tied, as Llama 3.2 1B
-                names.add("lm_head.weight")
+            stored = set(f.keys())
+            names = stored | {"lm_head.weight"}            # a tied lm_head is the embedding, as Llama 3.2 1B's
             missing, unexpected = sorted(set(own) - names), sorted(names - set(own))
             if missing or unexpected:
                 raise fail(f"{path} is not this Llama: missing {missing[:6]}, unexpected {unexpected[:6]}")
             with torch.no_grad():
                 for name in own:
-                    source = name if name in f.keys() else "model.embed_tokens.weight"
+                    source = name if name in stored else "model.embed_tokens.weight"
                     tensor = f.get_tensor(source)
                     if tuple(tensor.shape) != tuple(own[name].shape):
                         raise fail(f"{path}: {source} is {tuple(tensor.shape)}, config.json says {tuple(own[name].shape)}")
