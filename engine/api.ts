@@ -45,6 +45,9 @@ export const samplingSchema = z.discriminatedUnion('kind', [
 ], { error: () => 'sampling must be {kind: "greedy"} or {kind: "sample", temperature, topK, topP, seed}' });
 export type Sampling = z.infer<typeof samplingSchema>;
 
+/** Most entries of a forced group-size schedule (a recorded run's steps). */
+export const MAX_FORCED_GROUPS = 4096;
+
 /** What a caller sends to start a generation. Omitted fields take the model's defaults. */
 export const generateRequestSchema = z
   .object({
@@ -80,6 +83,18 @@ export const generateRequestSchema = z
      * one forward; the macro events carry its verdicts, the output does not change.
      */
     audit: z.boolean({ error: () => 'audit must be a boolean' }).default(false),
+    /**
+     * A timing simulation (models with random weights make no useful stop decision): macro
+     * step i ends when its group reaches forcedGroupSizes[i mod length] tokens, whatever the
+     * stop head says (eos and the token limit still end it). Recorded schedules: docs/real-models.md.
+     */
+    forcedGroupSizes: z
+      .array(z.number({ error: () => 'forcedGroupSizes must hold integers' }).int({ error: () => 'forcedGroupSizes must hold integers' }).min(1, { error: () => 'forcedGroupSizes entries must be >= 1' }), {
+        error: () => 'forcedGroupSizes must be an array of group sizes',
+      })
+      .min(1, { error: () => 'forcedGroupSizes must not be empty' })
+      .max(MAX_FORCED_GROUPS, { error: () => `forcedGroupSizes holds at most ${MAX_FORCED_GROUPS} sizes` })
+      .optional(),
   })
   .strict();
 export type GenerateRequestInput = z.input<typeof generateRequestSchema>;
@@ -146,6 +161,9 @@ export type EngineErrorInfo = z.infer<typeof engineErrorInfoSchema>;
 // ---------------------------------------------------------------------------------------
 // The model as the UI sees it
 
+/** Weight storage of a package's graphs: int8 (per-channel, ONNX Runtime's quantizer), float16, float32. */
+export const WEIGHT_FORMATS = ['int8', 'fp16', 'fp32'] as const;
+
 export const modelInfoSchema = z.object({
   name: z.string(),
   description: z.string(),
@@ -175,8 +193,10 @@ export const modelInfoSchema = z.object({
   /** Where token embeddings come from during decoding (see docs/engine.md). */
   embeddings: z.enum(['js-table', 'embed-graph']),
   loadMs: z.number(),
-  /** Bytes of the package's graph files. */
+  /** Bytes of the package's graph files and their external data. */
   weightsBytes: z.number(),
+  /** How those weights are stored. */
+  weights: z.enum(WEIGHT_FORMATS),
   threads: z.number(),
   provenance: z.unknown(),
 });
@@ -198,7 +218,8 @@ export type LoadProgress = z.infer<typeof loadProgressSchema>;
 // ---------------------------------------------------------------------------------------
 // Events of one generation
 
-export const STOP_REASONS = ['stop_head', 'max_steps', 'eos', 'limit'] as const;
+/** `forced`: a timing simulation's recorded group size was reached (forcedGroupSizes), not the stop head's choice. */
+export const STOP_REASONS = ['stop_head', 'max_steps', 'eos', 'limit', 'forced'] as const;
 export const stopReasonSchema = z.enum(STOP_REASONS);
 /** Why a macro step ended after this micro step: the stop head said so, the group is full, end of sequence, or the token limit. */
 export type StopReason = z.infer<typeof stopReasonSchema>;
@@ -401,6 +422,8 @@ export const runSettingsSchema = z.object({
   audit: z.boolean().optional(),
   /** What checks the tokens in audited and verify runs. */
   verifier: verifierSchema.optional(),
+  /** A timing simulation: the group sizes each macro step was forced to (cycled). */
+  forcedGroupSizes: z.array(z.number()).optional(),
 });
 export type RunSettings = z.infer<typeof runSettingsSchema>;
 

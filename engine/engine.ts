@@ -82,6 +82,7 @@ export class HamburgerEngine {
       embeddings: decoders.hamburger.embedder.source,
       loadMs: 0,
       weightsBytes: pkg.weightsBytes,
+      weights: m.weights,
       threads: pkg.threads,
       provenance: m.provenance ?? null,
     };
@@ -178,6 +179,7 @@ export class HamburgerEngine {
       chatTemplate: request.chatTemplate,
       audit: request.audit,
       ...(verification === null ? {} : { verifier: verifier.kind }),
+      ...(request.forcedGroupSizes === undefined ? {} : { forcedGroupSizes: request.forcedGroupSizes }),
     };
     this.runCount += 1;
     const runId = `run-${Date.now().toString(36)}-${this.runCount}`;

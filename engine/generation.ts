@@ -390,7 +390,7 @@ export class Generation {
     const summary = summarizeLogits(logits, TOP_ALTERNATIVES);
     const token = sampler.choose(logits, summary.top[0]!.tokenId);
     const stopProb = stopLogit === null ? null : sigmoid(stopLogit);
-    const stopReason = this.stopReason(token, index + 1, producedBefore + index + 1, tokenLimit, stopProb);
+    const stopReason = this.stopReason(stepIndex, token, index + 1, producedBefore + index + 1, tokenLimit, stopProb);
     return this.microStep(stepIndex, index, token, logits, summary, stopProb, stopReason, performance.now() - start);
   }
 
@@ -435,11 +435,13 @@ export class Generation {
     return summary.top.map((t) => ({ tokenId: t.tokenId, text: this.textOf(t.tokenId), prob: t.prob }));
   }
 
-  /** Precedence as the reference decoder: eos, then the token limit, then max_steps, then the stop head. */
-  private stopReason(token: number, groupSize: number, produced: number, tokenLimit: number, stopProb: number | null): StopReason | null {
+  /** Precedence as the reference decoder: eos, then the token limit, then max_steps, then the stop head (or a forced schedule). */
+  private stopReason(stepIndex: number, token: number, groupSize: number, produced: number, tokenLimit: number, stopProb: number | null): StopReason | null {
     if (this.input.stopIds.has(token)) return 'eos';
     if (produced >= tokenLimit) return 'limit';
     if (groupSize >= this.input.decoders.maxTokensPerStep) return 'max_steps';
+    const forced = this.input.settings.forcedGroupSizes;
+    if (forced !== undefined) return groupSize >= forced[stepIndex % forced.length]! ? 'forced' : null;
     if (stopProb !== null && stopHeadSaysStop(stopProb, this.input.settings.confidence)) return 'stop_head';
     return null;
   }

@@ -1,6 +1,7 @@
 // The manifest `hamburger.json` of a model package (docs/model-package.md), read and checked.
 import path from 'node:path';
 import { z } from 'zod';
+import { WEIGHT_FORMATS } from './api.js';
 import { EngineError } from './errors.js';
 import { PACKAGE_FILE_LIMITS, readPackageText } from './packageFile.js';
 
@@ -95,6 +96,8 @@ export const manifestSchema = z
         graphs: z.object({ embed: fileName, base: fileName, heads: fileName }),
       })
       .optional(),
+    /** How the graphs store their weights (docs/real-models.md); absent: fp16, as packages before the field. */
+    weights: z.enum(WEIGHT_FORMATS).default('fp16'),
     /** External weight files (`<graph>.onnx.data`) and their sizes in bytes, for graphs over ONNX's 2 GB. */
     external_data: z.record(fileName, z.number().int().nonnegative()).optional(),
   })

@@ -56,6 +56,13 @@ export function validateRequest(input: unknown, manifest: Manifest, context: num
       limit: `0..${maxNewTokens}`,
     });
   }
+  const oversized = request.forcedGroupSizes?.findIndex((size) => size > arch.max_steps) ?? -1;
+  if (oversized >= 0) {
+    throw new EngineError('invalid_request', `forcedGroupSizes[${oversized}] is ${request.forcedGroupSizes![oversized]}; a group holds at most max_steps = ${arch.max_steps} tokens`, {
+      field: `forcedGroupSizes.${oversized}`,
+      limit: `1..${arch.max_steps}`,
+    });
+  }
   if (request.sampling.kind === 'sample' && request.sampling.topK > arch.vocab_size) {
     throw new EngineError('invalid_sampling', `sampling.topK must be in [0, ${arch.vocab_size}], got ${request.sampling.topK}`, {
       field: 'sampling.topK',

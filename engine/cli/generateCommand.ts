@@ -117,6 +117,7 @@ export async function generateCommand(args: string[]): Promise<number> {
       'min-new-tokens': { type: 'string' },
       raw: { type: 'boolean', default: false },
       audit: { type: 'boolean', default: false },
+      'forced-groups': { type: 'string' },
       trace: { type: 'string' },
     },
     strict: true,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import resource
 import shlex
 import sys
 import time
@@ -17,6 +18,7 @@ import torch
 from .config import CONFIGS
 from .data import DataConfig
 from .ema import CHECKPOINT_WEIGHTS
+from .onnx_io import WEIGHT_FORMATS
 from .objective import MISS_TARGETS
 from .repeats import REPEAT_PROMPTS, REPEAT_SOURCES
 from .segment import ENTROPY_SOURCES
@@ -238,6 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--feature-layers", help="1-based base layers feeding the micro decoder, comma-separated "
                    "(default: every quarter of the layers, as the authors' 4,8,12,16)")
     s.add_argument("--compose-heads", type=int, default=64, help="heads of the compositional embedder (default 64)")
+    s.add_argument("--weights", choices=WEIGHT_FORMATS, help="how the package stores its weights (default: int8 "
+                   "above 500 M parameters, as the 1B release; fp16 below; docs/real-models.md)")
+    s.add_argument("--overwrite", action="store_true")
+    s = sub.add_parser("repack", help="a package with its weights stored another way (int8, fp16, fp32), "
+                       "everything else copied")
+    s.add_argument("--package", type=Path, required=True)
+    s.add_argument("--weights", choices=WEIGHT_FORMATS, required=True)
+    s.add_argument("--out", type=Path, required=True)
     s.add_argument("--overwrite", action="store_true")
     s = sub.add_parser("synthetic-release", help="write a synthetic release: the authors' Lightning checkpoint and a "
                        "Llama-3.2-1B-Instruct folder (hf/) with seeded random weights, as import-reference reads them")
@@ -253,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     mcfg = CONFIGS[args.config]
     if args.micro_layers is not None:
         mcfg = dataclasses.replace(mcfg, micro_layers=_bounded("--micro-layers", args.micro_layers, 1, 8))
-    if args.command not in ("prepare", "heldout", "evaluate", "import-reference"):
+    if args.command not in ("prepare", "heldout", "evaluate", "import-reference", "repack"):
         vocab = _data_vocab(args.work)
         if vocab is not None:
             mcfg = dataclasses.replace(mcfg, vocab_size=vocab)
@@ -392,12 +402,16 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError:
                 raise SystemExit(f"error: --feature-layers must be comma-separated layer numbers, got {args.feature_layers!r}")
         print(import_reference(args.checkpoint, args.hf_dir, args.out, args.baseline_from, args.max_position,
-                               layers, args.compose_heads, args.overwrite))
+                               layers, args.compose_heads, args.overwrite, args.weights))
+    elif args.command == "repack":
+        from .repack import repack
+        print(repack(args.package, args.out, args.weights, args.overwrite))
     elif args.command == "synthetic-release":
         from .synthetic_release import write_synthetic_release
         print(json.dumps(write_synthetic_release(args.out, args.shape, _bounded("--seed", args.seed, 0, 2**63 - 1),
                                                  args.overwrite)))
-    print(f"{args.command} took {time.time() - t0:.0f} s", file=sys.stderr)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024        # Linux reports KiB
+    print(f"{args.command} took {time.time() - t0:.0f} s, peak memory {peak_mb:.0f} MiB", file=sys.stderr)
     return 0
 
 

@@ -23,12 +23,20 @@ from safetensors import safe_open
 from tokenizers import Tokenizer
 
 from .config import REFERENCE_1B, ModelConfig
-from .convert import read_lightning_state, reference_weights, to_model_state
+from .convert import read_lightning_state, reference_weights
 from .model import Hamburger, LlamaForCausalLM
 from .package import baseline_config, export_models, manifest, write_manifest_folder
 
 HF_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json")
 DEFAULT_MAX_POSITION = 8192
+# Packages larger than this get int8 weights unless asked otherwise (the 1B release: 1.5 B).
+INT8_FROM_PARAMS = 500_000_000
+
+
+def default_weights(cfg: ModelConfig) -> str:
+    with torch.device("meta"):
+        params = sum(p.numel() for p in Hamburger(cfg).parameters())
+    return "int8" if params > INT8_FROM_PARAMS else "fp16"
 
 
 def fail(message: str) -> SystemExit:
@@ -162,56 +170,83 @@ def manifest_tokens(hf: HfFolder, vocab_size: int) -> dict:
             "pad_id": _token_id(hf, pad, "pad_token") if pad is not None else eos, "chat_template": template}
 
 
-def read_baseline(folder: Path, cfg: ModelConfig) -> LlamaForCausalLM:
-    """The Llama the HAMburger was grown from: its model.safetensors (bf16, fp16 or fp32)."""
+def _baseline_source(name: str, stored: set[str]) -> str:
+    return name if name in stored else "model.embed_tokens.weight"   # a tied lm_head is the embedding, as Llama 3.2 1B's
+
+
+def check_baseline(folder: Path, cfg: ModelConfig) -> Path:
+    """The Llama the HAMburger was grown from, checked before anything is loaded: its
+    model.safetensors header (names, shapes) against the model config.json describes."""
     path = Path(folder) / "model.safetensors"
     if not path.is_file():
         raise fail(f"--baseline-from {folder} has no model.safetensors")
-    bcfg = baseline_config(cfg)
-    llm = LlamaForCausalLM(bcfg)
-    own = llm.state_dict()
+    with torch.device("meta"):
+        own = {k: tuple(v.shape) for k, v in LlamaForCausalLM(baseline_config(cfg)).state_dict().items()}
     try:
         with safe_open(str(path), framework="pt") as f:
             stored = set(f.keys())
-            names = stored | {"lm_head.weight"}            # a tied lm_head is the embedding, as Llama 3.2 1B's
+            names = stored | {"lm_head.weight"}
             missing, unexpected = sorted(set(own) - names), sorted(names - set(own))
             if missing or unexpected:
                 raise fail(f"{path} is not this Llama: missing {missing[:6]}, unexpected {unexpected[:6]}")
-            with torch.no_grad():
-                for name in own:
-                    source = name if name in stored else "model.embed_tokens.weight"
-                    tensor = f.get_tensor(source)
-                    if tuple(tensor.shape) != tuple(own[name].shape):
-                        raise fail(f"{path}: {source} is {tuple(tensor.shape)}, config.json says {tuple(own[name].shape)}")
-                    own[name].copy_(tensor.float())
+            for name, shape in own.items():
+                source = _baseline_source(name, stored)
+                found = tuple(f.get_slice(source).get_shape())
+                if found != shape:
+                    raise fail(f"{path}: {source} is {found}, config.json says {shape}")
     except SystemExit:
         raise
     except Exception as e:  # a header that is not JSON, offsets past the end, an unknown dtype
+        raise fail(f"{path} is not a readable safetensors file ({type(e).__name__}: {e})")
+    return path
+
+
+def read_baseline(path: Path, cfg: ModelConfig) -> LlamaForCausalLM:
+    """The checked model.safetensors (bf16, fp16 or fp32) as a float32 Llama, tensor by tensor."""
+    llm = LlamaForCausalLM(baseline_config(cfg))
+    try:
+        with safe_open(str(path), framework="pt") as f, torch.no_grad():
+            stored = set(f.keys())
+            for name, param in llm.state_dict().items():
+                param.copy_(f.get_tensor(_baseline_source(name, stored)))
+    except Exception as e:  # a file changed or cut short since it was checked
         raise fail(f"{path} is not a readable safetensors file ({type(e).__name__}: {e})")
     return llm.eval()
 
 
 def import_reference(checkpoint: Path, hf_dir: Path, out: Path, baseline_from: Path | None = None,
                      max_position: int = DEFAULT_MAX_POSITION, feature_layers: tuple[int, ...] | None = None,
-                     compose_heads: int = REFERENCE_1B.compose_heads, overwrite: bool = False) -> Path:
+                     compose_heads: int = REFERENCE_1B.compose_heads, overwrite: bool = False,
+                     weights: str | None = None) -> Path:
+    """`weights`: int8, fp16 or fp32; None picks int8 above INT8_FROM_PARAMS parameters.
+    Everything is checked (folder, checkpoint shapes, baseline header) before the export starts."""
     hf = read_hf_folder(hf_dir)
     state = read_lightning_state(Path(checkpoint))
     cfg = model_config(hf, state, max_position, feature_layers, compose_heads)
     check_shapes(state, cfg)
     tokens = manifest_tokens(hf, cfg.vocab_size)
-    h = Hamburger(cfg)
-    h.load_state_dict(to_model_state(state), strict=False)
-    del state
-    h.eval()
-    baseline = read_baseline(baseline_from, cfg) if baseline_from is not None else None
+    baseline_path = check_baseline(baseline_from, cfg) if baseline_from is not None else None
+    weights = weights or default_weights(cfg)
     provenance = {"checkpoint": str(checkpoint), "hf_dir": str(hf_dir),
                   "baseline": str(baseline_from) if baseline_from is not None else "HAMburger's own LLM, one token per step",
                   "command": "python3 -m hamburger import-reference"}
     man = manifest(cfg, tokens, Path(out).name, f"HAMburger imported from {Path(checkpoint).name} on {hf.path.name}.",
-                   provenance, baseline is not None)
+                   provenance, baseline_path is not None, weights)
+
+    def load_hamburger() -> Hamburger:
+        # Copied tensor by tensor from the checkpoint's (bf16) tensors, which are then let go.
+        nonlocal state
+        h = Hamburger(cfg)
+        own = h.state_dict()
+        with torch.no_grad():
+            for name, tensor in reference_weights(state).items():
+                own[name].copy_(tensor)
+        state = None
+        return h.eval()
 
     def write(folder: Path) -> None:
-        export_models(h, baseline, folder)
+        load_baseline = (lambda: read_baseline(baseline_path, cfg)) if baseline_path is not None else None
+        export_models(load_hamburger, load_baseline, folder, weights)
         shutil.copyfile(hf.path / "tokenizer.json", folder / "tokenizer.json")
 
     return write_manifest_folder(Path(out), man, write, overwrite)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -12,7 +14,10 @@ from .atomic_folder import write_folder_atomically
 from .config import ModelConfig
 from .graphs import baseline_graphs, hamburger_graphs, kv_names
 from .model import Hamburger, LlamaForCausalLM
-from .onnx_io import export_graph, read_weights, round_to_fp16
+from . import onnx_io
+from .int8_weights import int8_embed_graph
+from .onnx_io import BYTES_PER_WEIGHT, WEIGHT_FORMATS, read_weights, round_to_fp16, stored_graph, trace_graph
+from .weight_files import GraphWriter
 from .tokenizer import BYTE_VOCAB, ByteLevelBPE
 
 FORMAT = "hamburger-onnx"
@@ -25,22 +30,24 @@ def baseline_config(cfg: ModelConfig) -> ModelConfig:
     return ModelConfig.from_dict({**cfg.to_dict(), "feature_layers": [cfg.num_layers], "micro_layers": 0})
 
 
-def export_hamburger_graphs(h: Hamburger, out: Path) -> None:
-    cfg = h.cfg
-    d = cfg.hidden_size
-    g = hamburger_graphs(h)
-    export_graph(g["embed"], (torch.tensor([1, 2, 3]),), out / GRAPH_FILES["embed"],
-                 ["input_ids"], ["embeddings"], {"input_ids": {0: "n"}, "embeddings": {0: "n"}})
-    _export_stack(g["base"], cfg.num_layers, cfg, out / GRAPH_FILES["base"], ["inputs_embeds", "group"],
-                  ["features", "logits", "stop_logit"])
-    _export_stack(g["micro"], cfg.micro_layers, cfg, out / GRAPH_FILES["micro"], ["hiddens"],
-                  ["logits", "stop_logit"])
-    export_graph(g["heads"], (torch.randn(3, d),), out / GRAPH_FILES["heads"], ["hidden"],
-                 ["logits", "stop_logit"], {"hidden": {0: "n"}, "logits": {0: "n"}, "stop_logit": {0: "n"}})
+@dataclass
+class TracedModel:
+    """A model's graphs traced to float32 ONNX files, before they are stored as the package's."""
+    graphs: dict[str, Path]          # graph key -> traced file
+    files: dict[str, str]            # graph key -> the package's file name
+    vocab_size: int
+    params: int                      # distinct parameters (a tied embedding counts once)
 
 
-def _export_stack(module, n_layers: int, cfg: ModelConfig, path: Path, leading: list[str],
-                  head_outputs: list[str]) -> None:
+def _trace(module, args: tuple, inputs: list[str], outputs: list[str], axes: dict, scratch: Path, key: str) -> Path:
+    folder = scratch / key
+    folder.mkdir()
+    trace_graph(module, args, inputs, outputs, axes, folder / "graph.onnx")
+    return folder / "graph.onnx"
+
+
+def _trace_stack(module, n_layers: int, cfg: ModelConfig, scratch: Path, key: str, leading: list[str],
+                 head_outputs: list[str]) -> Path:
     """A decoder stack with position-major past caches in and only the new rows out.
 
     `leading` names the inputs before `position_ids`: the new elements, and for HAMburger's
@@ -56,18 +63,49 @@ def _export_stack(module, n_layers: int, cfg: ModelConfig, path: Path, leading: 
         axes["group"] = {0: "k"}
     axes.update({n: {1: "P"} for n in past_names})
     axes.update({n: {1: "N"} for n in new_names})
-    export_graph(module, args, path, leading + ["position_ids"] + past_names, head_outputs + new_names, axes)
+    return _trace(module, args, leading + ["position_ids"] + past_names, head_outputs + new_names, axes, scratch, key)
 
 
-def _export_baseline(llm: LlamaForCausalLM, out: Path) -> None:
+def trace_hamburger(h: Hamburger, scratch: Path) -> TracedModel:
+    cfg, d = h.cfg, h.cfg.hidden_size
+    g = hamburger_graphs(h)
+    ids, rows = (torch.tensor([1, 2, 3]),), {"input_ids": {0: "n"}, "embeddings": {0: "n"}}
+    graphs = {
+        "embed": _trace(g["embed"], ids, ["input_ids"], ["embeddings"], rows, scratch, "embed"),
+        "heads": _trace(g["heads"], (torch.randn(3, d),), ["hidden"], ["logits", "stop_logit"],
+                        {"hidden": {0: "n"}, "logits": {0: "n"}, "stop_logit": {0: "n"}}, scratch, "heads"),
+        "base": _trace_stack(g["base"], cfg.num_layers, cfg, scratch, "base", ["inputs_embeds", "group"],
+                             ["features", "logits", "stop_logit"]),
+        "micro": _trace_stack(g["micro"], cfg.micro_layers, cfg, scratch, "micro", ["hiddens"], ["logits", "stop_logit"]),
+    }
+    return TracedModel(graphs, GRAPH_FILES, cfg.vocab_size, sum(p.numel() for p in h.parameters()))
+
+
+def trace_baseline(llm: LlamaForCausalLM, scratch: Path) -> TracedModel:
     cfg = llm.model.cfg
     g = baseline_graphs(llm)
-    export_graph(g["embed"], (torch.tensor([1, 2, 3]),), out / BASELINE_FILES["embed"],
-                 ["input_ids"], ["embeddings"], {"input_ids": {0: "n"}, "embeddings": {0: "n"}})
-    _export_stack(g["base"], cfg.num_layers, cfg, out / BASELINE_FILES["base"], ["inputs_embeds"],
-                  ["features", "logits"])
-    export_graph(g["heads"], (torch.randn(3, cfg.hidden_size),), out / BASELINE_FILES["heads"], ["hidden"],
-                 ["logits"], {"hidden": {0: "n"}, "logits": {0: "n"}})
+    ids, rows = (torch.tensor([1, 2, 3]),), {"input_ids": {0: "n"}, "embeddings": {0: "n"}}
+    graphs = {
+        "embed": _trace(g["embed"], ids, ["input_ids"], ["embeddings"], rows, scratch, "baseline-embed"),
+        "heads": _trace(g["heads"], (torch.randn(3, cfg.hidden_size),), ["hidden"], ["logits"],
+                        {"hidden": {0: "n"}, "logits": {0: "n"}}, scratch, "baseline-heads"),
+        "base": _trace_stack(g["base"], cfg.num_layers, cfg, scratch, "baseline-base", ["inputs_embeds"], ["features", "logits"]),
+    }
+    return TracedModel(graphs, BASELINE_FILES, cfg.vocab_size, sum(p.numel() for p in llm.parameters()))
+
+
+def store_graphs(model: TracedModel, folder: Path, weights: str, writer: GraphWriter) -> None:
+    """The traced graphs into the package, one at a time. int8: the embed graph reads the (tied)
+    LM head's int8 weight of the heads graph, stored once."""
+    heads = stored_graph(model.graphs["heads"], weights)
+    embed = (int8_embed_graph(heads, "embed_tokens.weight", model.vocab_size) if weights == "int8"
+             else stored_graph(model.graphs["embed"], weights))
+    writer.save(embed, folder / model.files["embed"])
+    writer.save(heads, folder / model.files["heads"])
+    del embed, heads
+    for key in ("base", "micro"):
+        if key in model.graphs:
+            writer.save(stored_graph(model.graphs[key], weights), folder / model.files[key])
 
 
 # The app's default length of an answer. A byte-level vocabulary (5 specials + 256 bytes) spends
@@ -81,7 +119,7 @@ def default_max_new_tokens(cfg: ModelConfig) -> int:
 
 
 def manifest(cfg: ModelConfig, tokens: dict, name: str, description: str, provenance: dict,
-             with_baseline: bool) -> dict:
+             with_baseline: bool, weights: str = "fp16") -> dict:
     arch = cfg.to_dict()
     m = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "name": name, "description": description,
@@ -90,6 +128,7 @@ def manifest(cfg: ModelConfig, tokens: dict, name: str, description: str, proven
         "tokens": tokens,
         "defaults": {"confidence": 0.9, "max_new_tokens": default_max_new_tokens(cfg)},
         "graphs": GRAPH_FILES,
+        "weights": weights,
     }
     if with_baseline:
         m["baseline"] = {"architecture": baseline_config(cfg).to_dict(), "graphs": BASELINE_FILES}
@@ -115,28 +154,41 @@ def write_manifest_folder(out_dir: Path, man: dict, write: Callable[[Path], None
     return write_folder_atomically(out_dir, write_package_folder, overwrite)
 
 
-def export_models(h: Hamburger, baseline: LlamaForCausalLM | None, folder: Path) -> None:
-    """The HAMburger graphs and, given one, the baseline's, from models rounded in place to the
-    float16 weights the package stores."""
-    round_to_fp16(h)
-    export_hamburger_graphs(h, folder)
-    if baseline is not None:
-        round_to_fp16(baseline)
-        _export_baseline(baseline, folder)
+def export_models(load_hamburger: Callable[[], Hamburger], load_baseline: Callable[[], LlamaForCausalLM] | None,
+                  folder: Path, weights: str = "fp16") -> None:
+    """The HAMburger graphs and, given one, the baseline's. The models are loaded one at a time
+    and traced, then released before the graphs are converted and written: a 1B model is
+    never held twice. fp16: each model is first rounded in place to float16 weights."""
+    if weights not in WEIGHT_FORMATS:
+        raise SystemExit(f"error: weights {weights!r} is not one of {', '.join(WEIGHT_FORMATS)}")
+    scratch = folder / ".traced"
+    scratch.mkdir()
+    traced = []
+    for load, trace in ((load_hamburger, trace_hamburger), (load_baseline, trace_baseline)):
+        if load is not None:
+            model = load()
+            if weights == "fp16":
+                round_to_fp16(model)
+            traced.append(trace(model, scratch))
+            del model
+    writer = GraphWriter(external=sum(t.params for t in traced) * BYTES_PER_WEIGHT[weights] > onnx_io.EXTERNAL_DATA_BYTES)
+    for model in traced:
+        store_graphs(model, folder, weights, writer)
+    shutil.rmtree(scratch)
 
 
 def write_package(out_dir: Path, h: Hamburger, baseline: LlamaForCausalLM | None, tok: ByteLevelBPE,
                   name: str, description: str, provenance: dict, extra_files: dict[str, object] | None = None,
-                  overwrite: bool = False) -> Path:
+                  overwrite: bool = False, weights: str = "fp16") -> Path:
     """Our own models: graphs, baseline graphs, tokenizer and extra files (JSON-able objects
-    or callables that write the path they are given). The models are rounded to float16
-    weights in place, as the package stores them."""
+    or callables that write the path they are given). fp16 `weights` (the default) rounds
+    the models in place, as the package stores them."""
     if h.cfg.vocab_size != tok.vocab_size:
         raise SystemExit(f"error: model vocab_size {h.cfg.vocab_size} != tokenizer vocab size {tok.vocab_size}")
-    man = manifest(h.cfg, own_tokens(tok), name, description, provenance, baseline is not None)
+    man = manifest(h.cfg, own_tokens(tok), name, description, provenance, baseline is not None, weights)
 
     def write(folder: Path) -> None:
-        export_models(h, baseline, folder)
+        export_models(lambda: h, (lambda: baseline) if baseline is not None else None, folder, weights)
         tok.save(folder / "tokenizer.json")
         for rel, content in (extra_files or {}).items():
             target = folder / rel

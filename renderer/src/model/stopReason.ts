@@ -6,4 +6,5 @@ export const STOP_MARKS: Record<StopReason, { mark: string; label: string }> = {
   max_steps: { mark: '▮', label: 'group full (max_steps)' },
   eos: { mark: 'EOS', label: 'end of sequence' },
   limit: { mark: 'LIM', label: 'token limit reached' },
+  forced: { mark: '▯', label: 'group size forced (timing simulation)' },
 };

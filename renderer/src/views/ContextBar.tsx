@@ -12,6 +12,7 @@ function megabytes(bytes: number): string {
 export function ContextBar({ lane }: { lane: LaneId }) {
   const memory = useRun(lane, (record) => (record.shown === 0 ? undefined : record.steps[record.shown - 1]!.totals.memory));
   const weightsBytes = useModelStore((state) => state.model?.weightsBytes);
+  const weights = useModelStore((state) => state.model?.weights);
   if (memory === undefined) return null;
   const share = Math.min(1, memory.contextUsed / memory.contextLimit);
   return (
@@ -21,7 +22,7 @@ export function ContextBar({ lane }: { lane: LaneId }) {
       </div>
       <span className="muted small">
         context {memory.contextUsed.toLocaleString('en')} / {memory.contextLimit.toLocaleString('en')} positions · KV {megabytes(memory.kvUsedBytes)} in use /{' '}
-        {megabytes(memory.kvReservedBytes)} reserved{weightsBytes === undefined ? '' : ` · weights ${megabytes(weightsBytes)}`}
+        {megabytes(memory.kvReservedBytes)} reserved{weightsBytes === undefined ? '' : ` · weights ${megabytes(weightsBytes)} (${weights})`}
       </span>
     </div>
   );
