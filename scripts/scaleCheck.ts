@@ -4,7 +4,8 @@
 // (scripts/scaleProbe.ts) and generates in hamburger, baseline and verify modes, then writes
 // docs/eval/scale-1b.json. Random weights make no useful stop decision, so the group sizes
 // are forced from the shipped model's recorded copy trace: every speed here is a timing
-// simulation of the model's cost, not of its acceptance.
+// simulation of the model's cost, not of its acceptance. With int8 weights it also compares
+// the base graph's logits with PyTorch's on the float32 weights (training/hamburger/int8_drift.py).
 // Options: --work DIR (default $TMPDIR/hamburger-scale-1b; the release and the package are
 // kept there and reused), --weights int8|fp16|fp32, --threads 1,2 (one probe each),
 // --tokens N (default 32), --json FILE (default docs/eval/scale-1b.json).
@@ -90,6 +91,17 @@ for (const n of threads) {
   probes[`threads_${n}`] = JSON.parse(run.stdout) as Probe;
 }
 
+// int8's effect on the outputs at this size: the base graph against PyTorch on the checkpoint's float32 weights.
+const drift =
+  values.weights === 'int8'
+    ? (JSON.parse(
+        execFileSync(PYTHON, ['-m', 'hamburger.int8_drift', '--checkpoint', path.join(release, 'hamburger.ckpt'), '--package', pkg, '--steps', '4'], {
+          cwd: path.join(REPO, 'training'),
+          encoding: 'utf8',
+        }),
+      ) as Record<string, unknown>)
+    : null;
+
 // The headline figures: the fastest thread count's.
 const [bestKey, best] = Object.entries(probes).sort(([, a], [, b]) => b.modes.hamburger.tokens_per_second - a.modes.hamburger.tokens_per_second)[0]!;
 const baseBytes = figures.graph_weight_bytes['base']!;
@@ -115,6 +127,7 @@ const report = {
   base_step_vs_floor: best.modes.hamburger.base_step_ms / floorMs,
   engine_overhead: best.modes.hamburger.engine_overhead,
   headline_threads: bestKey,
+  int8_logit_drift: drift,
   forced_groups: { source: path.relative(REPO, SCHEDULE_TRACE), sizes: schedule },
   probes,
   build,

@@ -22,7 +22,9 @@ afterAll(async () => {
 async function run(input: Record<string, unknown>) {
   const recorder = new TraceRecorder({ name: engine.info.name, description: '' });
   const result = await engine.generate({ prompt: PROMPT, confidence: 0.9, ...input }, (e) => recorder.record(e)).done;
-  return { result, trace: recorder.trace() };
+  const trace = recorder.trace();
+  if (trace === null) throw new Error('the run recorded no trace');
+  return { result, trace };
 }
 
 describe('forced group sizes', () => {

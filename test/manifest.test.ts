@@ -24,6 +24,8 @@ describe('parseManifest', () => {
     const m = parseManifest(shipped, 'hamburger.json');
     expect(m.architecture.feature_layers.at(-1)).toBe(m.architecture.num_layers);
     expect(m.graphs.base).toMatch(/\.onnx$/);
+    expect(m.weights).toBe('fp16'); // packages from before the field store float16
+    expect(parseManifest({ ...shipped, weights: 'int8' }, 'hamburger.json').weights).toBe('int8');
   });
 
   it.each([
@@ -33,6 +35,7 @@ describe('parseManifest', () => {
     ['defaults.max_new_tokens', (m: Record<string, any>) => (m['defaults']['max_new_tokens'] = 5000)],
     ['tokens.chat_template', (m: Record<string, any>) => (m['tokens']['chat_template'] = '')],
     ['description', (m: Record<string, any>) => delete m['description']],
+    ['weights', (m: Record<string, any>) => (m['weights'] = 'int4')],
   ])('names %s when it is wrong', (field, edit) => {
     const error = problem(edit);
     expect(error.code).toBe('manifest_invalid');

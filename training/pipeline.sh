@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole training pipeline for the shipped model, stage by stage; every stage resumes
-# from its checkpoint, so rerunning this after an interruption continues where it stopped.
+# Every stage from scratch at the cpu preset's budgets (about 100 minutes on 2 cores), then
+# export: a first model, not the shipped one, whose recipe is recipes/hamburger-tiny.sh. Every
+# stage resumes from its checkpoint, so rerunning this after an interruption continues where it stopped.
 # Data are prepared with the shipped tokenizer, so that a rerun reproduces the shipped
 # model's token ids; `.venv/bin/python -m hamburger prepare` without --tokenizer trains a new one.
 set -euo pipefail
@@ -17,9 +18,9 @@ if [ ! -f "$work/data/data.json" ]; then
 fi
 "$py" -m hamburger "$@" base
 "$py" -m hamburger "$@" baseline
-"$py" -m hamburger "$@" segment --strategy sliding   # the shipped model's; see docs/training-log.md run 3
+"$py" -m hamburger "$@" segment
 # run 7: the unmerged rows keep confidence 1.0 at the baseline's level; run 8: the cut groups
 # teach the base the group prefixes that the calibrated stop head leaves at inference
 "$py" -m hamburger "$@" hamburger --unmerged-rows 8 --split-rate 0.5
 "$py" -m hamburger "$@" stop                                 # run 7: the stop head learns its own misses
-"$py" -m hamburger "$@" export --hamburger-stage stop --overwrite
+"$py" -m hamburger "$@" export --hamburger-stage stop --out "$work/package" --overwrite   # beside the work, never over the shipped model

@@ -11,6 +11,7 @@ import resource
 import shlex
 import sys
 import time
+import typing
 from pathlib import Path
 
 import torch
@@ -19,11 +20,10 @@ from .config import CONFIGS
 from .data import DataConfig
 from .ema import CHECKPOINT_WEIGHTS
 from .onnx_io import WEIGHT_FORMATS
-from .objective import MISS_TARGETS
-from .repeats import REPEAT_PROMPTS, REPEAT_SOURCES
-from .segment import ENTROPY_SOURCES
+from .segment import ENTROPY_SOURCES, STRATEGIES
 from .synthetic_release import SHAPES
-from .tokenizer import BYTE_VOCAB, EOS_ID, PAD_ID
+from .tokenizer import BYTE_VOCAB, PAD_ID
+from .train import STAGES, TRAINERS, StageConfig, option_flag, stage_config, stage_options
 
 HAMBURGER_STAGES = ("hamburger", "stop")
 STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline stage",
@@ -31,12 +31,12 @@ STAGE_HELP = {"base": "train the base stage", "baseline": "train the baseline st
               "stop": "optional: calibrate the hamburger stage's stop head to its own micro-step misses"}
 
 MAX_VOCAB = 32767                   # the LM stream is stored as int16
-BASE_SEQ_LEN = 256
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = REPO / "training" / "work"
 
-# Stage budgets for the shipped CPU model (about 100 minutes on 2 cores) and for a CUDA GPU.
+# Stage budgets on a CPU (every stage once in about 100 minutes on 2 cores: pipeline.sh; the shipped
+# model took many more steps, recipes/hamburger-tiny.sh) and on a CUDA GPU.
 PRESETS = {
     "cpu": {"base": dict(steps=1500, batch_size=16, lr=2e-3, warmup=50, ckpt_every=50),
             "baseline": dict(steps=400, batch_size=32, lr=5e-4, warmup=10, ckpt_every=50),
@@ -63,15 +63,23 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
-def _families(flag: str, text: str) -> tuple[str, ...]:
-    """A comma-separated list of task families, each known; else a clear error naming the flag."""
-    from .tasks import FAMILIES
-    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
-    unknown = [name for name in names if name not in FAMILIES]
-    if not names or unknown:
-        raise SystemExit(f"error: {flag} takes comma-separated task families out of {', '.join(FAMILIES)}; "
-                         f"got {text!r}")
-    return names
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+
+
+def _add_stage_options(parser: argparse.ArgumentParser, stage: str) -> None:
+    """One option per `StageConfig` field that `stage` takes; None where not given, so that the
+    preset's value stays. `train.stage_config` checks the values."""
+    types = typing.get_type_hints(StageConfig)
+    for f in stage_options(stage):
+        choices = f.metadata["choices"]
+        is_list = types[f.name] == tuple[str, ...]
+        if choices:
+            metavar = ",".join(choices[:2]) + ",..." if is_list else "|".join(choices)
+        else:
+            metavar = {int: "N", float: "X"}.get(types[f.name], "CKPT")
+        parser.add_argument(option_flag(f.name), type=_comma_list if is_list else types[f.name], metavar=metavar,
+                            help=f.metadata["help"])
 
 
 def _bounded(flag: str, value, low, high):
@@ -86,12 +94,6 @@ def _data_vocab(work: Path) -> int | None:
     so a byte-level work folder (`prepare --vocab-size 261`) needs no other flag."""
     meta = work / "data" / "data.json"
     return json.loads(meta.read_text())["vocab_size"] if meta.exists() else None
-
-
-def _end_weight(weight: float) -> float:
-    if not 0.0 < weight <= 100.0:
-        raise SystemExit(f"error: --end-weight must lie in (0, 100], got {weight}")
-    return weight
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,76 +115,14 @@ def main(argv: list[str] | None = None) -> int:
                         f"later stages build their model with it (default {DataConfig.vocab_size})")
     s.add_argument("--max-len", type=int, default=DataConfig.max_len,
                    help=f"longest task example kept, in tokens (default {DataConfig.max_len})")
-    for stage, what in STAGE_HELP.items():
-        s = sub.add_parser(stage, help=f"{what} (resumable)")
-        s.add_argument("--steps", type=int, help="override the preset's step count")
-        s.add_argument("--lr", type=float, help="override the preset's peak learning rate (also when resuming)")
-        if stage == "hamburger":
-            s.add_argument("--grafted-lr", type=float, help="override the preset's peak learning rate of the "
-                           "compositional embedder and micro-step decoder (also when resuming)")
-        if stage in ("baseline", "hamburger"):
-            s.add_argument("--end-weight", type=float, help="loss weight of each answer's last token (its end "
-                           "of answer), against 1 for every other token (default 1)")
-        if stage in ("baseline", "hamburger", "stop"):
-            s.add_argument("--length-groups", type=int, help="draw each batch from a run of N batches sorted by "
-                           "length, so that it pads little (0: random batches, the default; 16 pads about 0.4x "
-                           "the tokens on the byte-level data)")
-        if stage == "stop":
-            s.add_argument("--miss-target", choices=MISS_TARGETS, help="the stop target before a micro step: 1 "
-                           "where the model's argmax misses it (argmax, the default), or the probability the "
-                           "model leaves to anything but the right token (expected: soft, so that a right but "
-                           "unsure step asks for a stop too)")
-            s.add_argument("--weights", choices=CHECKPOINT_WEIGHTS, help="which hamburger weights to calibrate and "
-                           "ship: the checkpoint's last (the default) or the moving average it keeps when "
-                           "trained with --ema-decay (ema)")
-        if stage in ("base", "hamburger"):
-            s.add_argument("--init-from", type=Path, help="start the LLM from this checkpoint's weights "
-                           "(hamburger: e.g. the baseline's, default the base's)")
-        if stage in ("base", "baseline", "hamburger"):
-            s.add_argument("--repeat-rows", type=int, help="rows per batch of synthetic repeats (repeats.py; "
-                           "base: random spans that occur twice; baseline and hamburger: a span to copy, the "
-                           "hamburger stage's in groups of max_steps tokens; default 0)")
-        if stage == "base":
-            s.add_argument("--seq-len", type=int, default=BASE_SEQ_LEN,
-                           help=f"tokens per language-modelling window (default {BASE_SEQ_LEN})")
-        if stage == "hamburger":
-            s.add_argument("--unmerged-rows", type=int, help="rows per batch whose response is fed one "
-                           "token per group, as at confidence 1.0, with no stop loss (default 0)")
-            s.add_argument("--unmerged-families", help="comma-separated task families the --unmerged-rows are "
-                           "drawn from, out of the whole training set (e.g. continue, to keep the prose); default: "
-                           "the batch's own first rows, every family")
-            s.add_argument("--focus-rows", type=int, help="rows per batch of segmented examples drawn from the "
-                           "--focus-families, on top of the batch's share of them (default 0)")
-            s.add_argument("--focus-families", help="comma-separated task families the --focus-rows are drawn "
-                           "from (e.g. arithmetic,table, to weigh the families HAMburger loses most on)")
-            s.add_argument("--split-rate", type=float, help="chance that a segmented group is cut in two at a "
-                           "random point, so the base learns the prefixes a calibrated stop head leaves (default 0)")
-            s.add_argument("--distill-weight", type=float, help="add this weight x the KL from the SFT baseline's "
-                           "next-token distribution to HAMburger's, on every response token the baseline predicts "
-                           "right (the reference's optional distillation; default 0, none)")
-            s.add_argument("--distill-teacher", choices=CHECKPOINT_WEIGHTS, help="the baseline checkpoint's "
-                           "weights that teach: its last (the default; an imported package's baseline) or their "
-                           "moving average (ema)")
-        if stage in ("baseline", "hamburger"):
-            s.add_argument("--ema-decay", type=float, help="keep a moving average of the weights with this decay "
-                           "in the checkpoint (e.g. 0.999: about the last 1,000 steps), for `stop --weights ema` "
-                           "and `export --baseline-weights ema`; default 0, none")
-            s.add_argument("--repeat-source", choices=REPEAT_SOURCES, help="what the --repeat-rows copy: random "
-                           "token ids (the default), windows of the training text (the LM stream), or such "
-                           "windows in shuffled order")
-            s.add_argument("--repeat-prompt", choices=REPEAT_PROMPTS, help="how the --repeat-rows ask for the "
-                           "copy: the span alone after <|user|> (bare, the default) or inside one of the copy "
-                           "family's prompts")
-            s.add_argument("--repeat-max-len", type=int, help="longest span the --repeat-rows copy, in tokens "
-                           "(default 48; spans start at 8)")
-    s = sub.add_parser("distill", help="optional: regenerate SFT responses with the baseline (self-distillation)")
-    s.add_argument("--limit", type=int, default=0, help="only the first N examples (0: all)")
+    for stage in STAGES:
+        _add_stage_options(sub.add_parser(stage, help=f"{STAGE_HELP[stage]} (resumable)"), stage)
     s = sub.add_parser("segment", help="segment SFT responses by the base's (or the baseline's) entropy")
-    s.add_argument("--strategy", default="decreasing_v2")
+    s.add_argument("--strategy", choices=tuple(STRATEGIES), default="sliding",
+                   help="how entropies cut a response into groups (default sliding, the shipped model's)")
     s.add_argument("--entropy-from", choices=ENTROPY_SOURCES, default="base",
                    help="whose entropies cut the responses: the base stage's (default) or the SFT baseline's "
                         "(when the hamburger stage starts --init-from the baseline)")
-    s.add_argument("--distilled", action="store_true", help="segment the self-distilled responses")
     s.add_argument("--limit", type=int, help="segment only the first N examples "
                    "(default: as many as the preset's hamburger stage trains on)")
     s = sub.add_parser("export", help="write the model package from the checkpoints")
@@ -230,11 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("import-reference", help="the authors' HAMburger release (a Lightning checkpoint) and its "
                        "Hugging Face Llama folder into a model package")
     s.add_argument("--checkpoint", type=Path, required=True, help="the Lightning checkpoint (state-dict names as model.py)")
-    s.add_argument("--hf-dir", type=Path, required=True, help="a Hugging Face Llama folder: config.json, tokenizer.json, "
-                   "tokenizer_config.json, generation_config.json (e.g. meta-llama/Llama-3.2-1B-Instruct)")
+    llama = s.add_mutually_exclusive_group(required=True)
+    llama.add_argument("--hf-dir", type=Path, help="a Hugging Face Llama folder: config.json, tokenizer.json, "
+                       "tokenizer_config.json, generation_config.json (e.g. meta-llama/Llama-3.2-1B-Instruct)")
+    llama.add_argument("--from-hub", metavar="ID", help="fetch that folder from the Hugging Face Hub through its cache "
+                       "(gated models: `hf auth login` or HF_TOKEN)")
+    s.add_argument("--revision", help="with --from-hub: a branch, tag or commit (default main)")
     s.add_argument("--out", type=Path, required=True)
-    s.add_argument("--baseline-from", type=Path, help="a Llama folder whose model.safetensors is the baseline "
-                   "(default: none; baseline mode then runs HAMburger's own LLM one token per step)")
+    baseline = s.add_mutually_exclusive_group()
+    baseline.add_argument("--baseline", action="store_true", help="the Llama folder's own weights (model.safetensors "
+                          "or its shards) are the baseline, as HAMburger was grown from them")
+    baseline.add_argument("--baseline-from", type=Path, help="another Llama folder whose weights are the baseline "
+                          "(default: none; baseline mode then runs HAMburger's own LLM one token per step)")
     s.add_argument("--max-position", type=int, default=8192, help="positions the package allows (default 8192, "
                    "at most config.json's max_position_embeddings; a load may ask for fewer)")
     s.add_argument("--feature-layers", help="1-based base layers feeding the micro decoder, comma-separated "
@@ -277,84 +224,16 @@ def main(argv: list[str] | None = None) -> int:
                               max_len=_bounded("--max-len", args.max_len, 16, mcfg.max_position))
         prepare(REPO, args.work / "data", data_cfg, args.tokenizer)
         print((args.work / "data" / "data.json").read_text())
-    elif args.command in STAGE_HELP:
-        from . import train
-        budget = dict(PRESETS[args.preset][args.command])
-        if args.steps:
-            budget["steps"] = args.steps
-        for flag in ("lr", "grafted_lr"):
-            rate = getattr(args, flag, None)
-            if rate is not None:
-                if not 0 < rate <= 1:
-                    raise SystemExit(f"error: --{flag.replace('_', '-')} must be in (0, 1], got {rate}")
-                budget[flag] = rate
-        row_flags = ("repeat_rows", "unmerged_rows", "focus_rows")
-        for flag in row_flags:
-            rows = getattr(args, flag, None)
-            if rows is not None:
-                budget[flag] = _bounded(f"--{flag.replace('_', '-')}", rows, 0, budget["batch_size"] - 1)
-        if sum(budget.get(flag, 0) for flag in row_flags) >= budget["batch_size"]:
-            raise SystemExit(f"error: --repeat-rows, --unmerged-rows and --focus-rows together must leave at least "
-                             f"one of the {budget['batch_size']} rows for the batch's own task examples, got "
-                             + " + ".join(str(budget.get(flag, 0)) for flag in row_flags))
-        if getattr(args, "repeat_max_len", None) is not None:
-            # A copy request holds the span twice, with its 3 chat tokens and <|eos|>.
-            budget["repeat_max_len"] = _bounded("--repeat-max-len", args.repeat_max_len, 8,
-                                                (mcfg.max_position - 4) // 2)
-        for flag in ("repeat_source", "repeat_prompt"):
-            if getattr(args, flag, None) is not None:
-                budget[flag] = getattr(args, flag)
-        if getattr(args, "unmerged_families", None) is not None:
-            budget["unmerged_families"] = _families("--unmerged-families", args.unmerged_families)
-            if not budget.get("unmerged_rows"):
-                raise SystemExit("error: --unmerged-families needs --unmerged-rows N (N > 0): it says where those "
-                                 "rows come from")
-        if getattr(args, "focus_families", None) is not None:
-            budget["focus_families"] = _families("--focus-families", args.focus_families)
-        if bool(budget.get("focus_rows")) != bool(budget.get("focus_families")):
-            raise SystemExit("error: --focus-rows N (N > 0) and --focus-families F1,F2 go together: the one says how "
-                             "many rows per batch, the other which families they are drawn from")
-        if getattr(args, "miss_target", None) is not None:
-            budget["miss_target"] = args.miss_target
-        if getattr(args, "weights", None) is not None:
-            budget["weights"] = args.weights
-        if getattr(args, "ema_decay", None) is not None:
-            if not 0 <= args.ema_decay < 1:
-                raise SystemExit(f"error: --ema-decay must lie in [0, 1) (0: no average), got {args.ema_decay}")
-            budget["ema_decay"] = args.ema_decay
-        if getattr(args, "split_rate", None) is not None:
-            budget["split_rate"] = _bounded("--split-rate", args.split_rate, 0, 1)
-        if getattr(args, "length_groups", None) is not None:
-            budget["length_groups"] = _bounded("--length-groups", args.length_groups, 0, 1024)
-        if getattr(args, "end_weight", None) is not None:
-            budget["end_weight"] = _end_weight(args.end_weight)
-        if getattr(args, "distill_weight", None) is not None:
-            budget["distill_weight"] = _bounded("--distill-weight", args.distill_weight, 0, 100)
-        if getattr(args, "distill_teacher", None) is not None:
-            if not budget.get("distill_weight"):
-                raise SystemExit("error: --distill-teacher needs --distill-weight W (W > 0): without a weight "
-                                 "nothing is distilled")
-            budget["distill_teacher"] = args.distill_teacher
-        cfg = train.StageConfig(**budget)
-        if args.command == "base":
-            seq_len = _bounded("--seq-len", args.seq_len, 16, mcfg.max_position)
-            train.train_base(args.work, mcfg, cfg, seq_len=seq_len, device=device, init_from=args.init_from)
-        elif args.command == "baseline":
-            train.train_baseline(args.work, mcfg, cfg, pad_id=PAD_ID, device=device)
-        elif args.command == "stop":
-            train.train_stop(args.work, mcfg, cfg, device)
-        else:
-            train.train_hamburger(args.work, mcfg, cfg, pad_id=PAD_ID, device=device, init_from=args.init_from)
-    elif args.command == "distill":
-        from .train import distill
-        print(json.dumps(distill(args.work, mcfg, args.limit, eos_id=EOS_ID)))
+    elif args.command in STAGES:
+        given = {f.name: getattr(args, f.name) for f in stage_options(args.command)
+                 if getattr(args, f.name) is not None}
+        cfg = stage_config(args.command, PRESETS[args.preset][args.command], given, mcfg)
+        TRAINERS[args.command](args.work, mcfg, cfg, device)
     elif args.command == "segment":
-        from .train import DISTILLED, segment
-        responses = DISTILLED if args.distilled else "sft.pt"
+        from .train import segment
         budget = PRESETS[args.preset]["hamburger"]
         limit = args.limit if args.limit is not None else budget["steps"] * budget["batch_size"]
-        print(json.dumps(segment(args.work, mcfg, args.strategy, pad_id=PAD_ID, responses=responses, limit=limit,
-                                 device=device, entropy_from=args.entropy_from)))
+        print(json.dumps(segment(args.work, mcfg, args.strategy, limit, device, args.entropy_from)))
     elif args.command == "export":
         from .export import export_from_checkpoints
         export_from_checkpoints(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
@@ -394,15 +273,19 @@ def main(argv: list[str] | None = None) -> int:
         from .average import average_checkpoints
         print(json.dumps(average_checkpoints(args.work, args.checkpoints, mcfg, args.overwrite)))
     elif args.command == "import-reference":
-        from .import_reference import import_reference
+        from .import_reference import fetch_hf_folder, import_reference
         layers = None
         if args.feature_layers is not None:
             try:
                 layers = tuple(int(x) for x in args.feature_layers.split(","))
             except ValueError:
                 raise SystemExit(f"error: --feature-layers must be comma-separated layer numbers, got {args.feature_layers!r}")
-        print(import_reference(args.checkpoint, args.hf_dir, args.out, args.baseline_from, args.max_position,
-                               layers, args.compose_heads, args.overwrite, args.weights))
+        if args.revision is not None and args.from_hub is None:
+            raise SystemExit("error: --revision goes with --from-hub")
+        hf_dir = fetch_hf_folder(args.from_hub, args.revision) if args.from_hub is not None else args.hf_dir
+        print(import_reference(args.checkpoint, hf_dir, args.out, hf_dir if args.baseline else args.baseline_from,
+                               args.max_position, layers, args.compose_heads, args.overwrite, args.weights,
+                               hf_name=args.from_hub))
     elif args.command == "repack":
         from .repack import repack
         print(repack(args.package, args.out, args.weights, args.overwrite))

@@ -104,8 +104,8 @@ def write_heldout(examples: list[tasks.Example], path: Path) -> None:
             f.write(json.dumps({"id": e.id, "family": e.family, "prompt": e.prompt, "response": e.response}) + "\n")
 
 
-def load_sft(folder: Path, name: str = "sft.pt") -> list[SftExample]:
-    path = folder / name
+def load_sft(folder: Path) -> list[SftExample]:
+    path = folder / "sft.pt"
     if not path.exists():
         raise SystemExit(f"error: {path} does not exist; run the stage that writes it first")
     return [SftExample(**d) for d in torch.load(path)]

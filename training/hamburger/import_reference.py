@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,33 @@ class HfFolder:
     tokenizer_config: dict
     generation_config: dict
     tokenizer: Tokenizer
+
+
+# What `--from-hub` fetches of a Hugging Face Llama repository: the folder import-reference
+# reads, and the weights a baseline is read from (one file or an index and its shards).
+HUB_PATTERNS = [*HF_FILES, "special_tokens_map.json", "model.safetensors", "model.safetensors.index.json",
+                "model-*-of-*.safetensors"]
+
+
+def fetch_hf_folder(repo_id: str, revision: str | None = None) -> Path:
+    """A Hugging Face repository's Llama folder, through huggingface_hub's cache (downloaded
+    once; a gated repository such as meta-llama/Llama-3.2-1B-Instruct with the token of
+    `hf auth login` or HF_TOKEN; offline with HF_HUB_OFFLINE=1 from the cache)."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (GatedRepoError, HFValidationError, LocalEntryNotFoundError,
+                                        RepositoryNotFoundError, RevisionNotFoundError)
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=HUB_PATTERNS))
+    except GatedRepoError:
+        raise fail(f"{repo_id} is gated: accept its license on huggingface.co, then log in (`hf auth login`) or set HF_TOKEN")
+    except RevisionNotFoundError:
+        raise fail(f"{repo_id} has no revision {revision!r}")
+    except RepositoryNotFoundError:
+        raise fail(f"{repo_id} is not a Hugging Face repository you can read (a typo, or private without a token)")
+    except LocalEntryNotFoundError as e:
+        raise fail(f"{repo_id} could not be fetched and is not in the local cache (network off or HF_HUB_OFFLINE set): {e}")
+    except HFValidationError as e:
+        raise fail(f"--from-hub {repo_id!r} is not a repository id (owner/name): {e}")
 
 
 def _json(path: Path) -> dict:
@@ -174,64 +202,88 @@ def _baseline_source(name: str, stored: set[str]) -> str:
     return name if name in stored else "model.embed_tokens.weight"   # a tied lm_head is the embedding, as Llama 3.2 1B's
 
 
-def check_baseline(folder: Path, cfg: ModelConfig) -> Path:
+SHARD_INDEX = "model.safetensors.index.json"
+
+
+def baseline_files(folder: Path) -> dict[str, Path]:
+    """Where each tensor of a Llama folder's weights is: model.safetensors, or the shards its
+    model.safetensors.index.json names (as larger Llamas ship)."""
+    folder = Path(folder)
+    if (folder / "model.safetensors").is_file():
+        with safe_open(str(folder / "model.safetensors"), framework="pt") as f:
+            return {name: folder / "model.safetensors" for name in f.keys()}
+    if not (folder / SHARD_INDEX).is_file():
+        raise fail(f"--baseline-from {folder} has no model.safetensors (nor {SHARD_INDEX})")
+    weight_map = _json(folder / SHARD_INDEX).get("weight_map")
+    if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
+        raise fail(f"{folder / SHARD_INDEX} has no weight_map of tensor names to files")
+    files = {name: folder / shard for name, shard in weight_map.items()}
+    missing = sorted({str(p.name) for p in files.values() if not p.is_file()})
+    if missing:
+        raise fail(f"{folder / SHARD_INDEX} names shards that are not in {folder}: {', '.join(missing)}")
+    return files
+
+
+def check_baseline(folder: Path, cfg: ModelConfig) -> dict[str, Path]:
     """The Llama the HAMburger was grown from, checked before anything is loaded: its
-    model.safetensors header (names, shapes) against the model config.json describes."""
-    path = Path(folder) / "model.safetensors"
-    if not path.is_file():
-        raise fail(f"--baseline-from {folder} has no model.safetensors")
+    safetensors headers (names, shapes) against the model config.json describes. Returns
+    where each tensor is."""
     with torch.device("meta"):
         own = {k: tuple(v.shape) for k, v in LlamaForCausalLM(baseline_config(cfg)).state_dict().items()}
     try:
-        with safe_open(str(path), framework="pt") as f:
-            stored = set(f.keys())
-            names = stored | {"lm_head.weight"}
-            missing, unexpected = sorted(set(own) - names), sorted(names - set(own))
-            if missing or unexpected:
-                raise fail(f"{path} is not this Llama: missing {missing[:6]}, unexpected {unexpected[:6]}")
+        files = baseline_files(folder)
+        names = set(files) | {"lm_head.weight"}
+        missing, unexpected = sorted(set(own) - names), sorted(names - set(own))
+        if missing or unexpected:
+            raise fail(f"{folder} is not this Llama: missing {missing[:6]}, unexpected {unexpected[:6]}")
+        with ExitStack() as stack:
+            opened = {p: stack.enter_context(safe_open(str(p), framework="pt")) for p in set(files.values())}
             for name, shape in own.items():
-                source = _baseline_source(name, stored)
-                found = tuple(f.get_slice(source).get_shape())
+                source = _baseline_source(name, set(files))
+                found = tuple(opened[files[source]].get_slice(source).get_shape())
                 if found != shape:
-                    raise fail(f"{path}: {source} is {found}, config.json says {shape}")
+                    raise fail(f"{files[source]}: {source} is {found}, config.json says {shape}")
     except SystemExit:
         raise
     except Exception as e:  # a header that is not JSON, offsets past the end, an unknown dtype
-        raise fail(f"{path} is not a readable safetensors file ({type(e).__name__}: {e})")
-    return path
+        raise fail(f"{folder} has no readable safetensors weights ({type(e).__name__}: {e})")
+    return files
 
 
-def read_baseline(path: Path, cfg: ModelConfig) -> LlamaForCausalLM:
-    """The checked model.safetensors (bf16, fp16 or fp32) as a float32 Llama, tensor by tensor."""
+def read_baseline(files: dict[str, Path], cfg: ModelConfig) -> LlamaForCausalLM:
+    """The checked weights (bf16, fp16 or fp32) as a float32 Llama, tensor by tensor."""
     llm = LlamaForCausalLM(baseline_config(cfg))
     try:
-        with safe_open(str(path), framework="pt") as f, torch.no_grad():
-            stored = set(f.keys())
+        with ExitStack() as stack, torch.no_grad():
+            opened = {p: stack.enter_context(safe_open(str(p), framework="pt")) for p in set(files.values())}
             for name, param in llm.state_dict().items():
-                param.copy_(f.get_tensor(_baseline_source(name, stored)))
+                source = _baseline_source(name, set(files))
+                param.copy_(opened[files[source]].get_tensor(source))
     except Exception as e:  # a file changed or cut short since it was checked
-        raise fail(f"{path} is not a readable safetensors file ({type(e).__name__}: {e})")
+        raise fail(f"the baseline's safetensors weights do not read ({type(e).__name__}: {e})")
     return llm.eval()
 
 
 def import_reference(checkpoint: Path, hf_dir: Path, out: Path, baseline_from: Path | None = None,
                      max_position: int = DEFAULT_MAX_POSITION, feature_layers: tuple[int, ...] | None = None,
                      compose_heads: int = REFERENCE_1B.compose_heads, overwrite: bool = False,
-                     weights: str | None = None) -> Path:
+                     weights: str | None = None, hf_name: str | None = None) -> Path:
     """`weights`: int8, fp16 or fp32; None picks int8 above INT8_FROM_PARAMS parameters.
+    `hf_name`: what the folder is (a hub repository id); default the folder's name.
     Everything is checked (folder, checkpoint shapes, baseline header) before the export starts."""
     hf = read_hf_folder(hf_dir)
     state = read_lightning_state(Path(checkpoint))
     cfg = model_config(hf, state, max_position, feature_layers, compose_heads)
     check_shapes(state, cfg)
     tokens = manifest_tokens(hf, cfg.vocab_size)
-    baseline_path = check_baseline(baseline_from, cfg) if baseline_from is not None else None
+    baseline_weights = check_baseline(baseline_from, cfg) if baseline_from is not None else None
     weights = weights or default_weights(cfg)
-    provenance = {"checkpoint": str(checkpoint), "hf_dir": str(hf_dir),
+    hf_name = hf_name or hf.path.name
+    provenance = {"checkpoint": str(checkpoint), "hf_dir": str(hf_dir), "hf_name": hf_name,
                   "baseline": str(baseline_from) if baseline_from is not None else "HAMburger's own LLM, one token per step",
                   "command": "python3 -m hamburger import-reference"}
-    man = manifest(cfg, tokens, Path(out).name, f"HAMburger imported from {Path(checkpoint).name} on {hf.path.name}.",
-                   provenance, baseline_path is not None, weights)
+    man = manifest(cfg, tokens, Path(out).name, f"HAMburger imported from {Path(checkpoint).name} on {hf_name}.",
+                   provenance, baseline_weights is not None, weights)
 
     def load_hamburger() -> Hamburger:
         # Copied tensor by tensor from the checkpoint's (bf16) tensors, which are then let go.
@@ -245,7 +297,7 @@ def import_reference(checkpoint: Path, hf_dir: Path, out: Path, baseline_from: P
         return h.eval()
 
     def write(folder: Path) -> None:
-        load_baseline = (lambda: read_baseline(baseline_path, cfg)) if baseline_path is not None else None
+        load_baseline = (lambda: read_baseline(baseline_weights, cfg)) if baseline_weights is not None else None
         export_models(load_hamburger, load_baseline, folder, weights)
         shutil.copyfile(hf.path / "tokenizer.json", folder / "tokenizer.json")
 

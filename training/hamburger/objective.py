@@ -11,7 +11,6 @@ from .model import Hamburger, LlamaForCausalLM, causal_mask
 
 IGNORE = -100
 STOP_WEIGHT = 0.5
-MISS_TARGETS = ("argmax", "expected")   # what `stop_on_miss` targets before a micro step
 
 
 def lm_loss(llm: LlamaForCausalLM, windows: torch.Tensor) -> torch.Tensor:
@@ -34,20 +33,11 @@ def sft_batch(examples: list, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     return inputs, targets
 
 
-def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor,
-             end_weight: float = 1.0) -> torch.Tensor:
-    """Mean next-token cross-entropy over the scored targets; each row's last scored target
-    (the answer's end) weighs `end_weight` in it."""
+def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over the scored targets."""
     device = llm.lm_head.weight.device
-    targets = targets.to(device)
     logits = llm(inputs.to(device))
-    ce = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="none")
-    weight = (targets != IGNORE).float()                                   # [B, T]
-    if end_weight != 1.0:
-        last = weight.shape[1] - 1 - weight.flip(1).argmax(1)              # [B] last scored column
-        rows = weight.any(1)
-        weight[rows, last[rows]] = end_weight
-    return (ce * weight.flatten()).sum() / weight.sum()
+    return F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten(), ignore_index=IGNORE)
 
 
 @dataclass
@@ -112,40 +102,23 @@ def group_forward(h: Hamburger, examples: list, groups: list[list[int]]) -> Grou
 
 
 def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
-                   supervise_stop: list[bool] | None = None, stop_on_miss: str = "",
-                   stop_at_end: list[list[bool]] | None = None,
-                   end_weight: float = 1.0, teacher_logits: torch.Tensor | None = None,
-                   distill_weight: float = 0.0) -> tuple[torch.Tensor, dict]:
+                   supervise_stop: list[bool] | None = None, stop_on_miss: bool = False,
+                   stop_at_end: list[list[bool]] | None = None) -> tuple[torch.Tensor, dict]:
     """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group
     (`group_forward`).
     `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
     where a macro step should end (e.g. one token each, the input confidence 1.0 gives).
-    `stop_on_miss` also targets a stop before the micro steps the model fails, so that the stop
-    head learns where its own micro steps fail: "argmax", a target of 1 on every token whose
-    successor in the group the model gets wrong; "expected", a target of the probability the
-    model leaves to anything but that successor (a soft target: an argmax that is right at 0.5
-    is as likely a miss on an unseen prompt as not).
+    `stop_on_miss` also targets a stop (1) on every token whose successor in the group the
+    model's argmax gets wrong, so that the stop head learns where its own micro steps fail.
     `stop_at_end[b][j]` False: group j of example b ends where no macro step should (a cut of
     `split_groups`), so its last token is no stop target.
-    `end_weight`: the weight of each response's last token (the end of the answer) in the mean
-    token cross-entropy (training-log run 9: 10 on the baseline taught count a length prior,
-    not where its answers end).
-    `teacher_logits` [N, V] (`response_logits` of the SFT baseline on the same examples) with
-    `distill_weight` W > 0 add W x `distill_kl`: the reference's optional distillation, here
-    toward a baseline that has learnt some families better than HAMburger's own LLM.
     """
     out = group_forward(h, examples, groups)
     valid, s_max = out.valid, h.cfg.max_steps
     dev = valid.device
     supervise_stop = supervise_stop or [True] * len(examples)
     sizes = valid.sum(1, keepdim=True)
-    weight = valid.float()                                                 # [G, S]
-    if end_weight != 1.0:
-        last_group = torch.ones_like(out.example, dtype=torch.bool)
-        last_group[:-1] = out.example[1:] != out.example[:-1]
-        weight[last_group, sizes[last_group, 0] - 1] = end_weight
-    weight = weight[valid]
-    ce = (F.cross_entropy(out.logits.float(), out.targets, reduction="none") * weight).sum() / weight.sum()
+    ce = F.cross_entropy(out.logits.float(), out.targets)
     stop_grid = torch.arange(s_max, device=dev)[None] == sizes - 1         # [G, S]
     if stop_at_end is not None:
         stop_grid &= torch.tensor([f for flags in stop_at_end for f in flags], device=dev)[:, None]
@@ -153,13 +126,7 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     if stop_on_miss:
         with torch.no_grad():
             miss = torch.zeros(valid.shape, device=dev)
-            if stop_on_miss == "argmax":
-                miss[valid] = (out.logits.argmax(-1) != out.targets).float()
-            elif stop_on_miss == "expected":
-                p_right = torch.softmax(out.logits.float(), -1).gather(-1, out.targets[:, None])[:, 0]
-                miss[valid] = 1 - p_right
-            else:
-                raise ValueError(f"stop_on_miss must be '' or one of {MISS_TARGETS}, got {stop_on_miss!r}")
+            miss[valid] = (out.logits.argmax(-1) != out.targets).float()
             stop_target[:, :-1] = torch.maximum(stop_target[:, :-1], miss[:, 1:])
     stop_target = stop_target[valid]
     group_supervised = torch.tensor(supervise_stop, device=dev)[out.example]
@@ -175,35 +142,14 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     metrics = {"ce": ce.item(), "bce": bce.item(), "stop_acc": float(stop_acc),
                "stop_target_rate": float(stop_target.mean()) if len(stop_target) else 0.0,
                "tokens_per_group": float(valid.sum()) / len(valid)}
-    if distill_weight:
-        if teacher_logits is None or teacher_logits.shape != out.logits.shape:
-            raise ValueError(f"distillation needs the teacher's logits for the batch's {tuple(out.logits.shape)} "
-                             f"response tokens, got {None if teacher_logits is None else tuple(teacher_logits.shape)}")
-        kl, teacher_right = distill_kl(out.logits, teacher_logits.to(dev), out.targets)
-        loss = loss + distill_weight * kl
-        metrics |= {"kl": kl.item(), "teacher_right": teacher_right}
     return loss, metrics
-
-
-def distill_kl(student: torch.Tensor, teacher: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, float]:
-    """student, teacher [N, V] logits, targets [N]: the mean KL(teacher || student) over the tokens
-    whose target is the teacher's argmax, and the share of such tokens. Where the teacher is
-    wrong its distribution would teach the error (the baseline runs past a count's end number,
-    training-log session 6), so those tokens keep the plain cross-entropy alone."""
-    right = teacher.argmax(-1) == targets                                  # [N]
-    if not right.any():
-        return student.sum() * 0.0, 0.0
-    t_logp = teacher[right].float().log_softmax(-1)
-    s_logp = student[right].float().log_softmax(-1)
-    kl = (t_logp.exp() * (t_logp - s_logp)).sum(-1).mean()
-    return kl, float(right.float().mean())
 
 
 def split_groups(groups: list[int], rate: float, rng: random.Random) -> tuple[list[int], list[bool]]:
     """Cuts each group of two or more tokens, with probability `rate`, at a uniform interior
     point. A calibrated stop head ends macro steps inside the segmentation's groups, so at
     inference the base reads composed prefixes of them; trained on whole groups only, it
-    reads those much worse (docs/training-log.md, run 8). Returns the new group sizes and, per
+    reads those much worse (docs/history/training-log.md, run 8). Returns the new group sizes and, per
     new group, whether it ends where a segmentation group did."""
     sizes, ends = [], []
     for k in groups:
@@ -227,24 +173,10 @@ def _ends(groups: list[int]) -> list[int]:
 
 
 @torch.no_grad()
-def _response_rows(llm: LlamaForCausalLM, examples: list, pad_id: int) -> list[torch.Tensor]:
-    """Per example, the logits [len(response), V] that predict its response tokens."""
-    inputs, _ = sft_batch(examples, pad_id)
-    logits = llm(inputs.to(llm.lm_head.weight.device)).float()             # [B, T, V]
-    return [logits[i, len(e.prompt_ids) - 1:len(e.prompt_ids) - 1 + len(e.response_ids)]
-            for i, e in enumerate(examples)]
-
-
-def response_logits(llm: LlamaForCausalLM, examples: list, pad_id: int) -> torch.Tensor:
-    """[N, V] the logits that predict every response token, example after example: the order
-    of `group_forward`'s tokens, whatever the groups."""
-    return torch.cat(_response_rows(llm, examples, pad_id))
-
-
 def response_entropies(llm: LlamaForCausalLM, examples: list, pad_id: int) -> list[list[float]]:
     """Per response token, the entropy of the distribution that predicted it."""
-    out = []
-    for rows in _response_rows(llm, examples, pad_id):
-        logp = rows.log_softmax(-1)
-        out.append((-(logp.exp() * logp).sum(-1)).cpu().tolist())
-    return out
+    inputs, _ = sft_batch(examples, pad_id)
+    logp = llm(inputs.to(llm.lm_head.weight.device)).float().log_softmax(-1)    # [B, T, V]
+    entropy = -(logp.exp() * logp).sum(-1)                                      # [B, T]
+    return [entropy[i, len(e.prompt_ids) - 1:len(e.prompt_ids) - 1 + len(e.response_ids)].cpu().tolist()
+            for i, e in enumerate(examples)]

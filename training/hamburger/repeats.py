@@ -1,7 +1,7 @@
 """Synthetic repeated sequences that teach the base to copy from its context.
 
 A small model trained on prose and tasks alone learns bigram shortcuts long before it
-learns to look back and copy (run 2 of docs/training-log.md: 0.2 teacher-forced token
+learns to look back and copy (run 2 of docs/history/training-log.md: 0.2 teacher-forced token
 accuracy on `copy` after 4.9M tokens), while on random spans that occur twice the copying
 circuit forms within a few hundred steps at this size. Each row is a run of (span, span)
 pairs of random token ids; only the second occurrence of each span is scored.

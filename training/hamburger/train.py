@@ -2,9 +2,12 @@
 
 base      language model on the Brown stream + chat-formatted tasks
 baseline  ordinary next-token SFT on the task responses, from base
-distill   (optional) the baseline regenerates the responses greedily (self-distillation)
-segment   cut the SFT responses into groups by the base's entropy
-hamburger HAMburger from the base weights: token CE + 0.5 x stop BCE
+segment   cut the SFT responses into groups by the base's (or the baseline's) entropy
+hamburger HAMburger from the base (or baseline) weights: token CE + 0.5 x stop BCE
+stop      the stop head calibrated to the hamburger stage's own micro-step misses
+
+A stage's command-line options are the fields of `StageConfig` made by `_option`; the CLI
+derives its parser from them and `stage_config` checks every given value in one place.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -20,53 +23,147 @@ import torch
 from tqdm import tqdm
 
 from .config import ModelConfig
-from .data import SftExample, load_sft, save_sft
-from .decode import generate_baseline
-from .ema import WeightAverage, chosen_weights
-from .graphs import baseline_graphs
+from .data import SftExample, load_sft
+from .ema import CHECKPOINT_WEIGHTS, WeightAverage, chosen_weights
 from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
 from .probe import HeldoutProbe
-from .repeats import copy_wrappers, repeated_copy, repeated_spans
-from .tokenizer import SPECIAL_TOKENS, ByteLevelBPE
-from .objective import hamburger_loss, lm_loss, response_entropies, response_logits, sft_batch, sft_loss, split_groups
+from .repeats import REPEAT_PROMPTS, REPEAT_SOURCES, copy_wrappers, repeated_copy, repeated_spans
+from .tasks import FAMILIES
+from .tokenizer import PAD_ID, SPECIAL_TOKENS, ByteLevelBPE
+from .objective import hamburger_loss, lm_loss, response_entropies, sft_batch, sft_loss, split_groups
 from .onnx_io import round_to_fp16
 from .package import baseline_config
-from .segment import ENTROPY_SOURCES, STRATEGIES
+from .segment import STRATEGIES
 
-DISTILLED = "sft_distilled.pt"
 SEGMENT_SAMPLE_SEED = 0
+STAGES = ("base", "baseline", "hamburger", "stop")
+REPEAT_STAGES = ("baseline", "hamburger")         # the stages whose repeat rows are copy requests
+
+
+def _option(stages: tuple[str, ...], help: str, default=MISSING, *, low=None, high=None, exclusive: str = "",
+            choices: tuple[str, ...] | None = None) -> Field:
+    """A `StageConfig` field that `stages` take on the command line as --<name-with-dashes>.
+    `low` and `high` bound it, each a number or a function of the stage's config and the model
+    config; `exclusive` names an open end ("low" or "high"); `choices` are a string's values or
+    a tuple's members."""
+    return field(default=default, metadata={"stages": stages, "help": help, "low": low, "high": high,
+                                            "exclusive": exclusive, "choices": choices})
+
+
+def _below_batch(cfg: StageConfig, mcfg: ModelConfig) -> int:
+    """Rows of a batch that one kind of row may take: all but one."""
+    return cfg.batch_size - 1
 
 
 @dataclass(frozen=True)
 class StageConfig:
-    steps: int
+    """A stage's budget (the preset's: steps, batch_size, lr, ...) and the options it was run
+    with; saved in its checkpoint."""
+    steps: int = _option(STAGES, "steps of the stage's cosine schedule (default: the preset's)", low=1)
     batch_size: int
-    lr: float
-    grafted_lr: float = 0.0          # hamburger stage: learning rate of the new modules
+    lr: float = _option(STAGES, "peak learning rate (the hamburger stage's: its LLM's); a resumed stage takes "
+                        "this command's (default: the preset's)", low=0, high=1, exclusive="low")
+    grafted_lr: float = _option(("hamburger",), "peak learning rate of the compositional embedder and micro-step "
+                                "decoder; a resumed stage takes this command's (default: the preset's)", 0.0,
+                                low=0, high=1, exclusive="low")
     warmup: int = 50
     weight_decay: float = 0.1
     ckpt_every: int = 100
     seed: int = 0
-    repeat_rows: int = 0             # base, baseline and hamburger stages: rows per batch of synthetic repeats (repeats.py)
-    repeat_source: str = "random"    # baseline and hamburger stages: the copied spans are random ids or windows of the LM stream
-                                     # ("text"), or such windows shuffled ("shuffled")
-    repeat_prompt: str = "bare"      # baseline and hamburger stages: the span alone after <|user|>, or in a copy family prompt ("copy")
-    repeat_max_len: int = 48         # baseline and hamburger stages: longest copied span (repeats.SPAN_LENGTHS)
-    unmerged_rows: int = 0           # hamburger stage: rows per batch fed one token per group, no stop loss
-    unmerged_families: tuple[str, ...] = ()  # hamburger stage: the unmerged rows are drawn from these task
-                                     # families of the whole SFT set (empty: the batch's own first rows)
-    focus_rows: int = 0              # hamburger stage: rows per batch of segmented examples of focus_families
-    focus_families: tuple[str, ...] = ()  # hamburger stage: the task families the focus rows are drawn from
-    split_rate: float = 0.0          # hamburger stage: chance that a segmented group is cut in two (split_groups)
-    miss_target: str = "argmax"      # stop stage: a stop target before each argmax miss, or the expected miss ("expected")
-    weights: str = "last"            # stop stage: the hamburger checkpoint's weights ("last") or their moving average ("ema")
-    end_weight: float = 1.0          # baseline and hamburger stages: loss weight of each answer's last token
-    ema_decay: float = 0.0           # baseline and hamburger stages: decay of the moving average of the weights
-                                     # saved beside them (ema.py; 0: none)
-    length_groups: int = 0           # SFT-style stages: batches drawn from runs of this many batches sorted by length
-    distill_weight: float = 0.0      # hamburger stage: weight of the KL to the SFT baseline's next-token distributions
-                                     # (objective.distill_kl; 0: none)
-    distill_teacher: str = "last"    # hamburger stage: the baseline checkpoint's last weights or their average ("ema")
+    # The shipped model's recipe stops phases of these two stages by hand (training/recipes/).
+    pause_at: int = _option(("base", "hamburger"), "end this command at step N of the schedule, with a checkpoint "
+                            "there, as a run stopped by hand; a later command resumes it (default 0: at --steps)", 0,
+                            low=0, high=lambda cfg, mcfg: cfg.steps)
+    init_from: str = _option(("base", "hamburger"), "start the LLM from this checkpoint's weights when the stage has "
+                             "none yet (hamburger: default the base's; e.g. the baseline's)", "")
+    seq_len: int = _option(("base",), "tokens per language-modelling window (default 256)", 256,
+                           low=16, high=lambda cfg, mcfg: mcfg.max_position)
+    repeat_rows: int = _option(("base", *REPEAT_STAGES), "rows per batch of synthetic repeats (repeats.py; base: "
+                               "random spans that occur twice; baseline and hamburger: a span to copy, the hamburger "
+                               "stage's in groups of max_steps tokens; default 0)", 0, low=0, high=_below_batch)
+    repeat_source: str = _option(REPEAT_STAGES, "what the repeat rows copy: random token ids (default), windows of "
+                                 "the training text (the LM stream), or such windows in shuffled order", "random",
+                                 choices=REPEAT_SOURCES)
+    repeat_prompt: str = _option(REPEAT_STAGES, "how the repeat rows ask for the copy: the span alone after <|user|> "
+                                 "(default) or inside one of the copy family's prompts", "bare", choices=REPEAT_PROMPTS)
+    # A copy request holds the span twice, with its 3 chat tokens and <|eos|>.
+    repeat_max_len: int = _option(REPEAT_STAGES, "longest span the repeat rows copy, in tokens (spans start at 8; "
+                                  "default 48)", 48, low=8, high=lambda cfg, mcfg: (mcfg.max_position - 4) // 2)
+    unmerged_rows: int = _option(("hamburger",), "rows per batch whose response is fed one token per group, as at "
+                                 "confidence 1.0, with no stop loss (default 0)", 0, low=0, high=_below_batch)
+    unmerged_families: tuple[str, ...] = _option(("hamburger",), "comma-separated task families the unmerged rows are "
+                                                 "drawn from, out of the whole training set (e.g. continue, to keep "
+                                                 "the prose); default: the batch's own first rows", (),
+                                                 choices=FAMILIES)
+    focus_rows: int = _option(("hamburger",), "rows per batch of segmented examples drawn from the focus families, "
+                              "on top of the batch's share of them (default 0)", 0, low=0, high=_below_batch)
+    focus_families: tuple[str, ...] = _option(("hamburger",), "comma-separated task families the focus rows are "
+                                              "drawn from (e.g. arithmetic,table)", (), choices=FAMILIES)
+    split_rate: float = _option(("hamburger",), "chance that a segmented group is cut in two at a random point, so "
+                                "the base learns the prefixes a calibrated stop head leaves (default 0)", 0.0,
+                                low=0, high=1)
+    ema_decay: float = _option(REPEAT_STAGES, "keep a moving average of the weights with this decay in the checkpoint "
+                               "(e.g. 0.999: about the last 1,000 steps), for `stop --weights ema` and `export "
+                               "--baseline-weights ema` (ema.py; default 0, none)", 0.0, low=0, high=1,
+                               exclusive="high")
+    length_groups: int = _option(("baseline", "hamburger", "stop"), "draw each batch from a run of N batches sorted "
+                                 "by length, so that it pads little (default 0: random batches)", 0, low=0, high=1024)
+    weights: str = _option(("stop",), "which hamburger weights to calibrate and ship: the checkpoint's last "
+                           "(default) or the moving average it keeps when trained with --ema-decay",
+                           "last", choices=CHECKPOINT_WEIGHTS)
+
+
+def stage_options(stage: str) -> list[Field]:
+    """The `StageConfig` fields that `stage` takes on the command line."""
+    return [f for f in fields(StageConfig) if stage in f.metadata.get("stages", ())]
+
+
+def option_flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _bound(end, cfg: StageConfig, mcfg: ModelConfig):
+    return end(cfg, mcfg) if callable(end) else end
+
+
+def stage_config(stage: str, budget: dict, options: dict, mcfg: ModelConfig) -> StageConfig:
+    """`stage`'s config: the preset's `budget` with the command's `options` (field name ->
+    value), each checked against its field's choices and bounds, and the rules between them."""
+    cfg = StageConfig(**{**budget, **options})
+    for f in stage_options(stage):
+        if f.name not in options:
+            continue
+        value, flag, meta = options[f.name], option_flag(f.name), f.metadata
+        if isinstance(value, tuple) and (not value or not set(value) <= set(meta["choices"])):
+            raise SystemExit(f"error: {flag} takes a comma-separated list out of {', '.join(meta['choices'])}; "
+                             f"got {','.join(value)!r}")
+        if isinstance(value, str) and meta["choices"] and value not in meta["choices"]:
+            raise SystemExit(f"error: {flag} takes one of {', '.join(meta['choices'])}; got {value!r}")
+        low, high = _bound(meta["low"], cfg, mcfg), _bound(meta["high"], cfg, mcfg)
+        if low is None:
+            continue
+        if high is None:
+            if not value >= low:
+                raise SystemExit(f"error: {flag} must be at least {low}, got {value}")
+            continue
+        open_low, open_high = meta["exclusive"] == "low", meta["exclusive"] == "high"
+        inside = (low < value if open_low else low <= value) and (value < high if open_high else value <= high)
+        if not inside:                                  # nan lies nowhere
+            span = (f"{'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+                    if open_low or open_high else f"{low}..{high}")
+            raise SystemExit(f"error: {flag} must lie in {span}, got {value}")
+    rows = {"repeat_rows": cfg.repeat_rows, "unmerged_rows": cfg.unmerged_rows, "focus_rows": cfg.focus_rows}
+    if sum(rows.values()) >= cfg.batch_size:
+        raise SystemExit(f"error: {', '.join(map(option_flag, rows))} together must leave at least one of the "
+                         f"{cfg.batch_size} rows for the batch's own task examples, got "
+                         + " + ".join(map(str, rows.values())))
+    if cfg.unmerged_families and not cfg.unmerged_rows:
+        raise SystemExit("error: --unmerged-families needs --unmerged-rows N (N > 0): it says where those rows "
+                         "come from")
+    if bool(cfg.focus_rows) != bool(cfg.focus_families):
+        raise SystemExit("error: --focus-rows N (N > 0) and --focus-families F1,F2 go together: the one says how "
+                         "many rows per batch, the other which families they are drawn from")
+    return cfg
 
 
 class Run:
@@ -180,9 +277,10 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
             return extra or {}
         return {**(extra or {}), "ema": average.state_dict(), "ema_since": since}
     model.train()
-    bar = tqdm(total=cfg.steps, initial=step, desc=run.stage, dynamic_ncols=True)
+    end = cfg.pause_at or cfg.steps
+    bar = tqdm(total=end, initial=step, desc=run.stage, dynamic_ncols=True)
     t0 = time.time()
-    while step < cfg.steps:
+    while step < end:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg, g["peak_lr"])
         with autocast(device):
@@ -196,10 +294,10 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}")
-        if step % 10 == 0 or step == cfg.steps:
+        if step % 10 == 0 or step == end:
             run.log({"step": step, "loss": loss.item(), "grad_norm": float(gnorm),
                      "elapsed_s": round(elapsed + time.time() - t0, 1), **metrics})
-        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+        if step % cfg.ckpt_every == 0 or step == end:
             run.save(model, opt, step, elapsed + time.time() - t0, saved_extra())
             if probe is not None:
                 with autocast(device):
@@ -217,24 +315,23 @@ def _param_groups(named: list[tuple[str, torch.nn.Parameter]], lr: float) -> lis
     return [{"params": decay, "peak_lr": lr}, {"params": no_decay, "peak_lr": lr, "weight_decay": 0.0}]
 
 
-def train_base(work: Path, mcfg: ModelConfig, cfg: StageConfig, seq_len: int, device: torch.device,
-               init_from: Path | None = None) -> None:
-    """`init_from`: start from another run's base checkpoint (weights only; a fresh schedule)."""
+def train_base(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
+    """`cfg.init_from`: start from another run's base checkpoint (weights only; a fresh schedule)."""
     stream = torch.load(work / "data" / "lm.pt").long()
     run = Run(work, "base", cfg)
     torch.manual_seed(cfg.seed)
     llm = LlamaForCausalLM(mcfg)
     init_weights(llm)
-    if init_from is not None and not run.ckpt.exists():
-        load_state(llm, load_checkpoint(init_from)["model"], str(init_from))
+    if cfg.init_from and not run.ckpt.exists():
+        load_state(llm, load_checkpoint(Path(cfg.init_from))["model"], cfg.init_from)
     print(f"base: {count_params(llm) / 1e6:.2f}M parameters, {len(stream) / 1e6:.2f}M tokens in the stream")
 
     def batch(step: int):
-        starts = torch.randint(0, len(stream) - seq_len - 1, (cfg.batch_size - cfg.repeat_rows,))
-        windows = torch.stack([stream[s:s + seq_len + 1] for s in starts.tolist()])
+        starts = torch.randint(0, len(stream) - cfg.seq_len - 1, (cfg.batch_size - cfg.repeat_rows,))
+        windows = torch.stack([stream[s:s + cfg.seq_len + 1] for s in starts.tolist()])
         if not cfg.repeat_rows:
             return lm_loss(llm, windows), {}
-        spans, span_targets = repeated_spans(cfg.repeat_rows, seq_len, len(SPECIAL_TOKENS), mcfg.vocab_size)
+        spans, span_targets = repeated_spans(cfg.repeat_rows, cfg.seq_len, len(SPECIAL_TOKENS), mcfg.vocab_size)
         inputs, targets = torch.cat([windows[:, :-1], spans]), torch.cat([windows[:, 1:], span_targets])
         return sft_loss(llm, inputs, targets), {}
 
@@ -249,7 +346,7 @@ def _sft_sampler(examples: list[SftExample], batch_size: int, seed: int,
     `length_groups` G > 0: each run of G batches of the shuffled order is sorted by length,
     cut into G batches, and those are drawn in a shuffled order, so a batch pads to a length
     near its own examples' (on the byte-level data, G = 16 pads 0.41x the tokens of random
-    batches; docs/training-log.md run 11)."""
+    batches; docs/history/training-log.md run 11)."""
 
     def sample(step: int) -> list[SftExample]:
         epoch, offset = divmod(step * batch_size, len(examples))
@@ -295,7 +392,7 @@ def _copy_rows(work: Path, mcfg: ModelConfig,
     return draw
 
 
-def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int, device: torch.device) -> None:
+def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
     """Next-token SFT on the task responses, plus `repeat_rows` synthetic copy requests per batch
     when asked: the same data the hamburger stage saw, so that the comparison is fair
     (training-log run 17)."""
@@ -309,48 +406,21 @@ def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int,
 
     def batch(step: int):
         chunk = sample(step) + [example for example, _ in copies(_step_rng(cfg, step))]
-        inputs, targets = sft_batch(chunk, pad_id)
-        return sft_loss(llm, inputs, targets, end_weight=cfg.end_weight), {}
+        inputs, targets = sft_batch(chunk, PAD_ID)
+        return sft_loss(llm, inputs, targets), {}
 
     probe = HeldoutProbe(work / "data")
     _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, lambda: probe.measure(llm))
 
 
-def distill(work: Path, mcfg: ModelConfig, limit: int, eos_id: int, max_new_tokens: int = 192) -> dict:
-    """Self-distillation: the SFT baseline regenerates `limit` responses (the sample segment takes) greedily, so
-    that segmentation and HAMburger training follow what the model itself would write.
-    Writes data/sft_distilled.pt; a response that does not end in eos keeps the original."""
+def segment(work: Path, mcfg: ModelConfig, strategy: str, limit: int, device: torch.device,
+            entropy_from: str, batch_size: int = 64) -> dict:
+    """Writes segments.pt: per example id, its group sizes, for a seeded sample of `limit`
+    examples across families (0: all); the hamburger stage trains on those. `entropy_from`:
+    whose entropies cut the responses, the base stage's or the SFT baseline's (the model a
+    HAMburger stage started `--init-from` the baseline grows from: the base of run 4 does not
+    copy prose, its SFT baseline does; docs/history/training-log.md)."""
     examples = load_sft(work / "data")
-    if limit:
-        examples = random.Random(SEGMENT_SAMPLE_SEED).sample(examples, min(limit, len(examples)))
-    llm = LlamaForCausalLM(baseline_config(mcfg))
-    load_state(llm, load_checkpoint(work / "baseline" / "checkpoint.pt")["model"], "the baseline checkpoint")
-    graphs = baseline_graphs(llm.eval())
-    out, changed = [], 0
-    for e in tqdm(examples, desc="distill"):
-        ids = generate_baseline(graphs, llm.model.cfg, e.prompt_ids, eos_id, max_new_tokens).output_ids
-        if ids[-1] == eos_id and ids != e.response_ids:
-            out.append(replace(e, response_ids=ids))
-            changed += 1
-        else:
-            out.append(e)
-    save_sft(out, work / "data" / DISTILLED)
-    return {"examples": len(out), "changed": changed}
-
-
-def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses: str = "sft.pt",
-            limit: int = 0, batch_size: int = 64, device: torch.device = torch.device("cpu"),
-            entropy_from: str = "base") -> dict:
-    """Writes segments.pt: the responses file used and, per example id, its group sizes, for
-    a seeded sample of `limit` examples across families (0: all); the hamburger stage trains
-    on those. `entropy_from`: whose entropies cut the responses, the base stage's or the SFT
-    baseline's (the model a HAMburger stage started `--init-from` the baseline grows from: the
-    base of run 4 does not copy prose, its SFT baseline does; docs/training-log.md)."""
-    if strategy not in STRATEGIES:
-        raise SystemExit(f"error: unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
-    if entropy_from not in ENTROPY_SOURCES:
-        raise SystemExit(f"error: unknown entropy source {entropy_from!r}; allowed: {', '.join(ENTROPY_SOURCES)}")
-    examples = load_sft(work / "data", responses)
     if limit:
         # sft.pt is grouped by family: a prefix would hold only the first families.
         examples = random.Random(SEGMENT_SAMPLE_SEED).sample(examples, min(limit, len(examples)))
@@ -363,23 +433,20 @@ def segment(work: Path, mcfg: ModelConfig, strategy: str, pad_id: int, responses
     out: dict[str, list[int]] = {}
     for i in tqdm(range(0, len(examples), batch_size), desc="segment"):
         chunk = examples[i:i + batch_size]
-        for e, ent in zip(chunk, response_entropies(llm, chunk, pad_id)):
+        for e, ent in zip(chunk, response_entropies(llm, chunk, PAD_ID)):
             out[e.id] = split(ent, mcfg.max_steps, mcfg.vocab_size)
-    torch.save({"strategy": strategy, "responses": responses, "entropy_from": entropy_from, "groups": out},
-               work / "segments.pt")
+    torch.save({"strategy": strategy, "entropy_from": entropy_from, "groups": out}, work / "segments.pt")
     sizes = [k for gs in out.values() for k in gs]
-    return {"strategy": strategy, "responses": responses, "entropy_from": entropy_from, "groups": len(sizes),
+    return {"strategy": strategy, "entropy_from": entropy_from, "groups": len(sizes),
             "tokens_per_group": sum(sizes) / len(sizes)}
 
 
 def _segmentation(work: Path) -> tuple[list[SftExample], dict[str, list[int]]]:
-    """The SFT responses that `segment` cut (the self-distilled ones where it cut those), every
-    one, and the group sizes of the segmented ones by example id."""
+    """Every SFT example, and the group sizes of the segmented ones by example id."""
     seg_path = work / "segments.pt"
     if not seg_path.exists():
         raise SystemExit(f"error: {seg_path} does not exist; run the segment stage first")
-    seg = torch.load(seg_path)
-    return load_sft(work / "data", seg.get("responses", "sft.pt")), seg["groups"]
+    return load_sft(work / "data"), torch.load(seg_path)["groups"]
 
 
 def _segmented(responses: list[SftExample], groups: dict[str, list[int]]) -> list[SftExample]:
@@ -397,12 +464,10 @@ def _of_families(responses: list[SftExample], families: tuple[str, ...]) -> list
     return examples
 
 
-def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int, device: torch.device,
-                    init_from: Path | None = None) -> None:
-    """`init_from`: the checkpoint whose LLM weights start the base (default: the base stage's;
-    the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
-    reference starts from Llama-3.2-1B-Instruct). With `cfg.distill_weight`, the work folder's
-    baseline checkpoint (as `export` would ship it) is the teacher of every batch."""
+def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
+    """`cfg.init_from`: the checkpoint whose LLM weights start the base (default: the base
+    stage's; the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
+    reference starts from Llama-3.2-1B-Instruct)."""
     responses, groups = _segmentation(work)
     examples = _segmented(responses, groups)
     run = Run(work, "hamburger", cfg)
@@ -411,7 +476,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int
     init_weights(h.comp_embedder)
     init_weights(h.micro_step_decoder)
     if not run.ckpt.exists():          # a resumed stage (or one seeded by import-package) has its own weights
-        start = init_from or work / "base" / "checkpoint.pt"
+        start = Path(cfg.init_from) if cfg.init_from else work / "base" / "checkpoint.pt"
         load_state(h.model, load_checkpoint(start)["model"], str(start))
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
@@ -427,10 +492,6 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int
     def sample(step: int) -> list[SftExample]:
         return [e for draw in samplers for e in draw(step)]
     copies = _copy_rows(work, mcfg, cfg)
-    teacher = None
-    if cfg.distill_weight:
-        teacher, _, _ = baseline_from_checkpoint(work / "baseline" / "checkpoint.pt", mcfg, cfg.distill_teacher)
-        teacher.to(device)
 
     def batch(step: int):
         # The unmerged rows keep plain next-token decoding (confidence 1.0), and with
@@ -443,20 +504,17 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, pad_id: int
         for example, sizes in copies(rng):
             chunk.append(example)
             rows.append(split_groups(sizes, cfg.split_rate, rng))
-        teacher_logits = response_logits(teacher, chunk, pad_id) if teacher is not None else None
         return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],
-                              supervise_stop=[False] * n + [True] * (len(chunk) - n), end_weight=cfg.end_weight,
-                              teacher_logits=teacher_logits, distill_weight=cfg.distill_weight)
+                              supervise_stop=[False] * n + [True] * (len(chunk) - n))
 
     _loop(run, h, param_groups, batch, device)
 
 
 def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
     """Calibrates the stop head of the trained HAMburger model to its own micro decoder: the
-    segmentation's group ends plus every token whose successor the model gets wrong are stop
-    targets (`miss_target` "expected": the probability that it does, a soft target);
-    everything but the stop head stays frozen. Writes work/stop/checkpoint.pt, the whole
-    model, which `export --hamburger-stage stop` ships."""
+    segmentation's group ends plus every token whose successor the model gets wrong (argmax,
+    teacher-forced) are stop targets; everything but the stop head stays frozen. Writes
+    work/stop/checkpoint.pt, the whole model, which `export --hamburger-stage stop` ships."""
     responses, groups = _segmentation(work)
     examples = _segmented(responses, groups)
     source = work / "hamburger" / "checkpoint.pt"
@@ -484,7 +542,11 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
 
     def batch(step: int):
         chunk = sample(step)
-        return hamburger_loss(h, chunk, [groups[e.id] for e in chunk], stop_on_miss=cfg.miss_target)
+        return hamburger_loss(h, chunk, [groups[e.id] for e in chunk], stop_on_miss=True)
 
     _loop(run, h, _param_groups(list(stop_head.named_parameters()), cfg.lr), batch, device,
           extra={"hamburger_step": source_ck["step"], "calibrated": which})
+
+
+TRAINERS: dict[str, Callable[[Path, ModelConfig, StageConfig, torch.device], None]] = {
+    "base": train_base, "baseline": train_baseline, "hamburger": train_hamburger, "stop": train_stop}

@@ -178,6 +178,31 @@ def test_a_baseline_from_the_llama_folder_is_its_safetensors_weights(checkpoint,
     assert torch.equal(own["lm_head.weight"], stored("model.embed_tokens.weight"))              # tied
 
 
+def test_a_sharded_baseline_reads_as_the_single_file_does(checkpoint, hf_dir, tmp_path):
+    from safetensors.torch import load_file, save_file
+    sharded = tmp_path / "sharded"
+    sharded.mkdir()
+    weights = load_file(str(hf_dir / "model.safetensors"))
+    names = sorted(weights)
+    shards = {"model-00001-of-00002.safetensors": names[: len(names) // 2],
+              "model-00002-of-00002.safetensors": names[len(names) // 2:]}
+    for file, part in shards.items():
+        save_file({n: weights[n] for n in part}, str(sharded / file))
+    index = {"metadata": {"total_size": 0}, "weight_map": {n: f for f, part in shards.items() for n in part}}
+    (sharded / "model.safetensors.index.json").write_text(json.dumps(index))
+    one = import_reference(checkpoint, hf_dir, tmp_path / "one", baseline_from=hf_dir)
+    two = import_reference(checkpoint, hf_dir, tmp_path / "two", baseline_from=sharded)
+    a, b = load_models(one)[1].state_dict(), load_models(two)[1].state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    (sharded / "model-00002-of-00002.safetensors").unlink()
+    with pytest.raises(SystemExit, match="names shards that are not in .*: model-00002-of-00002.safetensors"):
+        import_reference(checkpoint, hf_dir, tmp_path / "three", baseline_from=sharded)
+    (sharded / "model.safetensors.index.json").unlink()
+    with pytest.raises(SystemExit, match=r"has no model.safetensors \(nor model.safetensors.index.json\)"):
+        import_reference(checkpoint, hf_dir, tmp_path / "three", baseline_from=sharded)
+    assert not (tmp_path / "three").exists()
+
+
 def test_import_names_what_is_wrong_before_writing_anything(checkpoint, hf_dir, tmp_path):
     (hf_dir / "generation_config.json").rename(tmp_path / "moved.json")
     with pytest.raises(SystemExit, match="missing generation_config.json"):
@@ -192,7 +217,7 @@ def test_import_names_what_is_wrong_before_writing_anything(checkpoint, hf_dir, 
         import_reference(checkpoint, hf_dir, tmp_path / "pkg")
     (hf_dir / "config.json").write_text(json.dumps(config))
     (hf_dir / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!")
-    with pytest.raises(SystemExit, match="not a readable safetensors file"):
+    with pytest.raises(SystemExit, match="has no readable safetensors weights"):
         import_reference(checkpoint, hf_dir, tmp_path / "pkg", baseline_from=hf_dir)
     (hf_dir / "tokenizer.json").write_text('{"model": ')
     with pytest.raises(SystemExit, match="is not a tokenizers file"):
@@ -218,3 +243,52 @@ def test_the_engine_runs_an_imported_package_as_pytorch_does(checkpoint, hf_dir,
     want = generate_hamburger(hamburger_graphs(h), h.cfg, ids, 254, 0.0, 10)
     assert result["token_ids"] == want.output_ids[:len(result["token_ids"])]
     assert len(result["token_ids"]) == 10 or result["stop_token_id"] in (251, 254)
+
+
+def _hub_cache(cache, repo_id, folder, commit="0123456789abcdef0123456789abcdef01234567"):
+    """huggingface_hub's cache layout holding `folder` as `repo_id`'s main revision."""
+    import shutil
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    shutil.copytree(folder, repo / "snapshots" / commit)
+
+
+def test_from_hub_reads_the_folder_through_huggingface_hubs_cache(checkpoint, hf_dir, tmp_path, monkeypatch):
+    import huggingface_hub.constants as hub
+    from hamburger.import_reference import fetch_hf_folder
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", True)            # no network here: the cache answers, as offline mode does
+    _hub_cache(tmp_path / "cache", "someone/llama-tiny", hf_dir)
+    folder = fetch_hf_folder("someone/llama-tiny")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in hf_dir.iterdir())
+    from_hub = import_reference(checkpoint, folder, tmp_path / "pkg", baseline_from=folder, hf_name="someone/llama-tiny")
+    local = import_reference(checkpoint, hf_dir, tmp_path / "local" / "pkg", baseline_from=hf_dir)
+    hub_man, local_man = (json.loads((p / "hamburger.json").read_text()) for p in (from_hub, local))
+    strip = lambda m: {k: v for k, v in m.items() if k not in ("provenance", "description")}
+    assert strip(hub_man) == strip(local_man)
+    assert hub_man["description"].endswith("on someone/llama-tiny.") and hub_man["provenance"]["hf_name"] == "someone/llama-tiny"
+    assert all((from_hub / f).read_bytes() == (local / f).read_bytes() for f in ("tokenizer.json", "baseline_base.onnx"))
+    with pytest.raises(SystemExit, match="could not be fetched and is not in the local cache"):
+        fetch_hf_folder("someone/other")
+    with pytest.raises(SystemExit, match="is not a repository id"):
+        fetch_hf_folder("not a repo id!")
+
+
+def test_the_cli_fetches_from_the_hub_and_takes_the_folders_weights_as_the_baseline(checkpoint, hf_dir, tmp_path, monkeypatch):
+    import huggingface_hub.constants as hub
+    from hamburger.__main__ import main
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", True)
+    _hub_cache(tmp_path / "cache", "someone/llama-tiny", hf_dir)
+    args = ["--work", str(tmp_path / "work"), "import-reference", "--checkpoint", str(checkpoint)]
+    assert main(args + ["--from-hub", "someone/llama-tiny", "--baseline", "--out", str(tmp_path / "pkg")]) == 0
+    man = json.loads((tmp_path / "pkg" / "hamburger.json").read_text())
+    assert "baseline" in man and man["provenance"]["hf_name"] == "someone/llama-tiny"
+    with pytest.raises(SystemExit, match="--revision goes with --from-hub"):
+        main(args + ["--hf-dir", str(hf_dir), "--revision", "v1", "--out", str(tmp_path / "x")])
+    with pytest.raises(SystemExit):                                   # one source of the folder, not two
+        main(args + ["--hf-dir", str(hf_dir), "--from-hub", "someone/llama-tiny", "--out", str(tmp_path / "x")])
+    with pytest.raises(SystemExit):
+        main(args + ["--hf-dir", str(hf_dir), "--baseline", "--baseline-from", str(hf_dir), "--out", str(tmp_path / "x")])
+    assert not (tmp_path / "x").exists()

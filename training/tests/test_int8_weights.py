@@ -146,3 +146,34 @@ def test_external_int8_weights_are_stored_once_and_the_engine_runs_them(tmp_path
     got, error = engine_generate(ext)
     assert error is None, error
     assert got["token_ids"] == want["token_ids"] and len(got["token_ids"]) == 12
+
+
+def test_the_default_is_int8_above_500_million_parameters():
+    from hamburger.config import REFERENCE_1B
+    from hamburger.import_reference import default_weights
+    assert default_weights(REFERENCE_1B) == "int8"
+    assert default_weights(CONFIGS["tiny"]) == "fp16"
+
+
+@needs_engine
+def test_repack_rewrites_the_graphs_and_copies_everything_else(tmp_path):
+    from conftest import SHIPPED
+    from hamburger.__main__ import main
+    out = tmp_path / "tiny-int8"
+    assert main(["repack", "--package", str(SHIPPED), "--weights", "int8", "--out", str(out)]) == 0
+    man, shipped = (json.loads((p / "hamburger.json").read_text()) for p in (out, SHIPPED))
+    assert man["weights"] == "int8" and man["provenance"]["repacked"] == {"from": str(SHIPPED), "weights": "int8",
+                                                                           "was": "fp16"}
+    assert {k: v for k, v in man.items() if k not in ("weights", "provenance")} == {
+        k: v for k, v in shipped.items() if k != "provenance"}
+    assert {k: v for k, v in man["provenance"].items() if k != "repacked"} == shipped["provenance"]
+    others = lambda p: sorted(str(f.relative_to(p)) for f in p.rglob("*") if f.is_file() and f.suffix != ".onnx"
+                              and f.name != "hamburger.json")
+    assert others(out) == others(SHIPPED)
+    assert all((out / f).read_bytes() == (SHIPPED / f).read_bytes() for f in others(SHIPPED))
+    assert sum(f.stat().st_size for f in out.glob("*.onnx")) < 0.6 * sum(f.stat().st_size for f in SHIPPED.glob("*.onnx"))
+    got, error = engine_generate(out, prompt="Copy this: ab ba", raw=False)
+    assert error is None, error
+    assert len(got["token_ids"]) > 0
+    with pytest.raises(SystemExit, match="already exists"):
+        main(["repack", "--package", str(SHIPPED), "--weights", "fp32", "--out", str(out)])
