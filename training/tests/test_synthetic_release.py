@@ -257,3 +257,29 @@ def test_the_release_imports_and_the_engine_runs_it_as_pytorch_and_transformers_
             p.copy_(p.half().float())                          # the package stores float16
         generated = reference.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False, eos_token_id=None)
     assert base["token_ids"] == generated[0, len(ids):].tolist()
+
+
+@needs_engine
+def test_the_release_imports_as_int8_with_external_data_and_stays_near_the_float32_model(release, tmp_path, monkeypatch):
+    """The real-size path at a tiny width: int8 weights, every tensor in external data stored
+    once, the baseline from model.safetensors. The engine runs it; the int8 base graph's logits
+    stay near PyTorch's on the checkpoint's float32 weights (hamburger/int8_drift.py, which
+    `npm run scale-check` runs at the 1B shape)."""
+    from hamburger import onnx_io
+    from hamburger.import_reference import import_reference
+    from hamburger.int8_drift import drift
+    monkeypatch.setattr(onnx_io, "EXTERNAL_DATA_BYTES", 0)
+    hf = release / "hf"
+    out = import_reference(release / "hamburger.ckpt", hf, tmp_path / "pkg", baseline_from=hf,
+                           feature_layers=(1, 2), compose_heads=4, weights="int8")
+    man = json.loads((out / "hamburger.json").read_text())
+    assert man["weights"] == "int8" and set(man["external_data"]) == {p.name for p in out.glob("*.onnx.data")}
+    table = TINY.vocab_size * TINY.hidden_size
+    assert man["external_data"]["embed.onnx.data"] >= table > man["external_data"]["base.onnx.data"]
+    for mode in ("hamburger", "baseline", "verify"):
+        result, error = engine_generate(out, prompt="Write a short story about a cat.", tokens=8, raw=False, mode=mode)
+        assert error is None, (mode, error)
+        assert len(result["token_ids"]) == 8
+    report = drift(release / "hamburger.ckpt", out, steps=3)
+    assert all(s["max_abs_logit_diff"] < 0.1 * s["logit_scale"] for s in report["steps"])
+    assert report["steps"][0]["greedy_agrees"]
