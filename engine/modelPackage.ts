@@ -89,7 +89,10 @@ async function openGraph(
       // Subnormal floats (tiny attention weights, SiLU tails) are slow on x86; flushing them
       // to zero made the HAMburger base forward ~15% faster here with no change to the
       // golden-trace probabilities beyond 1e-7.
-      extra: { session: { set_denormal_as_zero: '1' } },
+      // Each graph has its own intra-op pool; with threads > 1 a pool that spins after its
+      // run takes the cores from the next graph's (1B, 2 threads: the HAMburger base step
+      // 63 ms spinning, 43 ms not; docs/real-models.md).
+      extra: { session: { set_denormal_as_zero: '1', 'intra_op.allow_spinning': '0' } },
     });
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
