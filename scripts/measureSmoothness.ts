@@ -2,7 +2,10 @@
 // (two runs of 1,000 tokens back to back: the model's context holds 1,024 positions): long
 // tasks, frame intervals, and the latency of keys typed into the prompt box for as long as it
 // generates.
-// Usage: npm run smoothness [-- --json] [-- --trace FILE] [-- --url http://127.0.0.1:5170/]
+// Usage: npm run smoothness [-- --json] [-- --trace FILE] [-- --url http://127.0.0.1:5170/] [-- --during-load DIR]
+// --during-load DIR: instead of generating, load the package at DIR from the model picker (a
+// real-size one: seconds of ONNX Runtime sessions opening in the engine's worker) and type for
+// as long as it loads; the figures are those keys' latencies (target: p95 under 50 ms).
 // --trace writes a Chromium performance trace (open it in DevTools' Performance panel) and
 // prints the main thread's CPU time: per animation frame, per key event, and by kind.
 import { writeFileSync } from 'node:fs';
@@ -89,7 +92,9 @@ async function startTrace(cdp: CDPSession): Promise<() => Promise<TraceEvent[]>>
   };
 }
 
-const { values: options } = parseArgs({ options: { json: { type: 'boolean' }, trace: { type: 'string' }, url: { type: 'string' } } });
+const { values: options } = parseArgs({
+  options: { json: { type: 'boolean' }, trace: { type: 'string' }, url: { type: 'string' }, 'during-load': { type: 'string' } },
+});
 const traceFile = options.trace;
 
 // By default the browser mode runs inside this script's process; with --url the page is
@@ -110,84 +115,113 @@ try {
     await page.keyboard.press(IDLE_KEY);
     await page.waitForTimeout(KEY_INTERVAL_MS);
   }
-  let tokens = 0;
   let keys = 0;
-  let runs = 0;
-  let longestRun = 0;
-  const start = Date.now();
-  while (tokens < TOTAL_TOKENS && runs < MAX_RUNS) {
-    const runLength = String(Math.min(MAX_TOKENS_PER_RUN, TOTAL_TOKENS - tokens));
-    await page.fill('[data-testid="setting-maxNewTokens"]', runLength);
-    await page.fill('[data-testid="setting-minNewTokens"]', runLength);
-    await page.fill('[data-testid="prompt"]', PROMPT);
-    const previous = (await page.evaluate(`document.querySelector('[data-testid="status-playground"]')?.dataset.run ?? ''`)) as string;
-    // Ctrl+Enter starts the run and leaves the focus in the prompt box.
-    await page.keyboard.press('Control+Enter');
-    const status = `[data-testid="status-playground"][data-run]:not([data-run="${previous}"])`;
-    // Generous limits: on a loaded machine a busy page answers slowly.
-    await page.waitForSelector(status, { timeout: 120_000 });
-    let finished = false;
-    const done = page
-      .waitForSelector(`${status}:not([data-phase="running"])`, { timeout: 900_000 })
-      .then(() => {
-        finished = true;
-      });
-    // Type for as long as it generates: each key is an interaction whose latency Chromium measures.
-    while (!finished) {
+  /** Types one key every KEY_INTERVAL_MS until `until` settles; each is an interaction whose latency Chromium measures. */
+  const typeUntil = async (until: Promise<unknown>): Promise<void> => {
+    let settled = false;
+    void until.finally(() => (settled = true));
+    while (!settled) {
       await page.keyboard.press(TYPED_KEY);
       keys += 1;
       await page.waitForTimeout(KEY_INTERVAL_MS);
     }
-    await done;
-    const phase = await page.getAttribute('[data-testid="status-playground"]', 'data-phase');
-    if (phase !== 'finished') throw new Error(`run ${runs + 1} ended ${phase}: ${await page.innerText('[data-testid="status-playground"]')}`);
-    const figures = await page.innerText('[data-testid="status-playground"] .figures');
-    const runTokens = Number(/^(\d+) tokens/.exec(figures)?.[1] ?? 0);
-    tokens += runTokens;
-    runs += 1;
-    longestRun = Math.max(longestRun, runTokens);
-  }
-  const wallMs = Date.now() - start;
-  const events = stopTrace === null ? null : await stopTrace();
-  const stats = (await page.evaluate('window.__stats')) as PageStats;
-  const frames = stats.frames.slice(1);
-  const { slow: slowKeys, all: latencies } = keyLatencies(stats, stats.typed, keys);
-  const { slow: slowIdleKeys, all: idleLatencies } = keyLatencies(stats, stats.idle, IDLE_KEYS);
-  const result = {
-    browser: `Debian Chromium ${/Chrome\/(\d+)/.exec((await page.evaluate('navigator.userAgent')) as string)?.[1] ?? '?'} (headless, --disable-gpu)`,
-    tokens,
-    runs,
-    longestRun,
-    wallMs,
-    frames: frames.length,
-    frameP50Ms: percentile(frames, 50),
-    frameP95Ms: percentile(frames, 95),
-    frameMaxMs: Math.max(...frames),
-    framesOver50Ms: frames.filter((f) => f > 50).length,
-    longTasks: stats.longTasks.length,
-    longTaskMaxMs: Math.max(0, ...stats.longTasks),
-    longTaskTotalMs: stats.longTasks.reduce((a, b) => a + b, 0),
-    keysTyped: keys,
-    keysOver16Ms: slowKeys.length,
-    keysOver50Ms: slowKeys.filter((d) => d > 50).length,
-    keyLatencyP95Ms: percentile(latencies, 95),
-    keyLatencyMaxMs: Math.max(0, ...slowKeys),
-    idleKeysTyped: IDLE_KEYS,
-    idleKeysOver16Ms: slowIdleKeys.length,
-    idleKeyLatencyP95Ms: percentile(idleLatencies, 95),
-    domNodesAtEnd: (await page.evaluate('document.getElementsByTagName("*").length')) as number,
+    await until;
   };
-  if (options.json === true) console.log(JSON.stringify(result, null, 2));
-  else for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(18)} ${typeof value === 'number' ? Math.round(value * 10) / 10 : value}`);
-  if (events !== null && traceFile !== undefined) {
-    writeFileSync(traceFile, JSON.stringify({ traceEvents: events }));
-    const cpu = mainThreadCpu(events);
-    const spread = (values: number[]) => `${values.length} tasks, p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms`;
-    console.log(`\ntrace written to ${traceFile}`);
-    console.log(`main thread CPU time  ${Math.round(cpu.totalMs)} ms (${(cpu.totalMs / Math.max(1, tokens)).toFixed(2)} ms per token)`);
-    console.log(`  animation frames    ${spread(cpu.frameTasksMs)}`);
-    console.log(`  key events          ${spread(cpu.keyTasksMs)}`);
-    console.log(`  self time, ms       ${cpu.selfMs.slice(0, 8).map(([name, ms]) => `${name} ${Math.round(ms)}`).join(', ')}`);
+  const loadDir = options['during-load'];
+  if (loadDir !== undefined) {
+    const before = await page.innerText('[data-testid="model-name"]');
+    await page.fill('[data-testid="model-folder"]', loadDir);
+    const start = Date.now();
+    await page.click('[data-testid="load-folder"]');
+    await page.focus('[data-testid="prompt"]');
+    const loadedOrFailed = page.locator('[data-testid="model-name"]', { hasNotText: before }).or(page.locator('[data-testid="model-error"]'));
+    await typeUntil(loadedOrFailed.waitFor({ timeout: 600_000 }));
+    const error = await page.$('[data-testid="model-error"]');
+    if (error !== null) throw new Error(`the load failed: ${await error.innerText()}`);
+    const stats = (await page.evaluate('window.__stats')) as PageStats;
+    const { slow, all } = keyLatencies(stats, stats.typed, keys);
+    const frames = stats.frames.slice(1);
+    const result = {
+      model: await page.innerText('[data-testid="model-name"]'),
+      loadWallMs: Date.now() - start,
+      keysTyped: keys,
+      keysOver16Ms: slow.length,
+      keysOver50Ms: slow.filter((d) => d > 50).length,
+      keyLatencyP95Ms: percentile(all, 95),
+      keyLatencyMaxMs: Math.max(0, ...slow),
+      frameP95Ms: percentile(frames, 95),
+      longTasks: stats.longTasks.length,
+      longTaskMaxMs: Math.max(0, ...stats.longTasks),
+    };
+    console.log(JSON.stringify(result, null, options.json === true ? 2 : undefined));
+  } else {
+    let tokens = 0;
+    let runs = 0;
+    let longestRun = 0;
+    const start = Date.now();
+    while (tokens < TOTAL_TOKENS && runs < MAX_RUNS) {
+      const runLength = String(Math.min(MAX_TOKENS_PER_RUN, TOTAL_TOKENS - tokens));
+      await page.fill('[data-testid="setting-maxNewTokens"]', runLength);
+      await page.fill('[data-testid="setting-minNewTokens"]', runLength);
+      await page.fill('[data-testid="prompt"]', PROMPT);
+      const previous = (await page.evaluate(`document.querySelector('[data-testid="status-playground"]')?.dataset.run ?? ''`)) as string;
+      // Ctrl+Enter starts the run and leaves the focus in the prompt box.
+      await page.keyboard.press('Control+Enter');
+      const status = `[data-testid="status-playground"][data-run]:not([data-run="${previous}"])`;
+      // Generous limits: on a loaded machine a busy page answers slowly.
+      await page.waitForSelector(status, { timeout: 120_000 });
+      // Type for as long as it generates.
+      await typeUntil(page.waitForSelector(`${status}:not([data-phase="running"])`, { timeout: 900_000 }));
+      const phase = await page.getAttribute('[data-testid="status-playground"]', 'data-phase');
+      if (phase !== 'finished') throw new Error(`run ${runs + 1} ended ${phase}: ${await page.innerText('[data-testid="status-playground"]')}`);
+      const figures = await page.innerText('[data-testid="status-playground"] .figures');
+      const runTokens = Number(/^(\d+) tokens/.exec(figures)?.[1] ?? 0);
+      tokens += runTokens;
+      runs += 1;
+      longestRun = Math.max(longestRun, runTokens);
+    }
+    const wallMs = Date.now() - start;
+    const events = stopTrace === null ? null : await stopTrace();
+    const stats = (await page.evaluate('window.__stats')) as PageStats;
+    const frames = stats.frames.slice(1);
+    const { slow: slowKeys, all: latencies } = keyLatencies(stats, stats.typed, keys);
+    const { slow: slowIdleKeys, all: idleLatencies } = keyLatencies(stats, stats.idle, IDLE_KEYS);
+    const result = {
+      browser: `Debian Chromium ${/Chrome\/(\d+)/.exec((await page.evaluate('navigator.userAgent')) as string)?.[1] ?? '?'} (headless, --disable-gpu)`,
+      tokens,
+      runs,
+      longestRun,
+      wallMs,
+      frames: frames.length,
+      frameP50Ms: percentile(frames, 50),
+      frameP95Ms: percentile(frames, 95),
+      frameMaxMs: Math.max(...frames),
+      framesOver50Ms: frames.filter((f) => f > 50).length,
+      longTasks: stats.longTasks.length,
+      longTaskMaxMs: Math.max(0, ...stats.longTasks),
+      longTaskTotalMs: stats.longTasks.reduce((a, b) => a + b, 0),
+      keysTyped: keys,
+      keysOver16Ms: slowKeys.length,
+      keysOver50Ms: slowKeys.filter((d) => d > 50).length,
+      keyLatencyP95Ms: percentile(latencies, 95),
+      keyLatencyMaxMs: Math.max(0, ...slowKeys),
+      idleKeysTyped: IDLE_KEYS,
+      idleKeysOver16Ms: slowIdleKeys.length,
+      idleKeyLatencyP95Ms: percentile(idleLatencies, 95),
+      domNodesAtEnd: (await page.evaluate('document.getElementsByTagName("*").length')) as number,
+    };
+    if (options.json === true) console.log(JSON.stringify(result, null, 2));
+    else for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(18)} ${typeof value === 'number' ? Math.round(value * 10) / 10 : value}`);
+    if (events !== null && traceFile !== undefined) {
+      writeFileSync(traceFile, JSON.stringify({ traceEvents: events }));
+      const cpu = mainThreadCpu(events);
+      const spread = (values: number[]) => `${values.length} tasks, p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms`;
+      console.log(`\ntrace written to ${traceFile}`);
+      console.log(`main thread CPU time  ${Math.round(cpu.totalMs)} ms (${(cpu.totalMs / Math.max(1, tokens)).toFixed(2)} ms per token)`);
+      console.log(`  animation frames    ${spread(cpu.frameTasksMs)}`);
+      console.log(`  key events          ${spread(cpu.keyTasksMs)}`);
+      console.log(`  self time, ms       ${cpu.selfMs.slice(0, 8).map(([name, ms]) => `${name} ${Math.round(ms)}`).join(', ')}`);
+    }
   }
 } finally {
   await browser.close();
