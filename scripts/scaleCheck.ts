@@ -1,7 +1,8 @@
 // `npm run scale-check`: the whole real-size path on this machine, measured. Builds the
 // synthetic HAMburger-1B release (the authors' exact shapes, seeded random weights), imports
 // it into a package (int8 by default), loads it in the engine in a process of its own
-// (scripts/scaleProbe.ts) and generates in hamburger, baseline and verify modes, then writes
+// (scripts/scaleProbe.ts) and generates in hamburger, baseline and verify modes, runs the app's
+// three-lane race through its host session (scripts/raceProbe.ts), then writes
 // docs/eval/scale-1b.json. Random weights make no useful stop decision, so the group sizes
 // are forced from the shipped model's recorded copy trace: every speed here is a timing
 // simulation of the model's cost, not of its acceptance. With int8 weights it also compares
@@ -91,6 +92,16 @@ for (const n of threads) {
   probes[`threads_${n}`] = JSON.parse(run.stdout) as Probe;
 }
 
+// The app's race: the playground's engine and three race lanes, each its own worker with its own weights today.
+console.error('race: three lanes and the playground, as the app holds them');
+const raceRun = spawnSync('npx', ['tsx', 'scripts/raceProbe.ts', '--model', pkg, '--forced-groups', schedule.join(','), '--tokens', values.tokens], {
+  cwd: REPO,
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+if (raceRun.status !== 0) throw new Error(`the race probe failed (${raceRun.status ?? raceRun.signal})`);
+const race = JSON.parse(raceRun.stdout) as { race_peak_rss_bytes: number; load_ms: number; lanes: Record<string, unknown> };
+
 // int8's effect on the outputs at this size: the base graph against PyTorch on the checkpoint's float32 weights.
 const drift =
   values.weights === 'int8'
@@ -127,6 +138,8 @@ const report = {
   base_step_vs_floor: best.modes.hamburger.base_step_ms / floorMs,
   engine_overhead: best.modes.hamburger.engine_overhead,
   headline_threads: bestKey,
+  race_peak_rss_bytes: race.race_peak_rss_bytes,
+  race,
   int8_logit_drift: drift,
   forced_groups: { source: path.relative(REPO, SCHEDULE_TRACE), sizes: schedule },
   probes,
