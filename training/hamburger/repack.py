@@ -6,7 +6,6 @@ the original weights: an int8 package agrees with them only as far as int8 allow
 (docs/real-models.md measures how far, on the shipped model)."""
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
