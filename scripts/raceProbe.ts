@@ -6,6 +6,7 @@
 // Usage: tsx scripts/raceProbe.ts --model DIR --forced-groups 4,2,2 [--tokens 32]
 import { parseArgs } from 'node:util';
 import type { GenerationResult, LaneId, Mode } from '../engine/api.js';
+import { groupSizesFlag } from '../engine/cli/requestOptions.js';
 import { DEFAULT_MODEL_DIR } from '../engine/defaultModel.js';
 import { engineWorkerUrl } from '../host/engineWorkerUrl.js';
 import { HostSession } from '../host/hostSession.js';
@@ -19,7 +20,7 @@ const CLIENT = 'race-probe';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, 'forced-groups': { type: 'string' }, tokens: { type: 'string', default: '32' } } });
 if (values.model === undefined || values['forced-groups'] === undefined) throw new Error('--model and --forced-groups are required');
-const forcedGroupSizes = values['forced-groups'].split(',').map(Number);
+const forcedGroupSizes = groupSizesFlag(values['forced-groups']);
 const tokens = Number(values.tokens);
 
 const session = new HostSession({ defaultModelDirectory: DEFAULT_MODEL_DIR, workerUrl: engineWorkerUrl() });

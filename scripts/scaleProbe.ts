@@ -6,6 +6,7 @@
 // (context: default the package's max_position, 8192 for an imported 1B).
 import { parseArgs } from 'node:util';
 import type { MacroStep, Mode } from '../engine/api.js';
+import { groupSizesFlag } from '../engine/cli/requestOptions.js';
 import { HamburgerEngine } from '../engine/engine.js';
 
 const MODES: Mode[] = ['hamburger', 'baseline', 'verify'];
@@ -21,7 +22,7 @@ const { values } = parseArgs({
   },
 });
 if (values.model === undefined || values['forced-groups'] === undefined) throw new Error('--model and --forced-groups are required');
-const forcedGroupSizes = values['forced-groups'].split(',').map(Number);
+const forcedGroupSizes = groupSizesFlag(values['forced-groups']);
 const tokens = Number(values.tokens);
 
 const rssBytes = (): number => process.memoryUsage.rss();

@@ -58,7 +58,7 @@ export function requestFromFlags(values: Record<string, unknown>, prompt: string
 }
 
 /** `--forced-groups 4,2,2,1`: a timing simulation's group sizes (the engine checks each against max_steps). */
-function groupSizesFlag(raw: string): number[] {
+export function groupSizesFlag(raw: string): number[] {
   const sizes = raw.split(',').map((part) => Number(part.trim()));
   if (raw.trim() === '' || sizes.some((size) => !Number.isInteger(size) || size < 1)) {
     throw new EngineError('invalid_request', `--forced-groups must be comma-separated group sizes (integers >= 1), got "${raw}"`, { field: 'forced-groups' });

@@ -79,17 +79,22 @@ def quantize_int8(raw: Path, scratch: Path) -> onnx.ModelProto:
     """The exported graph at `raw` with int8 MatMul weights; `scratch` holds the steps between."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    # Its advice to pre-process (shape inference, graph optimizations) is for activation
-    # quantization; weight-only MatMul quantization needs neither.
-    logging.getLogger().setLevel(logging.ERROR)
     model = onnx.load(str(raw))
     fold_weight_transposes(model)
     folded, quantized = scratch / "folded.onnx", scratch / "quantized.onnx"
     onnx.save(model, str(folded), save_as_external_data=True, location="folded.onnx.data")
     del model
-    quantize_dynamic(folded, quantized, op_types_to_quantize=["MatMul"], per_channel=True,
-                     weight_type=QuantType.QInt8, use_external_data_format=True,
-                     extra_options={"MatMulConstBOnly": True, "WeightSymmetric": True})
+    # Its advice to pre-process (shape inference, graph optimizations) is for activation
+    # quantization; weight-only MatMul quantization needs neither.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(folded, quantized, op_types_to_quantize=["MatMul"], per_channel=True,
+                         weight_type=QuantType.QInt8, use_external_data_format=True,
+                         extra_options={"MatMulConstBOnly": True, "WeightSymmetric": True})
+    finally:
+        root.setLevel(level)
     model = onnx.load(str(quantized))
     del model.metadata_props[:]                     # the quantizer's notes on pre-processing
     return model

@@ -59,8 +59,7 @@ def read_bandwidth_gbps() -> float:
 
 def main(package: Path) -> dict:
     man = json.loads((package / "hamburger.json").read_text())
-    files = {**{f"{k}": v for k, v in man["graphs"].items()},
-             **{f"baseline_{k}": v for k, v in man.get("baseline", {}).get("graphs", {}).items()}}
+    files = {**man["graphs"], **{f"baseline_{k}": v for k, v in man.get("baseline", {}).get("graphs", {}).items()}}
     return {"params": params(man), "weights": man.get("weights", "fp16"),
             "graph_weight_bytes": {key: graph_weight_bytes(package / f) for key, f in files.items()},
             "read_bandwidth_gbps": read_bandwidth_gbps()}

@@ -66,14 +66,23 @@ def _trace_stack(module, n_layers: int, cfg: ModelConfig, scratch: Path, key: st
     return _trace(module, args, leading + ["position_ids"] + past_names, head_outputs + new_names, axes, scratch, key)
 
 
-def trace_hamburger(h: Hamburger, scratch: Path) -> TracedModel:
-    cfg, d = h.cfg, h.cfg.hidden_size
+def _trace_token_graphs(g: dict, d: int, head_outputs: list[str], scratch: Path, prefix: str,
+                        with_embed: bool) -> dict[str, Path]:
+    """The graphs over single tokens: heads, and embed unless int8 derives it from heads."""
+    heads_axes = {"hidden": {0: "n"}, **{o: {0: "n"} for o in head_outputs}}
+    traced = {"heads": _trace(g["heads"], (torch.randn(3, d),), ["hidden"], head_outputs, heads_axes, scratch,
+                              prefix + "heads")}
+    if with_embed:
+        traced["embed"] = _trace(g["embed"], (torch.tensor([1, 2, 3]),), ["input_ids"], ["embeddings"],
+                                 {"input_ids": {0: "n"}, "embeddings": {0: "n"}}, scratch, prefix + "embed")
+    return traced
+
+
+def trace_hamburger(h: Hamburger, scratch: Path, weights: str) -> TracedModel:
+    cfg = h.cfg
     g = hamburger_graphs(h)
-    ids, rows = (torch.tensor([1, 2, 3]),), {"input_ids": {0: "n"}, "embeddings": {0: "n"}}
     graphs = {
-        "embed": _trace(g["embed"], ids, ["input_ids"], ["embeddings"], rows, scratch, "embed"),
-        "heads": _trace(g["heads"], (torch.randn(3, d),), ["hidden"], ["logits", "stop_logit"],
-                        {"hidden": {0: "n"}, "logits": {0: "n"}, "stop_logit": {0: "n"}}, scratch, "heads"),
+        **_trace_token_graphs(g, cfg.hidden_size, ["logits", "stop_logit"], scratch, "", weights != "int8"),
         "base": _trace_stack(g["base"], cfg.num_layers, cfg, scratch, "base", ["inputs_embeds", "group"],
                              ["features", "logits", "stop_logit"]),
         "micro": _trace_stack(g["micro"], cfg.micro_layers, cfg, scratch, "micro", ["hiddens"], ["logits", "stop_logit"]),
@@ -81,14 +90,11 @@ def trace_hamburger(h: Hamburger, scratch: Path) -> TracedModel:
     return TracedModel(graphs, GRAPH_FILES, cfg.vocab_size, sum(p.numel() for p in h.parameters()))
 
 
-def trace_baseline(llm: LlamaForCausalLM, scratch: Path) -> TracedModel:
+def trace_baseline(llm: LlamaForCausalLM, scratch: Path, weights: str) -> TracedModel:
     cfg = llm.model.cfg
     g = baseline_graphs(llm)
-    ids, rows = (torch.tensor([1, 2, 3]),), {"input_ids": {0: "n"}, "embeddings": {0: "n"}}
     graphs = {
-        "embed": _trace(g["embed"], ids, ["input_ids"], ["embeddings"], rows, scratch, "baseline-embed"),
-        "heads": _trace(g["heads"], (torch.randn(3, cfg.hidden_size),), ["hidden"], ["logits"],
-                        {"hidden": {0: "n"}, "logits": {0: "n"}}, scratch, "baseline-heads"),
+        **_trace_token_graphs(g, cfg.hidden_size, ["logits"], scratch, "baseline-", weights != "int8"),
         "base": _trace_stack(g["base"], cfg.num_layers, cfg, scratch, "baseline-base", ["inputs_embeds"], ["features", "logits"]),
     }
     return TracedModel(graphs, BASELINE_FILES, cfg.vocab_size, sum(p.numel() for p in llm.parameters()))
@@ -169,7 +175,7 @@ def export_models(load_hamburger: Callable[[], Hamburger], load_baseline: Callab
             model = load()
             if weights == "fp16":
                 round_to_fp16(model)
-            traced.append(trace(model, scratch))
+            traced.append(trace(model, scratch, weights))
             del model
     writer = GraphWriter(external=sum(t.params for t in traced) * BYTES_PER_WEIGHT[weights] > onnx_io.EXTERNAL_DATA_BYTES)
     for model in traced:

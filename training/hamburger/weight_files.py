@@ -43,7 +43,7 @@ class GraphWriter:
                 raw = tensor.raw_data
                 digest = hashlib.sha256(b"%d:%r:" % (tensor.data_type, tuple(tensor.dims)) + raw).digest()
                 if digest not in self._written:
-                    offset = -data.tell() % ALIGNMENT + data.tell()
+                    offset = (data.tell() + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
                     data.seek(offset)
                     data.write(raw)
                     self._written[digest] = (data_path.name, offset, len(raw))
