@@ -1,7 +1,7 @@
 // The allow-list of IPC channels between the main process and the preload, with the payload
 // each carries. Nothing else crosses: the preload can only name these, the main process
 // only handles these.
-import type { AppCommand, HostMethod, HostResult, LaneEvent, LaneLoadProgress, ModelInfo } from '../engine/api.js';
+import type { AppCommand, HostMethod, HostResult, LaneEvent, LoadProgress, ModelInfo } from '../engine/api.js';
 
 export const INVOKE_CHANNELS = {
   /** Renderer -> main: one HostCall; answers a HostResult. */
@@ -30,6 +30,6 @@ export interface InvokeReplies {
 export interface SendPayloads {
   'hamburger:events': LaneEvent[];
   'hamburger:model': ModelInfo | null;
-  'hamburger:load-progress': LaneLoadProgress;
+  'hamburger:load-progress': LoadProgress;
   'hamburger:command': AppCommand;
 }

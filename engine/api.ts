@@ -544,9 +544,10 @@ export function traceEvents(trace: Trace): EngineEvent[] {
 }
 
 // ---------------------------------------------------------------------------------------
-// App hosts: what the UI sends to the process that owns the engines (Electron main, or
-// the browser-mode server) and what comes back. Several engines run at once, one per lane
-// (the playground, and one per race lane), so every call and event names its lane.
+// App hosts: what the UI sends to the process that owns the engine (Electron main, or the
+// browser-mode server) and what comes back. Several runs go at once, one per lane (the
+// playground, and one per race lane), all on one loaded model, so every run's call and
+// event names its lane.
 
 export const LANE_IDS = ['playground', 'race-0', 'race-1', 'race-2'] as const;
 export const laneIdSchema = z.enum(LANE_IDS, { error: () => `lane must be one of: ${LANE_IDS.join(', ')}` });
@@ -555,7 +556,7 @@ export type LaneId = z.infer<typeof laneIdSchema>;
 export const hostCallSchema = z.discriminatedUnion(
   'method',
   [
-    /** The model every lane runs now (null before the first load). */
+    /** The model the lanes run now (null before the first load). */
     z.object({ method: z.literal('currentModel') }).strict(),
     /** Loads a model package for all lanes; null = the package shipped with the app. */
     z
@@ -575,15 +576,13 @@ export const hostCallSchema = z.discriminatedUnion(
         chatTemplate: z.boolean().default(true),
       })
       .strict(),
-    /** Stops the model loads running now; each lane keeps the model it had. */
+    /** Stops the model load running now; the model loaded before stays. */
     z.object({ method: z.literal('cancelLoad') }).strict(),
-    /** Loads (and warms) the current model in these lanes, so that runs started together start together. */
-    z.object({ method: z.literal('prepare'), lanes: z.array(laneIdSchema).min(1, { error: () => 'lanes is empty' }) }).strict(),
     /** `request` is checked by the engine, which names the field and limit at fault. */
     z.object({ method: z.literal('generate'), lane: laneIdSchema, request: z.unknown() }).strict(),
     z.object({ method: z.literal('control'), lane: laneIdSchema, action: controlActionSchema }).strict(),
   ],
-  { error: () => 'method must be one of: currentModel, loadModel, cancelLoad, encode, prepare, generate, control' },
+  { error: () => 'method must be one of: currentModel, loadModel, cancelLoad, encode, generate, control' },
 );
 export type HostCall = z.input<typeof hostCallSchema>;
 export type HostMethod = HostCall['method'];
@@ -597,16 +596,12 @@ export interface HostReplies {
   loadModel: ModelInfo;
   cancelLoad: null;
   encode: EncodedPromptInfo;
-  prepare: null;
   generate: { runId: string };
   control: null;
 }
 
 export const laneEventSchema = z.object({ lane: laneIdSchema, event: engineEventSchema });
 export type LaneEvent = z.infer<typeof laneEventSchema>;
-
-export const laneLoadProgressSchema = z.object({ lane: laneIdSchema, progress: loadProgressSchema });
-export type LaneLoadProgress = z.infer<typeof laneLoadProgressSchema>;
 
 /**
  * Largest WebSocket message a window may send. A call carries at most one prompt of
@@ -629,8 +624,8 @@ export const socketMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('events'), events: z.array(laneEventSchema) }),
   /** Sent whenever the model changes (and on connect), so every window shows the same model. */
   z.object({ kind: z.literal('model'), model: modelInfoSchema.nullable() }),
-  /** A lane's model load moved on (before each graph opens, and once all are open). */
-  z.object({ kind: z.literal('loadProgress'), progress: laneLoadProgressSchema }),
+  /** The model load moved on (before each graph opens, and once all are open). */
+  z.object({ kind: z.literal('loadProgress'), progress: loadProgressSchema }),
 ]);
 export type SocketMessage = z.infer<typeof socketMessageSchema>;
 
@@ -653,7 +648,7 @@ export interface HostApi {
   call<M extends HostMethod>(call: Extract<HostCall, { method: M }>): Promise<HostResult<M>>;
   onEvent(listener: (event: LaneEvent) => void): () => void;
   onModel(listener: (model: ModelInfo | null) => void): () => void;
-  onLoadProgress(listener: (progress: LaneLoadProgress) => void): () => void;
+  onLoadProgress(listener: (progress: LoadProgress) => void): () => void;
   onConnection(listener: (state: ConnectionState) => void): () => void;
   /** Menu commands (Electron); never fires in the browser, where the page's own keys do the same. */
   onCommand(listener: (command: AppCommand) => void): () => void;

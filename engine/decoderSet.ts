@@ -1,7 +1,10 @@
-// The parts one decoding mode runs with. `hamburger` and `hamburger-single-token` share
-// the HAMburger graphs (and their KV cache: an engine runs one generation at a time);
-// `baseline-graphs` has its own. The verifier of audit and verify runs has a cache of its own
-// over the baseline graphs (or, without them, the HAMburger graphs one token per step).
+// The parts a run decodes with, made for each run around what its engine loaded once. The
+// sessions and embedding tables are the package's, shared by every run; the KV caches and
+// the clock of time inside session.run are the run's own, since one engine may have several
+// runs under way (the app's race lanes). `hamburger` and `hamburger-single-token` run on the
+// HAMburger graphs, `baseline-graphs` on the package's baseline. The verifier of audit and
+// verify runs checks over the baseline graphs (or, without them, the HAMburger graphs one
+// token per step).
 import type { RunSettings } from './api.js';
 import { BaseForward } from './baseForward.js';
 import { BaselineVerifier } from './baselineVerifier.js';
@@ -9,8 +12,10 @@ import type { KvCache } from './kvCache.js';
 import type { Architecture } from './manifest.js';
 import { defaultKvBudgetBytes, resolveContext } from './memoryBudget.js';
 import { MicroStepDecoder } from './microStepDecoder.js';
+import type { LoadedGraph, SessionClock } from './timedSession.js';
+import { TimedSession } from './timedSession.js';
 import type { ModelPackage } from './modelPackage.js';
-import { createTokenEmbedder, type TokenEmbedder } from './tokenEmbedder.js';
+import { createTokenEmbedder, embeddingTable, type TokenEmbedder } from './tokenEmbedder.js';
 
 export type DecoderKind = RunSettings['decoder'];
 
@@ -26,7 +31,92 @@ export interface DecoderSet {
   maxTokensPerStep: number;
 }
 
-function baseFor(arch: Architecture, context: number, initialRows: number | undefined, session: ModelPackage['graphs']['base'], hamburger: boolean): BaseForward {
+export interface ContextOptions {
+  /** Positions asked for; undefined = the manifest's max_position, as far as the budget allows. */
+  context?: number;
+  /** Most bytes the KV caches of every run together may grow to. */
+  kvBudgetBytes?: number;
+  /** Rows each KV cache starts with. */
+  kvInitialRows?: number;
+  /** Runs at once (default 1), each with caches that may grow to the context. */
+  runs?: number;
+}
+
+/** What every run of a loaded package shares. */
+export interface SharedDecoding {
+  pkg: ModelPackage;
+  context: number;
+  initialRows: number | undefined;
+  /** Embedding tables held in JS (null: the embed graph is called per lookup). */
+  tables: { hamburger: Float32Array | null; baseline: Float32Array | null };
+}
+
+export async function prepareDecoding(pkg: ModelPackage, options: ContextOptions = {}): Promise<SharedDecoding> {
+  const arch = pkg.manifest.architecture;
+  // A run's largest set of caches (verify: the HAMburger base and the verifier; the micro
+  // decoder's is max_steps rows), once per run that may be under way.
+  const verifierArch = pkg.baseline?.architecture ?? arch;
+  const caches = Array.from({ length: options.runs ?? 1 }, () => [arch, verifierArch]).flat();
+  const context = resolveContext(caches, arch.max_position, options.context, options.kvBudgetBytes ?? defaultKvBudgetBytes());
+  const tableOf = (graph: LoadedGraph, a: Architecture): Promise<Float32Array | null> =>
+    embeddingTable(new TimedSession(graph, { totalMs: 0, calls: 0 }), a.vocab_size, a.hidden_size);
+  const tables = {
+    hamburger: await tableOf(pkg.graphs.embed, arch),
+    baseline: pkg.baseline === null ? null : await tableOf(pkg.baseline.embed, pkg.baseline.architecture),
+  };
+  return { pkg, context, initialRows: options.kvInitialRows, tables };
+}
+
+/** What one run decodes with: its decoder, its verifier if it has one, and every cache it holds. */
+export interface RunDecoders {
+  decoders: DecoderSet;
+  verifier: BaselineVerifier | null;
+  caches: KvCache[];
+}
+
+/**
+ * The parts one run needs, and only those: `decoder` baseline or HAMburger, and a verifier
+ * for audit and verify. Every session call is timed on `clock`.
+ */
+export function createRunDecoders(shared: SharedDecoding, need: { decoder: 'hamburger' | 'baseline'; verifier: boolean }, clock: SessionClock): RunDecoders {
+  const { pkg, context, initialRows, tables } = shared;
+  const arch = pkg.manifest.architecture;
+  const timed = (graph: LoadedGraph): TimedSession => new TimedSession(graph, clock);
+  const hamburgerEmbedder = (): TokenEmbedder => createTokenEmbedder(tables.hamburger, timed(pkg.graphs.embed), arch.hidden_size);
+  const b = pkg.baseline;
+  const baselineEmbedder = (): TokenEmbedder => createTokenEmbedder(tables.baseline, timed(b!.embed), b!.architecture.hidden_size);
+
+  let decoders: DecoderSet;
+  if (need.decoder === 'baseline' && b !== null) {
+    const bArch = b.architecture;
+    const base = baseFor(bArch, context, initialRows, timed(b.base), false);
+    decoders = { kind: 'baseline-graphs', architecture: bArch, context, embedder: baselineEmbedder(), base, micro: null, maxTokensPerStep: 1 };
+  } else {
+    const base = baseFor(arch, context, initialRows, timed(pkg.graphs.base), true);
+    decoders =
+      need.decoder === 'baseline'
+        ? { kind: 'hamburger-single-token', architecture: arch, context, embedder: hamburgerEmbedder(), base, micro: null, maxTokensPerStep: 1 }
+        : { kind: 'hamburger', architecture: arch, context, embedder: hamburgerEmbedder(), base, micro: microFor(arch, timed(pkg.graphs.micro)), maxTokensPerStep: arch.max_steps };
+  }
+  const caches = [decoders.base.cache, ...(decoders.micro === null ? [] : [decoders.micro.cache])];
+  if (!need.verifier) return { decoders, verifier: null, caches };
+
+  const verifier =
+    b === null
+      ? new BaselineVerifier(
+          { kind: 'hamburger-single-token', architecture: arch, embedder: hamburgerEmbedder(), base: timed(pkg.graphs.base), heads: timed(pkg.graphs.heads), composesGroup: true },
+          arch.max_steps,
+          { context, initialRows },
+        )
+      : new BaselineVerifier(
+          { kind: 'baseline-graphs', architecture: b.architecture, embedder: baselineEmbedder(), base: timed(b.base), heads: timed(b.heads), composesGroup: false },
+          arch.max_steps,
+          { context, initialRows },
+        );
+  return { decoders, verifier, caches: [...caches, verifier.cache] };
+}
+
+function baseFor(arch: Architecture, context: number, initialRows: number | undefined, session: TimedSession, hamburger: boolean): BaseForward {
   return new BaseForward(
     session,
     {
@@ -43,37 +133,10 @@ function baseFor(arch: Architecture, context: number, initialRows: number | unde
   );
 }
 
-export interface DecoderSets {
-  hamburger: DecoderSet;
-  /** What `baseline` mode runs: the package's baseline graphs, or the HAMburger graphs one token per step. */
-  baseline: DecoderSet;
-  /** What checks HAMburger's tokens in audit and verify runs: the same model as `baseline`. */
-  verifier: BaselineVerifier;
-  /** Every KV cache above, each once. */
-  caches: KvCache[];
-}
-
-export interface ContextOptions {
-  /** Positions asked for; undefined = the manifest's max_position, as far as the budget allows. */
-  context?: number;
-  /** Most bytes the KV caches may grow to together. */
-  kvBudgetBytes?: number;
-  /** Rows each KV cache starts with. */
-  kvInitialRows?: number;
-}
-
-export async function createDecoderSets(pkg: ModelPackage, options: ContextOptions = {}): Promise<DecoderSets> {
-  const arch = pkg.manifest.architecture;
-  // The HAMburger base's cache, then baseline mode's and the verifier's (the micro decoder's is max_steps rows).
-  const caches = pkg.baseline === null ? [arch, arch] : [arch, pkg.baseline.architecture, pkg.baseline.architecture];
-  const context = resolveContext(caches, arch.max_position, options.context, options.kvBudgetBytes ?? defaultKvBudgetBytes());
-  const d = arch.hidden_size;
-  const embedder = await createTokenEmbedder(pkg.graphs.embed, arch.vocab_size, d);
-  const initialRows = options.kvInitialRows;
-  const base = baseFor(arch, context, initialRows, pkg.graphs.base, true);
-  const micro = new MicroStepDecoder(
-    pkg.graphs.micro,
-    d,
+function microFor(arch: Architecture, session: TimedSession): MicroStepDecoder {
+  return new MicroStepDecoder(
+    session,
+    arch.hidden_size,
     arch.feature_layers.length,
     arch.micro_layers,
     arch.num_kv_heads,
@@ -81,36 +144,4 @@ export async function createDecoderSets(pkg: ModelPackage, options: ContextOptio
     arch.vocab_size,
     arch.max_steps,
   );
-  const hamburger: DecoderSet = { kind: 'hamburger', architecture: arch, context, embedder, base, micro, maxTokensPerStep: arch.max_steps };
-  if (pkg.baseline === null) {
-    const verifier = new BaselineVerifier(
-      { kind: 'hamburger-single-token', architecture: arch, embedder, base: pkg.graphs.base, heads: pkg.graphs.heads, composesGroup: true },
-      arch.max_steps,
-      { context, initialRows },
-    );
-    return {
-      hamburger,
-      baseline: { ...hamburger, kind: 'hamburger-single-token', micro: null, maxTokensPerStep: 1 },
-      verifier,
-      caches: [base.cache, micro.cache, verifier.cache],
-    };
-  }
-  const b = pkg.baseline;
-  const bArch = b.architecture;
-  const bEmbedder = await createTokenEmbedder(b.embed, bArch.vocab_size, bArch.hidden_size);
-  const baseline: DecoderSet = {
-    kind: 'baseline-graphs',
-    architecture: bArch,
-    context,
-    embedder: bEmbedder,
-    base: baseFor(bArch, context, initialRows, b.base, false),
-    micro: null,
-    maxTokensPerStep: 1,
-  };
-  const verifier = new BaselineVerifier(
-    { kind: 'baseline-graphs', architecture: bArch, embedder: bEmbedder, base: b.base, heads: b.heads, composesGroup: false },
-    arch.max_steps,
-    { context, initialRows },
-  );
-  return { hamburger, baseline, verifier, caches: [base.cache, micro.cache, baseline.base.cache, verifier.cache] };
 }

@@ -1,6 +1,8 @@
-// The engine: one loaded model package, one generation at a time, controlled while it runs.
-// Usable from any thread; session.run blocks the thread it runs on, so hosts run it in a
-// worker (engine/worker/).
+// The engine: one loaded model package, its generations controlled while they run. By
+// default one generation at a time; a load may allow several (the app's race lanes), which
+// share the sessions and take turns step by step (engine/turnScheduler.ts), each with its
+// own KV caches. Usable from any thread; session.run blocks the thread it runs on, so hosts
+// run it in a worker (engine/worker/).
 import {
   type ControlAction,
   type EngineEvent,
@@ -10,7 +12,7 @@ import {
   type Verifier,
   controlActionSchema,
 } from './api.js';
-import { createDecoderSets, type DecoderSets } from './decoderSet.js';
+import { createRunDecoders, prepareDecoding, type SharedDecoding } from './decoderSet.js';
 import { EngineError, toErrorInfo } from './errors.js';
 import { Generation, type RunVerification } from './generation.js';
 import { stopIdsOf } from './manifest.js';
@@ -18,7 +20,10 @@ import { loadModelPackage, releaseModelPackage, throwIfCancelled, type LoadOptio
 import { checkPromptLength, validateRequest } from './requestValidation.js';
 import { createSpeculativeSampler } from './sampling/speculativeSampler.js';
 import { createSampler, type TokenSampler } from './sampling/tokenSampler.js';
+import type { KvCache } from './kvCache.js';
 import { StepGate } from './stepGate.js';
+import { SessionClock } from './timedSession.js';
+import { TurnScheduler } from './turnScheduler.js';
 
 export interface RunHandle {
   runId: string;
@@ -34,27 +39,39 @@ export interface EncodedPrompt {
 interface ActiveRun {
   runId: string;
   gate: StepGate;
+  caches: KvCache[];
   settled: Promise<unknown> | null;
 }
 
+export interface GenerateOptions {
+  /** The run's id (a host that routes events by id names it before any event); default a fresh one. */
+  runId?: string;
+}
+
 export class HamburgerEngine {
-  private active: ActiveRun | null = null;
+  private readonly active = new Map<string, ActiveRun>();
+  /** Null when one generation runs at a time: nothing to share. */
+  private readonly turns: TurnScheduler | null;
   private runCount = 0;
   private disposed = false;
 
   private constructor(
     private readonly pkg: ModelPackage,
-    private readonly decoders: DecoderSets,
+    private readonly shared: SharedDecoding,
+    private readonly maxRuns: number,
     readonly info: ModelInfo,
-  ) {}
+  ) {
+    this.turns = maxRuns > 1 ? new TurnScheduler() : null;
+  }
 
   static async load(directory: string, options: LoadOptions = {}): Promise<HamburgerEngine> {
     const start = performance.now();
     const pkg = await loadModelPackage(directory, options);
-    let decoders: DecoderSets;
+    const maxRuns = options.runs ?? 1;
+    let shared: SharedDecoding;
     try {
       throwIfCancelled(options.signal, pkg.directory);
-      decoders = await createDecoderSets(pkg, options);
+      shared = await prepareDecoding(pkg, options);
     } catch (error) {
       await releaseModelPackage(pkg);
       throw error;
@@ -76,17 +93,17 @@ export class HamburgerEngine {
         maxSteps: a.max_steps,
         featureLayers: [...a.feature_layers],
       },
-      defaults: { confidence: m.defaults.confidence, maxNewTokens: Math.min(m.defaults.max_new_tokens, decoders.hamburger.context - 1) },
-      limits: { context: decoders.hamburger.context, maxPromptTokens: decoders.hamburger.context - 1, maxNewTokens: decoders.hamburger.context - 1 },
+      defaults: { confidence: m.defaults.confidence, maxNewTokens: Math.min(m.defaults.max_new_tokens, shared.context - 1) },
+      limits: { context: shared.context, maxPromptTokens: shared.context - 1, maxNewTokens: shared.context - 1 },
       baseline: pkg.baseline === null ? 'hamburger-single-token' : 'baseline-graphs',
-      embeddings: decoders.hamburger.embedder.source,
+      embeddings: shared.tables.hamburger === null ? 'embed-graph' : 'js-table',
       loadMs: 0,
       weightsBytes: pkg.weightsBytes,
       weights: m.weights,
       threads: pkg.threads,
       provenance: m.provenance ?? null,
     };
-    const engine = new HamburgerEngine(pkg, decoders, info);
+    const engine = new HamburgerEngine(pkg, shared, maxRuns, info);
     try {
       throwIfCancelled(options.signal, pkg.directory);
       await engine.warmUp();
@@ -109,12 +126,9 @@ export class HamburgerEngine {
     }
   }
 
+  /** True while as many generations run as the load allows. */
   get busy(): boolean {
-    return this.active !== null;
-  }
-
-  get runId(): string | null {
-    return this.active?.runId ?? null;
+    return this.active.size >= this.maxRuns;
   }
 
   /** The prompt as the model sees it: through the chat template (default) or raw, then tokenized. */
@@ -137,39 +151,47 @@ export class HamburgerEngine {
   }
 
   /**
-   * Starts a generation. Bad input, or a generation already running, throws an EngineError
-   * here and changes nothing. Events arrive through `onEvent`, starting with `started`.
+   * Starts a generation. Bad input, or as many generations running as the load allows,
+   * throws an EngineError here and changes nothing. Events arrive through `onEvent`,
+   * starting with `started`.
    */
-  generate(input: unknown, onEvent: (event: EngineEvent) => void): RunHandle {
+  generate(input: unknown, onEvent: (event: EngineEvent) => void, options: GenerateOptions = {}): RunHandle {
     if (this.disposed) throw new EngineError('no_model', 'the engine was disposed');
-    if (this.active !== null) {
-      throw new EngineError('busy', `a generation (${this.active.runId}) is running; cancel it or wait for it to finish`, {
-        limit: 'one generation at a time per engine',
+    if (this.busy) {
+      const running = [...this.active.keys()].join(', ');
+      throw new EngineError('busy', `${this.maxRuns === 1 ? 'a generation is' : `${this.maxRuns} generations are`} running (${running}); cancel one or wait for it to finish`, {
+        limit: this.maxRuns === 1 ? 'one generation at a time per engine' : `${this.maxRuns} generations at a time per engine`,
       });
     }
+    if (options.runId !== undefined && this.active.has(options.runId)) {
+      throw new EngineError('invalid_request', `a generation named ${options.runId} is running`, { field: 'runId' });
+    }
     const manifest = this.pkg.manifest;
-    const context = this.decoders.hamburger.context;
+    const context = this.shared.context;
     const { request, confidence, maxNewTokens } = validateRequest(input, manifest, context);
     const prompt = this.encodePrompt(request.prompt, request.chatTemplate);
     checkPromptLength(prompt.tokenIds.length, context);
 
-    const decoders = request.mode === 'baseline' ? this.decoders.baseline : this.decoders.hamburger;
-    const verifier = this.decoders.verifier;
+    const clock = new SessionClock();
+    const checked = request.mode === 'verify' || request.audit;
+    const parts = createRunDecoders(this.shared, { decoder: request.mode === 'baseline' ? 'baseline' : 'hamburger', verifier: checked }, clock);
+    const decoders = parts.decoders;
     const vocabSize = decoders.architecture.vocab_size;
     let sampler: TokenSampler;
     let verification: RunVerification | null = null;
-    if (request.mode === 'verify') {
+    const verifier = parts.verifier;
+    if (request.mode === 'verify' && verifier !== null) {
       const speculation = createSpeculativeSampler(request.sampling, vocabSize, decoders.maxTokensPerStep);
       sampler = speculation;
       verification = { kind: 'verify', verifier, speculation };
     } else {
       sampler = createSampler(request.sampling, vocabSize);
-      if (request.audit) verification = { kind: 'audit', verifier };
+      if (request.audit && verifier !== null) verification = { kind: 'audit', verifier };
     }
     const settings: RunSettings = {
       mode: request.mode,
       decoder: decoders.kind,
-      label: runLabel(decoders.kind, verification === null ? null : { kind: verification.kind, verifier: verifier.kind }),
+      label: runLabel(decoders.kind, verification === null ? null : { kind: verification.kind, verifier: verification.verifier.kind }),
       confidence,
       maxNewTokens,
       minNewTokens: request.minNewTokens,
@@ -178,22 +200,25 @@ export class HamburgerEngine {
       sampling: request.sampling,
       chatTemplate: request.chatTemplate,
       audit: request.audit,
-      ...(verification === null ? {} : { verifier: verifier.kind }),
+      ...(verification === null ? {} : { verifier: verification.verifier.kind }),
       ...(request.forcedGroupSizes === undefined ? {} : { forcedGroupSizes: request.forcedGroupSizes }),
     };
     this.runCount += 1;
-    const runId = `run-${Date.now().toString(36)}-${this.runCount}`;
+    const runId = options.runId ?? `run-${Date.now().toString(36)}-${this.runCount}`;
+    const turn = this.turns?.join() ?? null;
+    const end = (): void => {
+      turn?.give();
+      if (this.active.get(runId) === active) this.active.delete(runId);
+    };
     // The engine is free again before `finished` / `failed` reach the listener, so that a
     // listener may start the next generation from that event.
     const emit = (event: EngineEvent): void => {
-      if ((event.type === 'finished' || event.type === 'failed') && this.active?.runId === runId) this.active = null;
+      if (event.type === 'finished' || event.type === 'failed') end();
       onEvent(event);
     };
-    const gate = new StepGate(request.startPaused, (state) => emit({ type: 'state', runId, state }));
-    const active: ActiveRun = { runId, gate, settled: null };
-    this.active = active;
-    // Rows another mode's last run left in its caches are not this run's: its memory figures count its own.
-    for (const cache of this.decoders.caches) cache.reset();
+    const gate = new StepGate(request.startPaused, (state) => emit({ type: 'state', runId, state }), turn);
+    const active: ActiveRun = { runId, gate, caches: parts.caches, settled: null };
+    this.active.set(runId, active);
     const generation = new Generation({
       runId,
       modelName: manifest.name,
@@ -206,8 +231,8 @@ export class HamburgerEngine {
       verification,
       gate,
       startPaused: request.startPaused,
-      clock: this.pkg.clock,
-      kvBytes: () => this.kvBytes(),
+      clock,
+      kvBytes: () => bytesOf(parts.caches),
       emit,
     });
     const done = generation
@@ -217,32 +242,25 @@ export class HamburgerEngine {
         emit({ type: 'failed', runId, error: info });
         throw error instanceof EngineError ? error : new EngineError(info.code, info.message, { cause: error });
       })
-      .finally(() => {
-        if (this.active?.runId === runId) this.active = null;
-      });
+      .finally(end);
     // The caller may never await `done`; a failure is already reported as a `failed` event.
     active.settled = done.catch(() => undefined);
     return { runId, done };
   }
 
-  /** Bytes of KV rows written and held, over every cache of this engine. */
+  /** Bytes of KV rows written and held, over the caches of every generation running now. */
   kvBytes(): { used: number; reserved: number } {
-    let used = 0;
-    let reserved = 0;
-    for (const cache of this.decoders.caches) {
-      used += cache.usedBytes;
-      reserved += cache.reservedBytes;
-    }
-    return { used, reserved };
+    return bytesOf([...this.active.values()].flatMap((run) => run.caches));
   }
 
-  /** Pause, resume, step or cancel the running generation. */
+  /** Pause, resume, step or cancel a running generation (`runId` may be left out while only one runs). */
   control(action: unknown, runId?: string): void {
     const parsed = controlActionSchema.safeParse(action);
     if (!parsed.success) throw new EngineError('invalid_request', parsed.error.issues[0]?.message ?? 'bad control action', { field: 'action' });
-    const active = this.active;
-    if (active === null || (runId !== undefined && runId !== active.runId)) {
-      throw new EngineError('no_run', runId === undefined ? 'no generation is running' : `generation ${runId} is not running`);
+    const active = runId === undefined ? (this.active.size === 1 ? [...this.active.values()][0] : undefined) : this.active.get(runId);
+    if (active === undefined) {
+      if (runId !== undefined) throw new EngineError('no_run', `generation ${runId} is not running`);
+      throw new EngineError('no_run', this.active.size === 0 ? 'no generation is running' : `${this.active.size} generations are running; name the one to control`, { field: 'runId' });
     }
     active.gate.control(parsed.data satisfies ControlAction);
   }
@@ -250,13 +268,21 @@ export class HamburgerEngine {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    const active = this.active;
-    if (active !== null) {
-      active.gate.control('cancel');
-      await active.settled;
-    }
+    const running = [...this.active.values()];
+    for (const run of running) run.gate.control('cancel');
+    await Promise.all(running.map((run) => run.settled));
     await releaseModelPackage(this.pkg);
   }
+}
+
+function bytesOf(caches: readonly KvCache[]): { used: number; reserved: number } {
+  let used = 0;
+  let reserved = 0;
+  for (const cache of caches) {
+    used += cache.usedBytes;
+    reserved += cache.reservedBytes;
+  }
+  return { used, reserved };
 }
 
 /** What a run's settings call it: the decoder, and the baseline's part in audited and verify runs. */

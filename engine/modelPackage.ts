@@ -8,7 +8,7 @@ import { EngineError } from './errors.js';
 import { expectedInterface, interfaceMismatches, type GraphKey, type ValueDescription } from './graphContract.js';
 import { readManifest, type Architecture, type Manifest } from './manifest.js';
 import { checkPackageFile, PACKAGE_FILE_LIMITS } from './packageFile.js';
-import { SessionClock, TimedSession } from './timedSession.js';
+import type { LoadedGraph } from './timedSession.js';
 import { TextTokenizer } from './tokenizer.js';
 
 export interface LoadOptions {
@@ -20,6 +20,8 @@ export interface LoadOptions {
   context?: number;
   /** Rows each KV cache starts with before it grows (default INITIAL_KV_ROWS). */
   kvInitialRows?: number;
+  /** Generations that may run at once (default 1): they share the sessions, each has its own KV caches. */
+  runs?: number;
   /** Told before each graph opens, and once when all are open. */
   onProgress?: (progress: LoadProgress) => void;
   /** Aborting it stops the load between graphs (`load_cancelled`); what was opened is released. */
@@ -32,17 +34,17 @@ export function throwIfCancelled(signal: AbortSignal | undefined, directory: str
 }
 
 export interface HamburgerGraphs {
-  embed: TimedSession;
-  base: TimedSession;
-  micro: TimedSession;
-  heads: TimedSession;
+  embed: LoadedGraph;
+  base: LoadedGraph;
+  micro: LoadedGraph;
+  heads: LoadedGraph;
 }
 
 export interface BaselineGraphs {
   architecture: Architecture;
-  embed: TimedSession;
-  base: TimedSession;
-  heads: TimedSession;
+  embed: LoadedGraph;
+  base: LoadedGraph;
+  heads: LoadedGraph;
 }
 
 export interface ModelPackage {
@@ -52,8 +54,6 @@ export interface ModelPackage {
   chatTemplate: ChatTemplate;
   graphs: HamburgerGraphs;
   baseline: BaselineGraphs | null;
-  /** Time inside session.run, all graphs of this package. */
-  clock: SessionClock;
   threads: number;
   loadMs: number;
   /** Bytes of the graph files as stored (float16 weights are held as float32 once loaded). */
@@ -76,8 +76,7 @@ async function openGraph(
   arch: Architecture,
   hamburger: boolean,
   threads: number,
-  clock: SessionClock,
-): Promise<TimedSession> {
+): Promise<LoadedGraph> {
   const fullPath = path.join(directory, file);
   let session: ort.InferenceSession;
   try {
@@ -107,7 +106,7 @@ async function openGraph(
     await session.release();
     throw new EngineError('graph_interface_mismatch', `${file} (${field}) does not match the ${key} graph contract: ${problems.join('; ')}`, { field });
   }
-  return new TimedSession(key, session, clock);
+  return { name: key, session };
 }
 
 interface GraphToOpen {
@@ -143,7 +142,6 @@ export async function loadModelPackage(directory: string, options: LoadOptions =
   const { tokens } = manifest;
   const chatTemplate = ChatTemplate.create(tokens.chat_template, tokenizer.tokenText(tokens.bos_id), tokenizer.tokenText(tokens.eos_id));
 
-  const clock = new SessionClock();
   const arch = manifest.architecture;
   const g = manifest.graphs;
   const b = manifest.baseline;
@@ -192,20 +190,20 @@ export async function loadModelPackage(directory: string, options: LoadOptions =
   // A graph's weights count with it: its own file and its `<graph>.data`.
   plan.forEach((graph, i) => (sizes[i]! += dataBytes.get(`${graph.file}.data`) ?? 0));
   const bytesTotal = sizes.reduce((sum, size) => sum + size, 0);
-  const opened: TimedSession[] = [];
+  const opened: LoadedGraph[] = [];
   try {
     let bytesDone = 0;
     for (const [i, graph] of plan.entries()) {
       throwIfCancelled(options.signal, dir);
       options.onProgress?.({ directory: dir, file: graph.file, graphsDone: i, graphsTotal: plan.length, bytesDone, bytesTotal });
-      opened.push(await openGraph(dir, graph.file, graph.field, graph.key, graph.arch, graph.hamburger, threads, clock));
+      opened.push(await openGraph(dir, graph.file, graph.field, graph.key, graph.arch, graph.hamburger, threads));
       bytesDone += sizes[i]!;
     }
     options.onProgress?.({ directory: dir, file: null, graphsDone: plan.length, graphsTotal: plan.length, bytesDone, bytesTotal });
     const [embed, base, micro, heads, bEmbed, bBase, bHeads] = opened;
     const graphs: HamburgerGraphs = { embed: embed!, base: base!, micro: micro!, heads: heads! };
     const baseline: BaselineGraphs | null = b === undefined ? null : { architecture: b.architecture, embed: bEmbed!, base: bBase!, heads: bHeads! };
-    return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, clock, threads, loadMs: performance.now() - start, weightsBytes: bytesTotal };
+    return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, threads, loadMs: performance.now() - start, weightsBytes: bytesTotal };
   } catch (error) {
     await Promise.all(opened.map((s) => s.session.release()));
     throw error;

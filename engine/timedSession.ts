@@ -1,5 +1,6 @@
-// An ONNX Runtime session whose run() time is added to a shared clock, so the engine can
-// report time inside session.run apart from its own (engine_overhead).
+// An ONNX Runtime session as one run calls it: its run() time is added to the run's clock,
+// so the engine can report time inside session.run apart from its own (engine_overhead).
+// The session itself is the loaded package's, shared by every run.
 import * as ort from 'onnxruntime-node';
 import { EngineError } from './errors.js';
 
@@ -8,12 +9,23 @@ export class SessionClock {
   calls = 0;
 }
 
+/** A graph as the package loaded it. */
+export interface LoadedGraph {
+  readonly name: string;
+  readonly session: ort.InferenceSession;
+}
+
 export class TimedSession {
+  readonly name: string;
+  readonly session: ort.InferenceSession;
+
   constructor(
-    readonly name: string,
-    readonly session: ort.InferenceSession,
+    graph: LoadedGraph,
     private readonly clock: SessionClock,
-  ) {}
+  ) {
+    this.name = graph.name;
+    this.session = graph.session;
+  }
 
   async run(feeds: ort.InferenceSession.FeedsType, fetches?: ort.InferenceSession.FetchesType): Promise<ort.InferenceSession.ReturnType> {
     const start = performance.now();

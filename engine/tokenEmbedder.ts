@@ -1,6 +1,6 @@
 // Token ids -> input embeddings. Small vocabularies: the `embed` graph is run once at load
-// for every id and the table is kept in JS (a row copy per token, no graph call). Large
-// ones: the `embed` graph is called per lookup.
+// for every id and the table is kept in JS (a row copy per token, no graph call), shared by
+// every run. Large ones: the `embed` graph is called per lookup, on the run's own clock.
 import * as ort from 'onnxruntime-node';
 import type { TimedSession } from './timedSession.js';
 
@@ -48,10 +48,14 @@ class EmbedGraphLookup implements TokenEmbedder {
   }
 }
 
-export async function createTokenEmbedder(session: TimedSession, vocabSize: number, hiddenSize: number): Promise<TokenEmbedder> {
-  const lookup = new EmbedGraphLookup(session, hiddenSize);
-  if (vocabSize * hiddenSize > EMBEDDING_TABLE_MAX_FLOATS) return lookup;
+/** The whole table when it is small enough to hold (made once per load), else null: look rows up in the graph. */
+export async function embeddingTable(session: TimedSession, vocabSize: number, hiddenSize: number): Promise<Float32Array | null> {
+  if (vocabSize * hiddenSize > EMBEDDING_TABLE_MAX_FLOATS) return null;
   const table = new Float32Array(vocabSize * hiddenSize);
-  await lookup.embedInto(Array.from({ length: vocabSize }, (_, id) => id), table);
-  return new EmbeddingTable(table, hiddenSize);
+  await new EmbedGraphLookup(session, hiddenSize).embedInto(Array.from({ length: vocabSize }, (_, id) => id), table);
+  return table;
+}
+
+export function createTokenEmbedder(table: Float32Array | null, session: TimedSession, hiddenSize: number): TokenEmbedder {
+  return table === null ? new EmbedGraphLookup(session, hiddenSize) : new EmbeddingTable(table, hiddenSize);
 }

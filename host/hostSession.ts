@@ -1,15 +1,16 @@
-// The app's engines as one service, shared by both app hosts (the Electron main process and
-// the browser-mode server): validates every call from a UI, runs it on the named lane, and
-// fans the lanes' events out as LaneEvents. Transport-free: hosts only carry messages.
+// The app's engine as one service, shared by both app hosts (the Electron main process and
+// the browser-mode server): validates every call from a UI, runs it on the named lane (every
+// lane runs on one shared engine: host/sharedEngine.ts), and fans the lanes' events out as
+// LaneEvents. Transport-free: hosts only carry messages.
 //
 // Every call names its client (one window: a WebSocket, an Electron webContents). A run
 // belongs to the client that started it; only that client controls it, and `releaseClient`
 // cancels what a client leaves behind when it goes away.
 import path from 'node:path';
-import { LANE_IDS, type HostReplies, type LaneEvent, type LaneId, type LaneLoadProgress, type ModelInfo } from '../engine/api.js';
+import type { HostReplies, LaneEvent, LoadProgress, ModelInfo } from '../engine/api.js';
 import { EngineError } from '../engine/errors.js';
 import { defaultKvBudgetBytes } from '../engine/memoryBudget.js';
-import { EngineLane, type ModelSpec } from './engineLane.js';
+import { SharedEngine, type ModelSpec } from './sharedEngine.js';
 import { parseHostCall } from './hostCall.js';
 import { isInsideRoots } from './modelRoots.js';
 
@@ -20,8 +21,8 @@ export interface HostSessionOptions {
   defaultModelDirectory: string;
   /** The engine worker's entry (a bundled app's); undefined = the engine's TypeScript sources. */
   workerUrl?: URL;
-  /** onnxruntime threads per race lane: race lanes run at once and share the cores. */
-  raceThreads?: number;
+  /** onnxruntime threads of the engine's sessions; undefined = the engine's default. */
+  threads?: number;
   /** Default DEFAULT_LOAD_TIMEOUT_MS. */
   loadTimeoutMs?: number;
   /**
@@ -35,32 +36,27 @@ export interface HostSessionOptions {
 type Listener<T> = (value: T) => void;
 
 export class HostSession {
-  private readonly lanes = new Map<LaneId, EngineLane>();
+  private readonly engine: SharedEngine;
   private readonly eventListeners = new Set<Listener<LaneEvent>>();
   private readonly modelListeners = new Set<Listener<ModelInfo | null>>();
-  private readonly progressListeners = new Set<Listener<LaneLoadProgress>>();
+  private readonly progressListeners = new Set<Listener<LoadProgress>>();
   private model: ModelInfo | null = null;
   private modelSpec: ModelSpec;
 
   constructor(private readonly options: HostSessionOptions) {
     this.modelSpec = { directory: options.defaultModelDirectory, context: undefined };
-    for (const lane of LANE_IDS) {
-      this.lanes.set(
-        lane,
-        new EngineLane({
-          name: `lane ${lane}`,
-          workerUrl: options.workerUrl,
-          threads: lane === 'playground' ? undefined : (options.raceThreads ?? 1),
-          loadTimeoutMs: options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
-          // Every lane holds a model at once (the race): they share the KV budget.
-          kvBudgetBytes: defaultKvBudgetBytes(LANE_IDS.length),
-          onEvent: (event) => this.emit({ lane, event }),
-          onLoadProgress: (progress) => {
-            for (const listener of this.progressListeners) listener({ lane, progress });
-          },
-        }),
-      );
-    }
+    this.engine = new SharedEngine({
+      workerUrl: options.workerUrl,
+      threads: options.threads,
+      loadTimeoutMs: options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
+      kvBudgetBytes: defaultKvBudgetBytes(),
+      onEvent: (event) => {
+        for (const listener of this.eventListeners) listener(event);
+      },
+      onLoadProgress: (progress) => {
+        for (const listener of this.progressListeners) listener(progress);
+      },
+    });
   }
 
   get currentModel(): ModelInfo | null {
@@ -77,8 +73,8 @@ export class HostSession {
     return () => this.modelListeners.delete(listener);
   }
 
-  /** Progress of every lane's model loads. */
-  onLoadProgress(listener: Listener<LaneLoadProgress>): () => void {
+  /** Progress of the model loads. */
+  onLoadProgress(listener: Listener<LoadProgress>): () => void {
     this.progressListeners.add(listener);
     return () => this.progressListeners.delete(listener);
   }
@@ -95,35 +91,29 @@ export class HostSession {
       case 'loadModel':
         return this.loadModel(call.directory, call.context);
       case 'cancelLoad':
-        await Promise.all([...this.lanes.values()].map((lane) => lane.cancelLoad()));
+        await this.engine.cancelLoad();
         return null;
       case 'encode':
-        return this.lane('playground').encode(await this.modelInUse(), call.prompt, call.chatTemplate);
-      case 'prepare': {
-        const model = await this.modelInUse();
-        await Promise.all(call.lanes.map((lane) => this.lane(lane).ensureModel(model)));
-        return null;
-      }
+        return this.engine.encode(await this.modelInUse(), call.prompt, call.chatTemplate);
       case 'generate':
-        return this.lane(call.lane).generate(await this.modelInUse(), call.request, client);
+        return this.engine.generate(await this.modelInUse(), call.lane, call.request, client);
       case 'control':
-        return this.lane(call.lane).control(call.action, client);
+        return this.engine.control(call.lane, call.action, client);
     }
   }
 
   /** Cancels the runs `client` started (it went away: nobody would see their events); never throws. */
   async releaseClient(client: string): Promise<void> {
-    await Promise.all([...this.lanes.values()].map((lane) => lane.releaseClient(client)));
+    await this.engine.releaseClient(client);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.lanes.values()].map((lane) => lane.close()));
+    await this.engine.close();
   }
 
   /**
    * Loads a package (null: the shipped one) with a context (undefined: the package's
-   * default) on the playground lane first, which checks it; the other lanes follow when next
-   * used. A failed load leaves the current model in place.
+   * default) for every lane. A failed load leaves the current model in place.
    */
   async loadModel(requested: string | null, context?: number): Promise<ModelInfo> {
     const directory = requested === null ? this.options.defaultModelDirectory : path.resolve(requested);
@@ -134,12 +124,12 @@ export class HostSession {
       });
     }
     // Asked for by a user: folders that failed before get another try.
-    for (const lane of this.lanes.values()) lane.forgetFailures();
-    return this.loadOnPlayground({ directory, context });
+    this.engine.forgetFailures();
+    return this.load({ directory, context });
   }
 
-  private async loadOnPlayground(spec: ModelSpec): Promise<ModelInfo> {
-    const info = await this.lane('playground').ensureModel(spec);
+  private async load(spec: ModelSpec): Promise<ModelInfo> {
+    const info = await this.engine.ensureModel(spec);
     this.modelSpec = spec;
     this.model = info;
     for (const listener of this.modelListeners) listener(info);
@@ -153,20 +143,12 @@ export class HostSession {
   private async modelInUse(): Promise<ModelSpec> {
     if (this.model === null) {
       try {
-        await this.loadOnPlayground(this.modelSpec);
+        await this.load(this.modelSpec);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new EngineError('no_model', `no model is loaded (${reason}); load a model package`);
       }
     }
     return this.modelSpec;
-  }
-
-  private lane(id: LaneId): EngineLane {
-    return this.lanes.get(id)!;
-  }
-
-  private emit(event: LaneEvent): void {
-    for (const listener of this.eventListeners) listener(event);
   }
 }

@@ -1,9 +1,9 @@
 // A three-lane race as the app runs it, for `npm run scale-check` (scripts/scaleCheck.ts): the
-// host session of the browser mode and Electron (each race lane its own engine worker), the
-// package loaded into the race lanes, then HAMburger, verify and baseline started together
+// host session of the browser mode and Electron (every lane on one engine worker that holds
+// the model once), the package loaded, then HAMburger, verify and baseline started together
 // with forced group sizes (a timing simulation). Prints one JSON object: the process's peak
-// resident memory (the lanes' workers are its threads) and each lane's tokens/s.
-// Usage: tsx scripts/raceProbe.ts --model DIR --forced-groups 4,2,2 [--tokens 32]
+// resident memory (the engine worker is its thread) and each lane's tokens/s.
+// Usage: tsx scripts/raceProbe.ts --model DIR --forced-groups 4,2,2 [--tokens 32] [--threads N]
 import { parseArgs } from 'node:util';
 import type { GenerationResult, LaneId, Mode } from '../engine/api.js';
 import { groupSizesFlag } from '../engine/cli/requestOptions.js';
@@ -18,16 +18,18 @@ const LANES: [LaneId, Mode][] = [
 ];
 const CLIENT = 'race-probe';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, 'forced-groups': { type: 'string' }, tokens: { type: 'string', default: '32' } } });
+const { values } = parseArgs({
+  options: { model: { type: 'string' }, 'forced-groups': { type: 'string' }, tokens: { type: 'string', default: '32' }, threads: { type: 'string' } },
+});
 if (values.model === undefined || values['forced-groups'] === undefined) throw new Error('--model and --forced-groups are required');
 const forcedGroupSizes = groupSizesFlag(values['forced-groups']);
 const tokens = Number(values.tokens);
 
-const session = new HostSession({ defaultModelDirectory: DEFAULT_MODEL_DIR, workerUrl: engineWorkerUrl() });
+const threads = values.threads === undefined ? undefined : Number(values.threads);
+const session = new HostSession({ defaultModelDirectory: DEFAULT_MODEL_DIR, workerUrl: engineWorkerUrl(), ...(threads === undefined ? {} : { threads }) });
 try {
   const start = performance.now();
   await session.call({ method: 'loadModel', directory: values.model }, CLIENT);
-  await session.call({ method: 'prepare', lanes: LANES.map(([lane]) => lane) }, CLIENT);
   const loadMs = performance.now() - start;
   const results = new Map<LaneId, GenerationResult>();
   const finished = new Promise<void>((resolve, reject) => {

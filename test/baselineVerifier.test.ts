@@ -7,10 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BaselineVerifier } from '../engine/baselineVerifier.js';
-import { createDecoderSets } from '../engine/decoderSet.js';
+import { createRunDecoders, prepareDecoding } from '../engine/decoderSet.js';
 import { HamburgerEngine } from '../engine/engine.js';
 import { loadModelPackage, releaseModelPackage, type ModelPackage } from '../engine/modelPackage.js';
 import { summarizeLogits, tokenProbability } from '../engine/sampling/distribution.js';
+import { SessionClock } from '../engine/timedSession.js';
 import { recordRun } from './support/runRecorder.js';
 import { goldenTraceFiles, MODEL_DIR, readGoldenTrace, type GoldenTrace } from './support/shippedModel.js';
 
@@ -22,7 +23,7 @@ let golden: GoldenTrace;
 
 beforeAll(async () => {
   pkg = await loadModelPackage(MODEL_DIR, { threads: 1 });
-  verifier = (await createDecoderSets(pkg)).verifier;
+  verifier = createRunDecoders(await prepareDecoding(pkg), { decoder: 'baseline', verifier: true }, new SessionClock()).verifier!;
   vocab = verifier.vocabSize;
   // The longest baseline golden: room for several checks.
   const goldens = goldenTraceFiles().map(readGoldenTrace).filter((g) => g.mode === 'baseline');

@@ -108,12 +108,20 @@ describe('the context of a load', () => {
 
   it('is lowered to what the memory budget holds when not asked, and a named error when asked for more', async () => {
     const a = fixed.info.architecture;
-    const perPosition = 3 * a.numLayers * a.numKvHeads * a.headDim * 2 * 4;
+    // A run holds at most two caches that grow with the context: its decoder's and the verifier's.
+    const perPosition = 2 * a.numLayers * a.numKvHeads * a.headDim * 2 * 4;
     const capped = await HamburgerEngine.load(MODEL_DIR, { kvBudgetBytes: perPosition * 300 });
     try {
       expect(capped.info.limits.context).toBe(300);
     } finally {
       await capped.dispose();
+    }
+    // Three runs at once share the budget.
+    const shared = await HamburgerEngine.load(MODEL_DIR, { kvBudgetBytes: perPosition * 300, runs: 3 });
+    try {
+      expect(shared.info.limits.context).toBe(100);
+    } finally {
+      await shared.dispose();
     }
     const error = await loadError({ kvBudgetBytes: perPosition * 300, context: 600 });
     expect(error).toMatchObject({ code: 'context_too_large', field: 'context', limit: '<= 300 positions on this machine' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunCancelled, StepGate } from '../engine/stepGate.js';
+import { TurnScheduler } from '../engine/turnScheduler.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -66,4 +67,35 @@ describe('StepGate', () => {
     expect(gate.waitedMs).toBeGreaterThan(3);
     expect(() => gate.throwIfCancelled()).toThrow(RunCancelled);
   });
+
+  it('waits for its turn among runs that share an engine, and counts that wait as waited; a pause gives the turn away', async () => {
+    const scheduler = new TurnScheduler();
+    const first = scheduler.join();
+    const second = scheduler.join();
+    const a = new StepGate(false, () => undefined, first);
+    const b = new StepGate(true, () => undefined, second);
+    await a.enter();
+    const bEnters = b.enter();
+    b.control('resume');
+    await tick();
+    // `a` computes; `b` may not until `a` enters its next step.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let bRunning = false;
+    void bEnters.then(() => (bRunning = true));
+    await tick();
+    expect(bRunning).toBe(false);
+    const aNext = a.enter();
+    await bEnters;
+    expect(b.waitedMs).toBeGreaterThan(15);
+    a.control('pause');
+    second.give();
+    await aNext;
+    // Paused, `a` holds no turn: `b` runs on at once.
+    const aPaused = a.enter();
+    await b.enter();
+    a.control('cancel');
+    await expect(aPaused).rejects.toBeInstanceOf(RunCancelled);
+    second.give();
+  });
 });
+

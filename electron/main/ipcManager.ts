@@ -3,7 +3,7 @@
 // (which validates it, once, for both hosts), and answers errors as data (HostResult), so
 // the UI can show them.
 import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import type { EngineErrorInfo, HostMethod, HostResult, LaneEvent, LaneLoadProgress, ModelInfo } from '../../engine/api.js';
+import type { EngineErrorInfo, HostMethod, HostResult, LaneEvent, LoadProgress, ModelInfo } from '../../engine/api.js';
 import { toErrorInfo } from '../../engine/errors.js';
 import { createEventBatcher } from '../../host/eventBatcher.js';
 import { INVOKE_CHANNELS, SEND_CHANNELS, type InvokeReplies, type SendChannel, type SendPayloads } from '../ipcChannels.js';
@@ -17,7 +17,7 @@ export interface EngineSessionPort {
   releaseClient(client: string): Promise<void>;
   onEvent(listener: (event: LaneEvent) => void): () => void;
   onModel(listener: (model: ModelInfo | null) => void): () => void;
-  onLoadProgress(listener: (progress: LaneLoadProgress) => void): () => void;
+  onLoadProgress(listener: (progress: LoadProgress) => void): () => void;
 }
 
 function refused(message: string): { ok: false; error: EngineErrorInfo } {

@@ -1,4 +1,4 @@
-// Electron main process: owns the engines (in worker threads, through the host session),
+// Electron main process: owns the engine (in a worker thread, through the host session),
 // creates the window and menu, and wires the IPC manager between them.
 import { app, BrowserWindow, Menu, session as electronSession } from 'electron';
 import { fileURLToPath } from 'node:url';

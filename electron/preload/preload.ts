@@ -2,7 +2,7 @@
 // HostApi of engine/api.ts. Only allow-listed channels; listeners get the payload alone,
 // never the IPC event object (it would hand the page `sender`).
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { AppCommand, ConnectionState, HostApi, HostCall, HostMethod, HostResult, LaneEvent, LaneLoadProgress, ModelInfo } from '../../engine/api.js';
+import type { AppCommand, ConnectionState, HostApi, HostCall, HostMethod, HostResult, LaneEvent, LoadProgress, ModelInfo } from '../../engine/api.js';
 import { INVOKE_CHANNELS, SEND_CHANNELS, type SendChannel, type SendPayloads } from '../ipcChannels.js';
 
 function subscribe<C extends SendChannel>(channel: C, listener: (payload: SendPayloads[C]) => void): () => void {
@@ -23,7 +23,7 @@ const api: HostApi = {
       for (const event of events) listener(event);
     }),
   onModel: (listener: (model: ModelInfo | null) => void) => subscribe(SEND_CHANNELS.model, listener),
-  onLoadProgress: (listener: (progress: LaneLoadProgress) => void) => subscribe(SEND_CHANNELS.loadProgress, listener),
+  onLoadProgress: (listener: (progress: LoadProgress) => void) => subscribe(SEND_CHANNELS.loadProgress, listener),
   // IPC to the main process does not drop like a socket: always open.
   onConnection: (listener: (state: ConnectionState) => void) => {
     listener('open');

@@ -21,6 +21,8 @@ export interface HostLoadOptions {
   kvBudgetBytes?: number;
   /** Positions runs may use; undefined = the package's max_position as far as memory allows. */
   context?: number;
+  /** Generations that may run at once, sharing the model; undefined = one. */
+  runs?: number;
   onProgress?: (progress: LoadProgress) => void;
   /**
    * A load still running after this long is given up: the worker is stopped (whatever it
@@ -97,8 +99,9 @@ export class EngineHost {
     return Promise.race([loading, deadline]).finally(() => clearTimeout(timer));
   }
 
-  generate(request: GenerateRequestInput): Promise<{ runId: string }> {
-    return this.call<'generate'>({ kind: 'generate', request });
+  /** `runId` names the run (its events carry it, the first before this call answers); default the engine's own name. */
+  generate(request: GenerateRequestInput, runId?: string): Promise<{ runId: string }> {
+    return this.call<'generate'>(runId === undefined ? { kind: 'generate', request } : { kind: 'generate', request, runId });
   }
 
   control(action: ControlAction, runId?: string): Promise<null> {

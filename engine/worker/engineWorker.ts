@@ -33,12 +33,12 @@ function requireEngine(): HamburgerEngine {
 async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['kind']]> {
   switch (request.kind) {
     case 'load': {
-      const { id, directory, threads, kvBudgetBytes, context } = request;
+      const { id, directory, threads, kvBudgetBytes, context, runs } = request;
       const controller = new AbortController();
       loads.add(controller);
       try {
         const onProgress = (progress: LoadProgress): void => post({ kind: 'loadProgress', id, progress });
-        const next = await HamburgerEngine.load(directory, { threads, kvBudgetBytes, context, onProgress, signal: controller.signal });
+        const next = await HamburgerEngine.load(directory, { threads, kvBudgetBytes, context, runs, onProgress, signal: controller.signal });
         await engine?.dispose();
         engine = next;
         traces.clear();
@@ -53,10 +53,14 @@ async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['ki
     case 'generate': {
       const current = requireEngine();
       const recorder = new TraceRecorder({ name: current.info.name, description: current.info.description });
-      const handle = current.generate(request.request, (event) => {
-        recorder.record(event);
-        post({ kind: 'event', event });
-      });
+      const handle = current.generate(
+        request.request,
+        (event) => {
+          recorder.record(event);
+          post({ kind: 'event', event });
+        },
+        request.runId === undefined ? {} : { runId: request.runId },
+      );
       traces.set(handle.runId, recorder);
       while (traces.size > KEPT_TRACES) traces.delete(traces.keys().next().value!);
       return { runId: handle.runId };

@@ -19,8 +19,11 @@ export const hostRequestSchema = z.discriminatedUnion('kind', [
     threads: z.number().int().positive().optional(),
     kvBudgetBytes: z.number().positive().optional(),
     context: z.number().optional(),
+    /** Generations that may run at once, sharing the model (default 1). */
+    runs: z.number().int().positive().optional(),
   }),
-  z.object({ id: z.number(), kind: z.literal('generate'), request: z.unknown() }),
+  /** `runId`: the caller's name for the run, so that it can route the run's events before the reply. */
+  z.object({ id: z.number(), kind: z.literal('generate'), request: z.unknown(), runId: z.string().min(1).optional() }),
   z.object({ id: z.number(), kind: z.literal('control'), action: controlActionSchema, runId: z.string().optional() }),
   z.object({ id: z.number(), kind: z.literal('trace'), runId: z.string() }),
   z.object({ id: z.number(), kind: z.literal('encode'), prompt: z.string(), chatTemplate: z.boolean() }),

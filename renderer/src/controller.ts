@@ -32,8 +32,8 @@ const notify = (tone: 'error' | 'info', text: string): void => useNoticeStore.ge
 export function connectHost(): void {
   const api = hostApi();
   api.onEvent(enqueueEvent);
-  api.onLoadProgress(({ lane, progress }) => {
-    if (lane === 'playground' && useModelStore.getState().loading) useModelStore.getState().setProgress(progress);
+  api.onLoadProgress((progress) => {
+    if (useModelStore.getState().loading) useModelStore.getState().setProgress(progress);
   });
   api.onModel((model) => {
     const store = useModelStore.getState();
@@ -117,10 +117,7 @@ export async function race(): Promise<void> {
   const settings = useSettingsStore.getState();
   const tooLong = promptTooLong(settings.prompt);
   if (tooLong !== null) return refuse(tooLong);
-  // A lane's first use loads its engine; started together with a loading lane, a run would
-  // race against that load for the CPU, not against the other mode.
-  const prepared = await hostApi().call({ method: 'prepare', lanes: RACE_LANES.map(({ lane }) => lane) });
-  if (!prepared.ok) return refuse(prepared.error);
+  // The lanes share one engine, which gives each run the same share of the machine.
   const replies = await Promise.all(
     RACE_LANES.map(({ lane, mode }) => hostApi().call({ method: 'generate', lane, request: requestFrom(settings, mode, false) })),
   );

@@ -11,7 +11,7 @@ import {
   type HostMethod,
   type HostResult,
   type LaneEvent,
-  type LaneLoadProgress,
+  type LoadProgress,
   type ModelInfo,
 } from '../../../engine/api';
 
@@ -31,7 +31,7 @@ export function socketUrl(location: Location): string {
 export function createSocketHostApi(url: string): HostApi {
   const eventListeners = new Set<(event: LaneEvent) => void>();
   const modelListeners = new Set<(model: ModelInfo | null) => void>();
-  const progressListeners = new Set<(progress: LaneLoadProgress) => void>();
+  const progressListeners = new Set<(progress: LoadProgress) => void>();
   const connectionListeners = new Set<(state: ConnectionState) => void>();
   const pending = new Map<number, Resolver>();
   let socket: WebSocket | null = null;

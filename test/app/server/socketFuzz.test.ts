@@ -106,7 +106,7 @@ function fuzzMessage(random: () => number, id: number): { data: string | Buffer;
       return { data: JSON.stringify({ id, call: junk() }), replyId: id, valid: false };
     case 5:
       return {
-        data: JSON.stringify({ id, call: { method: pick(['generate', 'control', 'encode', 'prepare', 'loadModel']), lane: junk(), action: junk(), request: junk(), prompt: junk(), lanes: junk(), directory: junk() } }),
+        data: JSON.stringify({ id, call: { method: pick(['generate', 'control', 'encode', 'cancelLoad', 'loadModel']), lane: junk(), action: junk(), request: junk(), prompt: junk(), lanes: junk(), directory: junk() } }),
         replyId: id,
         valid: false,
       };

@@ -1,31 +1,33 @@
-// One lane of the app: an engine in its own worker thread, loaded lazily with the session's
-// current model. Lanes run at once (the race), so each needs its own engine and thread.
+// The app's engine: one worker thread holding one model, on which every lane (the
+// playground and the race lanes) runs its generations. The lanes share the model's ONNX
+// sessions, so its weights are in memory once, and take turns step by step (the engine's
+// turn scheduler: one computes at a time, the one that has computed least goes next), each
+// run with KV caches of its own. One run per lane at a time.
 //
-// Loads run one at a time per lane, and one already queued for the same folder is shared,
-// so a burst of calls cannot stack up models in one worker. A failed load leaves the
-// worker's previous model in place and is remembered: calls for that folder answer the same
-// error instead of loading again, until the session asks for a load (`forgetFailures`).
-// Each run belongs to the client (a window) that started it: only it may control the run.
-import type { ControlAction, EncodedPromptInfo, EngineEvent, GenerateRequestInput, LoadProgress, ModelInfo } from '../engine/api.js';
+// Loads run one at a time, and one already queued for the same folder is shared, so a burst
+// of calls cannot stack up models in the worker. A failed load leaves the worker's previous
+// model in place and is remembered: calls for that folder answer the same error instead of
+// loading again, until the session asks for a load (`forgetFailures`). Each run belongs to
+// the client (a window) that started it: only it may control the run.
+import type { ControlAction, EncodedPromptInfo, GenerateRequestInput, LaneEvent, LaneId, LoadProgress, ModelInfo } from '../engine/api.js';
+import { LANE_IDS } from '../engine/api.js';
 import { EngineError } from '../engine/errors.js';
 import { EngineHost } from '../engine/worker/engineHost.js';
 
-export interface EngineLaneOptions {
-  /** Shown in errors ("lane race-0"). */
-  name: string;
+export interface SharedEngineOptions {
   /** The engine worker's entry; undefined = the engine host's default (its TypeScript sources). */
   workerUrl: URL | undefined;
-  /** onnxruntime threads for this lane's sessions; undefined = the engine's default. */
+  /** onnxruntime threads for the sessions; undefined = the engine's default. */
   threads: number | undefined;
   /** A load still running after this long is stopped (`load_timeout`). */
   loadTimeoutMs: number;
-  /** Most bytes this lane's KV caches may take. */
+  /** Most bytes the KV caches of every lane's run together may take. */
   kvBudgetBytes: number;
-  onEvent: (event: EngineEvent) => void;
+  onEvent: (event: LaneEvent) => void;
   onLoadProgress: (progress: LoadProgress) => void;
 }
 
-/** What a lane loads: a package folder, and the context asked for (undefined: the package's default). */
+/** What the engine loads: a package folder, and the context asked for (undefined: the package's default). */
 export interface ModelSpec {
   directory: string;
   context: number | undefined;
@@ -42,11 +44,10 @@ function sameSpec(a: ModelSpec | undefined, b: ModelSpec): boolean {
 interface LaneRun {
   /** The client that started it. */
   owner: string;
-  /** Null until the engine's reply names it. */
-  runId: string | null;
+  runId: string;
 }
 
-export class EngineLane {
+export class SharedEngine {
   private host: EngineHost | null = null;
   /** What the worker holds now. */
   private loaded: { spec: ModelSpec; info: ModelInfo } | null = null;
@@ -54,16 +55,17 @@ export class EngineLane {
   private queued: { spec: ModelSpec; promise: Promise<ModelInfo> } | null = null;
   private queueTail: Promise<unknown> = Promise.resolve();
   private readonly failures = new Map<string, EngineError>();
-  private run: LaneRun | null = null;
+  private readonly runs = new Map<LaneId, LaneRun>();
+  private runCount = 0;
 
-  constructor(private readonly options: EngineLaneOptions) {}
+  constructor(private readonly options: SharedEngineOptions) {}
 
-  /** True between a generate and its finished/failed event. */
-  get busy(): boolean {
-    return this.run !== null;
+  /** True between a generate on `lane` and its finished/failed event. */
+  busy(lane: LaneId): boolean {
+    return this.runs.has(lane);
   }
 
-  /** Loads `spec` unless it is what this lane already runs. */
+  /** Loads `spec` unless it is what the engine already runs. */
   ensureModel(spec: ModelSpec): Promise<ModelInfo> {
     if (this.queued !== null && sameSpec(this.queued.spec, spec)) return this.queued.promise;
     if (this.queued === null && sameSpec(this.loaded?.spec, spec) && this.host?.alive === true) return Promise.resolve(this.loaded!.info);
@@ -79,7 +81,7 @@ export class EngineLane {
     return promise;
   }
 
-  /** Stops the load running now, if any (it fails with `load_cancelled`; the lane keeps its model). */
+  /** Stops the load running now, if any (it fails with `load_cancelled`; the engine keeps its model). */
   async cancelLoad(): Promise<void> {
     if (this.queued !== null && this.host?.alive === true) await this.host.cancelLoad();
   }
@@ -95,47 +97,47 @@ export class EngineLane {
   }
 
   /** `request` goes to the engine unchecked: the engine validates it and names the field at fault. */
-  async generate(model: ModelSpec, request: unknown, owner: string): Promise<{ runId: string }> {
+  async generate(model: ModelSpec, lane: LaneId, request: unknown, owner: string): Promise<{ runId: string }> {
     await this.ensureModel(model);
-    if (this.run !== null) {
-      throw new EngineError('busy', `${this.options.name} is running a generation; cancel it or wait for it to finish`, {
+    if (this.runs.has(lane)) {
+      throw new EngineError('busy', `lane ${lane} is running a generation; cancel it or wait for it to finish`, {
         limit: 'one generation at a time per lane',
       });
     }
-    // Set before the call: the run's first events, even its last, can arrive before the reply.
-    const run: LaneRun = { owner, runId: null };
-    this.run = run;
+    this.runCount += 1;
+    const run: LaneRun = { owner, runId: `${lane}-${Date.now().toString(36)}-${this.runCount}` };
+    // Set before the call: the run's first events, even its last, arrive before the reply.
+    this.runs.set(lane, run);
     try {
-      const started = await this.liveHost().generate(request as GenerateRequestInput);
-      run.runId = started.runId;
-      return started;
+      return await this.liveHost().generate(request as GenerateRequestInput, run.runId);
     } catch (error) {
-      if (this.run === run) this.run = null;
+      if (this.runs.get(lane) === run) this.runs.delete(lane);
       throw error;
     }
   }
 
-  control(action: ControlAction, client: string): Promise<null> {
-    const run = this.run;
-    if (run === null || this.host === null) return Promise.reject(new EngineError('no_run', `no generation is running in ${this.options.name}`));
+  control(lane: LaneId, action: ControlAction, client: string): Promise<null> {
+    const run = this.runs.get(lane);
+    if (run === undefined || this.host === null) return Promise.reject(new EngineError('no_run', `no generation is running in lane ${lane}`));
     if (run.owner !== client) {
       return Promise.reject(
-        new EngineError('not_owner', `the generation in ${this.options.name} was started by another window; only that window can pause, step or cancel it`),
+        new EngineError('not_owner', `the generation in lane ${lane} was started by another window; only that window can pause, step or cancel it`),
       );
     }
-    return this.host.control(action, run.runId ?? undefined);
+    return this.host.control(action, run.runId);
   }
 
-  /** Cancels this client's running generation, if any; never throws. */
+  /** Cancels the runs `client` started, if any; never throws. */
   async releaseClient(client: string): Promise<void> {
-    if (this.run?.owner === client) await this.control('cancel', client).catch(() => null);
+    const owned = LANE_IDS.filter((lane) => this.runs.get(lane)?.owner === client);
+    await Promise.all(owned.map((lane) => this.control(lane, 'cancel', client).catch(() => null)));
   }
 
   async close(): Promise<void> {
     const host = this.host;
     this.host = null;
     this.loaded = null;
-    this.run = null;
+    this.runs.clear();
     await host?.close();
   }
 
@@ -143,7 +145,7 @@ export class EngineLane {
     if (sameSpec(this.loaded?.spec, spec) && this.host?.alive === true) return this.loaded!.info;
     try {
       const { threads, loadTimeoutMs: timeoutMs, kvBudgetBytes, onLoadProgress: onProgress } = this.options;
-      const info = await this.liveHost().load(spec.directory, { threads, timeoutMs, kvBudgetBytes, context: spec.context, onProgress });
+      const info = await this.liveHost().load(spec.directory, { threads, timeoutMs, kvBudgetBytes, context: spec.context, runs: LANE_IDS.length, onProgress });
       this.loaded = { spec, info };
       return info;
     } catch (error) {
@@ -154,15 +156,22 @@ export class EngineLane {
     }
   }
 
-  /** The lane's worker, started afresh when the last one died (its model and run went with it). */
+  private laneOf(runId: string): LaneId | undefined {
+    return LANE_IDS.find((lane) => this.runs.get(lane)?.runId === runId);
+  }
+
+  /** The engine's worker, started afresh when the last one died (its model and runs went with it). */
   private liveHost(): EngineHost {
     if (this.host === null || !this.host.alive) {
       this.loaded = null;
-      this.run = null;
+      this.runs.clear();
       const host = new EngineHost(this.options.workerUrl === undefined ? {} : { workerUrl: this.options.workerUrl });
       host.onEvent((event) => {
-        if ((event.type === 'finished' || event.type === 'failed') && this.host === host) this.run = null;
-        this.options.onEvent(event);
+        if (this.host !== host) return;
+        const lane = this.laneOf(event.runId);
+        if (lane === undefined) return;
+        if (event.type === 'finished' || event.type === 'failed') this.runs.delete(lane);
+        this.options.onEvent({ lane, event });
       });
       this.host = host;
     }
