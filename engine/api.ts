@@ -123,6 +123,7 @@ export const ERROR_CODES = [
   'no_run',
   'not_owner',
   'no_model',
+  'not_prepared',
   'load_timeout',
   'model_not_allowed',
   // model package

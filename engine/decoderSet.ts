@@ -4,17 +4,20 @@
 // runs under way (the app's race lanes). `hamburger` and `hamburger-single-token` run on the
 // HAMburger graphs, `baseline-graphs` on the package's baseline. The verifier of audit and
 // verify runs checks over the baseline graphs (or, without them, the HAMburger graphs one
-// token per step).
+// token per step). Graphs a load left closed (`openOnDemand`) are opened by `openParts`
+// before a run that needs them is made.
 import type { RunSettings } from './api.js';
 import { BaseForward } from './baseForward.js';
 import { BaselineVerifier } from './baselineVerifier.js';
 import type { KvCache } from './kvCache.js';
+import { EngineError } from './errors.js';
 import type { Architecture } from './manifest.js';
 import { defaultKvBudgetBytes, resolveContext } from './memoryBudget.js';
 import { MicroStepDecoder } from './microStepDecoder.js';
 import type { LoadedGraph, SessionClock } from './timedSession.js';
 import { TimedSession } from './timedSession.js';
 import type { ModelPackage } from './modelPackage.js';
+import type { OnDemand } from './onDemand.js';
 import { createTokenEmbedder, embeddingTable, type TokenEmbedder } from './tokenEmbedder.js';
 
 export type DecoderKind = RunSettings['decoder'];
@@ -47,8 +50,44 @@ export interface SharedDecoding {
   pkg: ModelPackage;
   context: number;
   initialRows: number | undefined;
-  /** Embedding tables held in JS (null: the embed graph is called per lookup). */
-  tables: { hamburger: Float32Array | null; baseline: Float32Array | null };
+  /** Embedding tables held in JS (null: the embed graph is called per lookup; the baseline's undefined until its graphs open). */
+  tables: { hamburger: Float32Array | null; baseline: Float32Array | null | undefined };
+}
+
+/** What a run needs: its decoder, and whether a verifier checks it (audit, verify). */
+export interface RunNeeds {
+  decoder: 'hamburger' | 'baseline';
+  verifier: boolean;
+}
+
+/** Graphs a load may leave closed: the baseline's three, and the HAMburger heads a verifier without baseline runs. */
+export type OnDemandPart = 'baseline' | 'heads';
+
+/** The parts a run with these needs runs on that may be closed. */
+export function partsFor(pkg: ModelPackage, need: RunNeeds): OnDemandPart[] {
+  if (pkg.baseline === null) return need.verifier ? ['heads'] : [];
+  return need.decoder === 'baseline' || need.verifier ? ['baseline'] : [];
+}
+
+export function isOpen(shared: SharedDecoding, part: OnDemandPart): boolean {
+  return part === 'heads' ? shared.pkg.graphs.heads.ready !== null : shared.tables.baseline !== undefined;
+}
+
+/** Opens a part (the baseline with its embedding table); a no-op when it is open. */
+export async function openPart(shared: SharedDecoding, part: OnDemandPart): Promise<void> {
+  const { pkg } = shared;
+  if (part === 'heads' || pkg.baseline === null) {
+    await pkg.graphs.heads.get();
+    return;
+  }
+  const sessions = await pkg.baseline.sessions.get();
+  const a = pkg.baseline.architecture;
+  shared.tables.baseline ??= await embeddingTable(new TimedSession(sessions.embed, { totalMs: 0, calls: 0 }), a.vocab_size, a.hidden_size);
+}
+
+function opened<T>(slot: OnDemand<T>, what: string): T {
+  if (slot.ready === null) throw new EngineError('internal', `${what} are not open: the engine prepares a run's graphs before it starts`);
+  return slot.ready;
 }
 
 export async function prepareDecoding(pkg: ModelPackage, options: ContextOptions = {}): Promise<SharedDecoding> {
@@ -58,13 +97,11 @@ export async function prepareDecoding(pkg: ModelPackage, options: ContextOptions
   const verifierArch = pkg.baseline?.architecture ?? arch;
   const caches = Array.from({ length: options.runs ?? 1 }, () => [arch, verifierArch]).flat();
   const context = resolveContext(caches, arch.max_position, options.context, options.kvBudgetBytes ?? defaultKvBudgetBytes());
-  const tableOf = (graph: LoadedGraph, a: Architecture): Promise<Float32Array | null> =>
-    embeddingTable(new TimedSession(graph, { totalMs: 0, calls: 0 }), a.vocab_size, a.hidden_size);
-  const tables = {
-    hamburger: await tableOf(pkg.graphs.embed, arch),
-    baseline: pkg.baseline === null ? null : await tableOf(pkg.baseline.embed, pkg.baseline.architecture),
-  };
-  return { pkg, context, initialRows: options.kvInitialRows, tables };
+  const hamburgerTable = await embeddingTable(new TimedSession(pkg.graphs.embed, { totalMs: 0, calls: 0 }), arch.vocab_size, arch.hidden_size);
+  const shared: SharedDecoding = { pkg, context, initialRows: options.kvInitialRows, tables: { hamburger: hamburgerTable, baseline: pkg.baseline === null ? null : undefined } };
+  // A load that opened everything has the baseline's table made now, like the HAMburger one.
+  if (pkg.baseline?.sessions.ready != null) await openPart(shared, 'baseline');
+  return shared;
 }
 
 /** What one run decodes with: its decoder, its verifier if it has one, and every cache it holds. */
@@ -78,13 +115,14 @@ export interface RunDecoders {
  * The parts one run needs, and only those: `decoder` baseline or HAMburger, and a verifier
  * for audit and verify. Every session call is timed on `clock`.
  */
-export function createRunDecoders(shared: SharedDecoding, need: { decoder: 'hamburger' | 'baseline'; verifier: boolean }, clock: SessionClock): RunDecoders {
+export function createRunDecoders(shared: SharedDecoding, need: RunNeeds, clock: SessionClock): RunDecoders {
   const { pkg, context, initialRows, tables } = shared;
   const arch = pkg.manifest.architecture;
   const timed = (graph: LoadedGraph): TimedSession => new TimedSession(graph, clock);
   const hamburgerEmbedder = (): TokenEmbedder => createTokenEmbedder(tables.hamburger, timed(pkg.graphs.embed), arch.hidden_size);
-  const b = pkg.baseline;
-  const baselineEmbedder = (): TokenEmbedder => createTokenEmbedder(tables.baseline, timed(b!.embed), b!.architecture.hidden_size);
+  const usesBaseline = pkg.baseline !== null && partsFor(pkg, need).includes('baseline');
+  const b = usesBaseline ? { architecture: pkg.baseline!.architecture, ...opened(pkg.baseline!.sessions, "the baseline's graphs") } : null;
+  const baselineEmbedder = (): TokenEmbedder => createTokenEmbedder(tables.baseline ?? null, timed(b!.embed), b!.architecture.hidden_size);
 
   let decoders: DecoderSet;
   if (need.decoder === 'baseline' && b !== null) {
@@ -104,7 +142,14 @@ export function createRunDecoders(shared: SharedDecoding, need: { decoder: 'hamb
   const verifier =
     b === null
       ? new BaselineVerifier(
-          { kind: 'hamburger-single-token', architecture: arch, embedder: hamburgerEmbedder(), base: timed(pkg.graphs.base), heads: timed(pkg.graphs.heads), composesGroup: true },
+          {
+            kind: 'hamburger-single-token',
+            architecture: arch,
+            embedder: hamburgerEmbedder(),
+            base: timed(pkg.graphs.base),
+            heads: timed(opened(pkg.graphs.heads, 'the heads graph')),
+            composesGroup: true,
+          },
           arch.max_steps,
           { context, initialRows },
         )

@@ -7,12 +7,13 @@ import {
   type ControlAction,
   type EngineEvent,
   type GenerationResult,
+  type Mode,
   type ModelInfo,
   type RunSettings,
   type Verifier,
   controlActionSchema,
 } from './api.js';
-import { createRunDecoders, prepareDecoding, type SharedDecoding } from './decoderSet.js';
+import { createRunDecoders, isOpen, openPart, partsFor, prepareDecoding, type OnDemandPart, type RunNeeds, type SharedDecoding } from './decoderSet.js';
 import { EngineError, toErrorInfo } from './errors.js';
 import { Generation, type RunVerification } from './generation.js';
 import { stopIdsOf } from './manifest.js';
@@ -23,7 +24,7 @@ import { createSampler, type TokenSampler } from './sampling/tokenSampler.js';
 import type { KvCache } from './kvCache.js';
 import { StepGate } from './stepGate.js';
 import { SessionClock } from './timedSession.js';
-import { TurnScheduler } from './turnScheduler.js';
+import { TurnScheduler, type Turn } from './turnScheduler.js';
 
 export interface RunHandle {
   runId: string;
@@ -52,6 +53,8 @@ export class HamburgerEngine {
   private readonly active = new Map<string, ActiveRun>();
   /** Null when one generation runs at a time: nothing to share. */
   private readonly turns: TurnScheduler | null;
+  /** Parts of the package being opened now (a load with `openOnDemand`), shared by the runs that wait for them. */
+  private readonly opening = new Map<OnDemandPart, Promise<void>>();
   private runCount = 0;
   private disposed = false;
 
@@ -115,14 +118,54 @@ export class HamburgerEngine {
     return engine;
   }
 
-  /**
-   * One short run per mode through every graph: ONNX Runtime initialises lazily on first
-   * calls, which would otherwise make the first generation's timings (and tokens/s) wrong.
-   */
+  /** Every mode whose graphs are open, warmed (the others are when they open). */
   private async warmUp(): Promise<void> {
+    const open = (['hamburger', 'baseline', 'verify'] as const).filter((mode) =>
+      partsFor(this.pkg, needsOf({ mode, audit: false })).every((part) => isOpen(this.shared, part)),
+    );
+    await this.warm(open);
+  }
+
+  /**
+   * One short run per mode: ONNX Runtime initialises lazily on first calls, which would
+   * otherwise make the first generation's timings (and tokens/s) wrong. Warm-up runs are
+   * nobody's: not counted among the engine's runs, and they take no turn of their own.
+   */
+  private async warm(modes: readonly Mode[]): Promise<void> {
     const tokens = this.info.architecture.maxSteps + 1;
-    for (const mode of ['hamburger', 'baseline', 'verify'] as const) {
-      await this.generate({ prompt: 'warm up', chatTemplate: false, mode, confidence: 0, maxNewTokens: tokens }, () => undefined).done;
+    for (const mode of modes) {
+      const request = { prompt: 'warm up', chatTemplate: false, mode, confidence: 0, maxNewTokens: tokens };
+      await this.launch(request, () => undefined, `warm-up-${mode}`, null, false).done;
+    }
+  }
+
+  /**
+   * Opens what runs of this request need that the load left closed (`openOnDemand`: the
+   * baseline's graphs, or the heads), and warms it; resolves at once when all is open. Bad
+   * input throws as `generate` would. While it opens it holds a turn of its own, so the runs
+   * under way wait instead of sharing the cores with it, and their timings stay their own.
+   */
+  async prepare(input: unknown): Promise<void> {
+    const { request } = validateRequest(input, this.pkg.manifest, this.shared.context);
+    for (const part of partsFor(this.pkg, needsOf(request))) {
+      if (isOpen(this.shared, part)) continue;
+      let opening = this.opening.get(part);
+      if (opening === undefined) {
+        opening = this.openAndWarm(part).finally(() => this.opening.delete(part));
+        this.opening.set(part, opening);
+      }
+      await opening;
+    }
+  }
+
+  private async openAndWarm(part: OnDemandPart): Promise<void> {
+    const turn = this.turns?.join() ?? null;
+    await turn?.take();
+    try {
+      await openPart(this.shared, part);
+      await this.warm(part === 'baseline' ? ['baseline', 'verify'] : ['verify']);
+    } finally {
+      turn?.give(false);
     }
   }
 
@@ -156,7 +199,6 @@ export class HamburgerEngine {
    * starting with `started`.
    */
   generate(input: unknown, onEvent: (event: EngineEvent) => void, options: GenerateOptions = {}): RunHandle {
-    if (this.disposed) throw new EngineError('no_model', 'the engine was disposed');
     if (this.busy) {
       const running = [...this.active.keys()].join(', ');
       throw new EngineError('busy', `${this.maxRuns === 1 ? 'a generation is' : `${this.maxRuns} generations are`} running (${running}); cancel one or wait for it to finish`, {
@@ -166,15 +208,27 @@ export class HamburgerEngine {
     if (options.runId !== undefined && this.active.has(options.runId)) {
       throw new EngineError('invalid_request', `a generation named ${options.runId} is running`, { field: 'runId' });
     }
+    this.runCount += 1;
+    const runId = options.runId ?? `run-${Date.now().toString(36)}-${this.runCount}`;
+    return this.launch(input, onEvent, runId, this.turns?.join() ?? null, true);
+  }
+
+  /** A run, counted among the engine's (`counted`) or not (a warm-up). */
+  private launch(input: unknown, onEvent: (event: EngineEvent) => void, runId: string, turn: Turn | null, counted: boolean): RunHandle {
+    if (this.disposed) throw new EngineError('no_model', 'the engine was disposed');
     const manifest = this.pkg.manifest;
     const context = this.shared.context;
     const { request, confidence, maxNewTokens } = validateRequest(input, manifest, context);
     const prompt = this.encodePrompt(request.prompt, request.chatTemplate);
     checkPromptLength(prompt.tokenIds.length, context);
 
+    const need = needsOf(request);
+    const closed = partsFor(this.pkg, need).filter((part) => !isOpen(this.shared, part));
+    if (closed.length > 0) {
+      throw new EngineError('not_prepared', `a ${request.mode} run needs the ${closed.join(' and ')} graphs, which are not open yet: prepare the request first`);
+    }
     const clock = new SessionClock();
-    const checked = request.mode === 'verify' || request.audit;
-    const parts = createRunDecoders(this.shared, { decoder: request.mode === 'baseline' ? 'baseline' : 'hamburger', verifier: checked }, clock);
+    const parts = createRunDecoders(this.shared, need, clock);
     const decoders = parts.decoders;
     const vocabSize = decoders.architecture.vocab_size;
     let sampler: TokenSampler;
@@ -203,9 +257,6 @@ export class HamburgerEngine {
       ...(verification === null ? {} : { verifier: verification.verifier.kind }),
       ...(request.forcedGroupSizes === undefined ? {} : { forcedGroupSizes: request.forcedGroupSizes }),
     };
-    this.runCount += 1;
-    const runId = options.runId ?? `run-${Date.now().toString(36)}-${this.runCount}`;
-    const turn = this.turns?.join() ?? null;
     const end = (): void => {
       turn?.give();
       if (this.active.get(runId) === active) this.active.delete(runId);
@@ -218,7 +269,7 @@ export class HamburgerEngine {
     };
     const gate = new StepGate(request.startPaused, (state) => emit({ type: 'state', runId, state }), turn);
     const active: ActiveRun = { runId, gate, caches: parts.caches, settled: null };
-    this.active.set(runId, active);
+    if (counted) this.active.set(runId, active);
     const generation = new Generation({
       runId,
       modelName: manifest.name,
@@ -300,4 +351,8 @@ export function labelFor(kind: RunSettings['decoder']): string {
     case 'hamburger-single-token':
       return 'baseline (HAMburger graphs forced to one token per step; no baseline in this package)';
   }
+}
+
+function needsOf(request: { mode: Mode; audit: boolean }): RunNeeds {
+  return { decoder: request.mode === 'baseline' ? 'baseline' : 'hamburger', verifier: request.mode === 'verify' || request.audit };
 }

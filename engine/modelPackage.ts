@@ -1,5 +1,8 @@
 // Loads a model package folder: manifest, tokenizer, chat template and every ONNX graph,
-// each checked against the contract, with one specific error per kind of defect.
+// each checked against the contract, with one specific error per kind of defect. Every file
+// is checked at load; with `openOnDemand` only the graphs HAMburger mode runs on are opened
+// then, and the others (the baseline's, the heads a verifier without baseline uses) when a
+// run first needs them: a 1B package then holds one model's weights until a baseline is asked for.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { LoadProgress } from './api.js';
@@ -8,6 +11,7 @@ import { EngineError } from './errors.js';
 import { expectedInterface, interfaceMismatches, type GraphKey, type ValueDescription } from './graphContract.js';
 import { readManifest, type Architecture, type Manifest } from './manifest.js';
 import { checkPackageFile, PACKAGE_FILE_LIMITS } from './packageFile.js';
+import { OnDemand } from './onDemand.js';
 import type { LoadedGraph } from './timedSession.js';
 import { TextTokenizer } from './tokenizer.js';
 
@@ -22,6 +26,8 @@ export interface LoadOptions {
   kvInitialRows?: number;
   /** Generations that may run at once (default 1): they share the sessions, each has its own KV caches. */
   runs?: number;
+  /** Open the baseline's graphs and the heads when a run first needs them (the engine's `prepare`), not at load. */
+  openOnDemand?: boolean;
   /** Told before each graph opens, and once when all are open. */
   onProgress?: (progress: LoadProgress) => void;
   /** Aborting it stops the load between graphs (`load_cancelled`); what was opened is released. */
@@ -37,14 +43,19 @@ export interface HamburgerGraphs {
   embed: LoadedGraph;
   base: LoadedGraph;
   micro: LoadedGraph;
+  /** Only a verifier without baseline graphs runs it. */
+  heads: OnDemand<LoadedGraph>;
+}
+
+export interface BaselineSessions {
+  embed: LoadedGraph;
+  base: LoadedGraph;
   heads: LoadedGraph;
 }
 
 export interface BaselineGraphs {
   architecture: Architecture;
-  embed: LoadedGraph;
-  base: LoadedGraph;
-  heads: LoadedGraph;
+  sessions: OnDemand<BaselineSessions>;
 }
 
 export interface ModelPackage {
@@ -58,6 +69,10 @@ export interface ModelPackage {
   loadMs: number;
   /** Bytes of the graph files as stored (float16 weights are held as float32 once loaded). */
   weightsBytes: number;
+}
+
+async function releaseGraphs(graphs: readonly LoadedGraph[]): Promise<void> {
+  await Promise.all(graphs.map((g) => g.session.release()));
 }
 
 // One thread: on graphs this small, splitting each operator over two threads costs more in
@@ -189,30 +204,59 @@ export async function loadModelPackage(directory: string, options: LoadOptions =
   }
   // A graph's weights count with it: its own file and its `<graph>.data`.
   plan.forEach((graph, i) => (sizes[i]! += dataBytes.get(`${graph.file}.data`) ?? 0));
-  const bytesTotal = sizes.reduce((sum, size) => sum + size, 0);
-  const opened: LoadedGraph[] = [];
+  const weightsBytes = sizes.reduce((sum, size) => sum + size, 0);
+  const open = (i: number): Promise<LoadedGraph> => openGraph(dir, plan[i]!.file, plan[i]!.field, plan[i]!.key, plan[i]!.arch, plan[i]!.hamburger, threads);
+  // The plan's order: embed, base, micro, heads, then the baseline's embed, base, heads.
+  const atLoad = options.openOnDemand === true ? [0, 1, 2] : plan.map((_, i) => i);
+  const bytesTotal = atLoad.reduce((sum, i) => sum + sizes[i]!, 0);
+  const opened = new Map<number, LoadedGraph>();
   try {
     let bytesDone = 0;
-    for (const [i, graph] of plan.entries()) {
+    for (const [done, i] of atLoad.entries()) {
       throwIfCancelled(options.signal, dir);
-      options.onProgress?.({ directory: dir, file: graph.file, graphsDone: i, graphsTotal: plan.length, bytesDone, bytesTotal });
-      opened.push(await openGraph(dir, graph.file, graph.field, graph.key, graph.arch, graph.hamburger, threads));
+      options.onProgress?.({ directory: dir, file: plan[i]!.file, graphsDone: done, graphsTotal: atLoad.length, bytesDone, bytesTotal });
+      opened.set(i, await open(i));
       bytesDone += sizes[i]!;
     }
-    options.onProgress?.({ directory: dir, file: null, graphsDone: plan.length, graphsTotal: plan.length, bytesDone, bytesTotal });
-    const [embed, base, micro, heads, bEmbed, bBase, bHeads] = opened;
-    const graphs: HamburgerGraphs = { embed: embed!, base: base!, micro: micro!, heads: heads! };
-    const baseline: BaselineGraphs | null = b === undefined ? null : { architecture: b.architecture, embed: bEmbed!, base: bBase!, heads: bHeads! };
-    return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, threads, loadMs: performance.now() - start, weightsBytes: bytesTotal };
+    options.onProgress?.({ directory: dir, file: null, graphsDone: atLoad.length, graphsTotal: atLoad.length, bytesDone, bytesTotal });
   } catch (error) {
-    await Promise.all(opened.map((s) => s.session.release()));
+    await releaseGraphs([...opened.values()]);
     throw error;
   }
+  const heads = opened.get(3);
+  const graphs: HamburgerGraphs = {
+    embed: opened.get(0)!,
+    base: opened.get(1)!,
+    micro: opened.get(2)!,
+    heads: heads === undefined ? OnDemand.later(() => open(3), (g) => releaseGraphs([g])) : OnDemand.now(heads, (g) => releaseGraphs([g])),
+  };
+  const closeBaseline = (s: BaselineSessions): Promise<void> => releaseGraphs([s.embed, s.base, s.heads]);
+  const openBaseline = async (): Promise<BaselineSessions> => {
+    const sessions: LoadedGraph[] = [];
+    try {
+      for (const i of [4, 5, 6]) sessions.push(await open(i));
+    } catch (error) {
+      await releaseGraphs(sessions);
+      throw error;
+    }
+    return { embed: sessions[0]!, base: sessions[1]!, heads: sessions[2]! };
+  };
+  const bOpened = opened.get(4);
+  const baseline: BaselineGraphs | null =
+    b === undefined
+      ? null
+      : {
+          architecture: b.architecture,
+          sessions:
+            bOpened === undefined
+              ? OnDemand.later(openBaseline, closeBaseline)
+              : OnDemand.now({ embed: bOpened, base: opened.get(5)!, heads: opened.get(6)! }, closeBaseline),
+        };
+  return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, threads, loadMs: performance.now() - start, weightsBytes };
 }
 
 /** Frees every ONNX session of a package. */
 export async function releaseModelPackage(pkg: ModelPackage): Promise<void> {
-  const sessions = [...Object.values(pkg.graphs)];
-  if (pkg.baseline) sessions.push(pkg.baseline.embed, pkg.baseline.base, pkg.baseline.heads);
-  await Promise.all(sessions.map((s) => s.session.release()));
+  const { embed, base, micro, heads } = pkg.graphs;
+  await Promise.all([releaseGraphs([embed, base, micro]), heads.release(), pkg.baseline?.sessions.release()]);
 }

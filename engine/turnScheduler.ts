@@ -81,9 +81,13 @@ export class Turn {
     return this.scheduler.request(this);
   }
 
-  /** Stops computing without asking again: a pause, or the generation's end. */
-  give(): void {
-    this.account();
+  /**
+   * Stops computing without asking again: a pause, or the generation's end. `counted` false:
+   * the time held is nobody's (opening graphs that every run will use).
+   */
+  give(counted = true): void {
+    if (counted) this.account();
+    this.heldSince = null;
     this.scheduler.withdraw(this);
   }
 

@@ -2,7 +2,9 @@
 // playground and the race lanes) runs its generations. The lanes share the model's ONNX
 // sessions, so its weights are in memory once, and take turns step by step (the engine's
 // turn scheduler: one computes at a time, the one that has computed least goes next), each
-// run with KV caches of its own. One run per lane at a time.
+// run with KV caches of its own. One run per lane at a time. The baseline's graphs open
+// when a run first needs them (a baseline, verify or audited run), so a model used for
+// HAMburger runs alone holds one model's weights.
 //
 // Loads run one at a time, and one already queued for the same folder is shared, so a burst
 // of calls cannot stack up models in the worker. A failed load leaves the worker's previous
@@ -145,7 +147,7 @@ export class SharedEngine {
     if (sameSpec(this.loaded?.spec, spec) && this.host?.alive === true) return this.loaded!.info;
     try {
       const { threads, loadTimeoutMs: timeoutMs, kvBudgetBytes, onLoadProgress: onProgress } = this.options;
-      const info = await this.liveHost().load(spec.directory, { threads, timeoutMs, kvBudgetBytes, context: spec.context, runs: LANE_IDS.length, onProgress });
+      const info = await this.liveHost().load(spec.directory, { threads, timeoutMs, kvBudgetBytes, context: spec.context, runs: LANE_IDS.length, openOnDemand: true, onProgress });
       this.loaded = { spec, info };
       return info;
     } catch (error) {

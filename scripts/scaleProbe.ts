@@ -1,7 +1,9 @@
 // The engine side of `npm run scale-check` (scripts/scaleCheck.ts), in a process of its own so
-// that its peak resident memory is the engine's: loads one package, generates in each mode
-// with group sizes forced from a recorded schedule (a timing simulation: random weights make
-// no useful stop decision), and prints one JSON object on stdout.
+// that its peak resident memory is the engine's: loads one package as the app does (the
+// baseline's graphs opened when first needed), generates in HAMburger mode, then opens the
+// baseline and generates in baseline and verify modes, with group sizes forced from a
+// recorded schedule (a timing simulation: random weights make no useful stop decision), and
+// prints one JSON object on stdout: the peak RSS with HAMburger's weights alone and with both.
 // Usage: tsx scripts/scaleProbe.ts --model DIR --forced-groups 4,2,2 [--tokens 32] [--threads N] [--context N]
 // (context: default the package's max_position, 8192 for an imported 1B).
 import { parseArgs } from 'node:util';
@@ -31,15 +33,28 @@ const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 const start = performance.now();
-const engine = await HamburgerEngine.load(values.model, { threads: Number(values.threads), ...(values.context === undefined ? {} : { context: Number(values.context) }) });
+const engine = await HamburgerEngine.load(values.model, {
+  threads: Number(values.threads),
+  openOnDemand: true,
+  ...(values.context === undefined ? {} : { context: Number(values.context) }),
+});
 const loadMs = performance.now() - start;
 const afterLoad = { rss_bytes: rssBytes(), peak_rss_bytes: peakRssBytes() };
 
 const modes: Record<string, unknown> = {};
+let hamburgerOnly: { peak_rss_bytes: number } | null = null;
+let baselineOpenMs: number | null = null;
 for (const mode of MODES) {
   const steps: MacroStep[] = [];
+  const request = { prompt: PROMPT, mode, confidence: 0.9, maxNewTokens: tokens, minNewTokens: tokens, forcedGroupSizes };
+  if (mode !== 'hamburger' && baselineOpenMs === null) {
+    hamburgerOnly = { peak_rss_bytes: peakRssBytes() };
+    const opening = performance.now();
+    await engine.prepare(request);
+    baselineOpenMs = performance.now() - opening;
+  }
   const result = await engine.generate(
-    { prompt: PROMPT, mode, confidence: 0.9, maxNewTokens: tokens, minNewTokens: tokens, forcedGroupSizes },
+    request,
     (event) => {
       if (event.type === 'macro') steps.push(event.step);
     },
@@ -65,6 +80,10 @@ process.stdout.write(
     load_ms: loadMs,
     weights_bytes: engine.info.weightsBytes,
     after_load: afterLoad,
+    // HAMburger mode: the package loaded, its baseline not yet asked for.
+    peak_rss_hamburger_bytes: hamburgerOnly?.peak_rss_bytes ?? null,
+    // The baseline's graphs opened (and warmed) when baseline mode first asked.
+    baseline_open_ms: baselineOpenMs,
     peak_rss_bytes: peakRssBytes(),
     modes,
   })}\n`,

@@ -16,11 +16,17 @@ describe('scale probe', () => {
     const probe = JSON.parse(stdout) as {
       load_ms: number;
       weights_bytes: number;
+      peak_rss_hamburger_bytes: number;
+      baseline_open_ms: number;
       peak_rss_bytes: number;
       modes: Record<string, { tokens: number; macro_steps: number; tokens_per_second: number; base_step_ms: number; micro_step_ms: number | null; engine_overhead: number; finish_reason: string }>;
     };
     expect(Object.keys(probe.modes)).toEqual(['hamburger', 'baseline', 'verify']);
     expect(probe.peak_rss_bytes).toBeGreaterThan(probe.weights_bytes);
+    // The baseline's graphs open after HAMburger's runs: the peak before is the smaller.
+    expect(probe.peak_rss_hamburger_bytes).toBeGreaterThan(0);
+    expect(probe.peak_rss_hamburger_bytes).toBeLessThanOrEqual(probe.peak_rss_bytes);
+    expect(probe.baseline_open_ms).toBeGreaterThan(0);
     expect(probe.load_ms).toBeGreaterThan(0);
     const h = probe.modes['hamburger']!;
     // 12 tokens in groups of 3, 1, 3, 1, ... (min new tokens keeps any stop id off): 6 macro steps.

@@ -23,6 +23,8 @@ export interface HostLoadOptions {
   context?: number;
   /** Generations that may run at once, sharing the model; undefined = one. */
   runs?: number;
+  /** Open the baseline's graphs (and the heads) when a run first needs them, not at load. */
+  openOnDemand?: boolean;
   onProgress?: (progress: LoadProgress) => void;
   /**
    * A load still running after this long is given up: the worker is stopped (whatever it

@@ -33,12 +33,12 @@ function requireEngine(): HamburgerEngine {
 async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['kind']]> {
   switch (request.kind) {
     case 'load': {
-      const { id, directory, threads, kvBudgetBytes, context, runs } = request;
+      const { id, directory, threads, kvBudgetBytes, context, runs, openOnDemand } = request;
       const controller = new AbortController();
       loads.add(controller);
       try {
         const onProgress = (progress: LoadProgress): void => post({ kind: 'loadProgress', id, progress });
-        const next = await HamburgerEngine.load(directory, { threads, kvBudgetBytes, context, runs, onProgress, signal: controller.signal });
+        const next = await HamburgerEngine.load(directory, { threads, kvBudgetBytes, context, runs, openOnDemand, onProgress, signal: controller.signal });
         await engine?.dispose();
         engine = next;
         traces.clear();
@@ -52,6 +52,7 @@ async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['ki
       return null;
     case 'generate': {
       const current = requireEngine();
+      await current.prepare(request.request);
       const recorder = new TraceRecorder({ name: current.info.name, description: current.info.description });
       const handle = current.generate(
         request.request,

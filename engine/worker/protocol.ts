@@ -21,8 +21,10 @@ export const hostRequestSchema = z.discriminatedUnion('kind', [
     context: z.number().optional(),
     /** Generations that may run at once, sharing the model (default 1). */
     runs: z.number().int().positive().optional(),
+    /** Open the baseline's graphs (and the heads) when a run first needs them, not at load. */
+    openOnDemand: z.boolean().optional(),
   }),
-  /** `runId`: the caller's name for the run, so that it can route the run's events before the reply. */
+  /** `runId`: the caller's name for the run, so that it can route the run's events before the reply. The graphs the run needs are opened first. */
   z.object({ id: z.number(), kind: z.literal('generate'), request: z.unknown(), runId: z.string().min(1).optional() }),
   z.object({ id: z.number(), kind: z.literal('control'), action: controlActionSchema, runId: z.string().optional() }),
   z.object({ id: z.number(), kind: z.literal('trace'), runId: z.string() }),
