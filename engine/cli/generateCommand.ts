@@ -128,8 +128,10 @@ export async function generateCommand(args: string[]): Promise<number> {
   }
   if (values.prompt === undefined) throw new EngineError('empty_prompt', '--prompt is required', { field: 'prompt' });
   const request = requestFromFlags(values, values.prompt);
-  const engine = await loadEngine(values.model ?? DEFAULT_MODEL_DIR, values);
+  // One run: the baseline's graphs are opened only when its mode needs them.
+  const engine = await loadEngine(values.model ?? DEFAULT_MODEL_DIR, values, { openOnDemand: true });
   try {
+    await engine.prepare(request);
     const steps: MacroStep[] = [];
     const recorder = new TraceRecorder({ name: engine.info.name, description: engine.info.description });
     const out = process.stdout;

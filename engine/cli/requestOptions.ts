@@ -77,11 +77,11 @@ function threadsFlag(values: Record<string, unknown>): number | undefined {
 /**
  * Loads the engine for a command: `--threads N` and `--context N` (positions; the engine
  * checks it against the package and the memory budget), with a progress line on stderr when
- * it is a terminal.
+ * it is a terminal. `openOnDemand`: a command that runs one mode opens only what it needs.
  */
-export async function loadEngine(directory: string, values: Record<string, unknown>): Promise<HamburgerEngine> {
+export async function loadEngine(directory: string, values: Record<string, unknown>, extra: Pick<LoadOptions, 'openOnDemand'> = {}): Promise<HamburgerEngine> {
   const progress = terminalProgress(process.stderr);
-  const options = loadOptionsFromFlags(values);
+  const options = { ...loadOptionsFromFlags(values), ...extra };
   if (progress !== null) options.onProgress = progress.onProgress;
   try {
     return await HamburgerEngine.load(directory, options);
