@@ -1,8 +1,7 @@
 // The app's frame: toolbar, the current view, notices; theme, presentation mode, keyboard
 // and the host's menu commands.
 import { useEffect, useMemo } from 'react';
-import { hostApi } from './bridge/hostApi';
-import { control, generate, race, RACE_LANES, saveTrace } from './controller';
+import { control, generate, onAppCommand, race, RACE_LANES, saveTrace } from './controller';
 import { useKeyboard, type KeyboardActions } from './hooks/useKeyboard';
 import { useViewStore, type View } from './stores/viewStore';
 import { Notices } from './views/Notices';
@@ -60,7 +59,7 @@ export function App() {
 
   useEffect(
     () =>
-      hostApi().onCommand((command) => {
+      onAppCommand((command) => {
         const views = useViewStore.getState();
         switch (command) {
           case 'generate':

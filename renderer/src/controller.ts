@@ -1,6 +1,6 @@
 // What the UI's buttons do: host calls, with every failure turned into a message the user
 // sees. Views call these; they never talk to the host directly.
-import { MAX_PROMPT_CHARS, type ControlAction, type EngineErrorInfo, type LaneId, type Mode } from '../../engine/api';
+import { MAX_PROMPT_CHARS, type AppCommand, type ControlAction, type EngineErrorInfo, type LaneId, type Mode } from '../../engine/api';
 import { hostApi } from './bridge/hostApi';
 import { downloadBlob } from './download';
 import { enqueueEvent, forgetCursors, wakeFrameLoop } from './frameLoop';
@@ -28,6 +28,22 @@ export function describeError(error: EngineErrorInfo): string {
 }
 
 const notify = (tone: 'error' | 'info', text: string): void => useNoticeStore.getState().push(tone, text);
+
+/** Commands from the host's own menus (Electron); returns the unsubscribe function. */
+export function onAppCommand(listener: (command: AppCommand) => void): () => void {
+  return hostApi().onCommand(listener);
+}
+
+/** True where the host has a native folder dialog (Electron); elsewhere the user types a path. */
+export function hasFolderDialog(): boolean {
+  return hostApi().pickModelFolder !== null;
+}
+
+/** The native folder dialog; the folder chosen, or null when none was (or there is no dialog). */
+export async function pickModelFolder(): Promise<string | null> {
+  const pick = hostApi().pickModelFolder;
+  return pick === null ? null : pick();
+}
 
 export function connectHost(): void {
   const api = hostApi();

@@ -2,8 +2,7 @@
 // path in the browser mode, or picked with the system dialog in Electron), and the context
 // (positions) to load it with: empty = the package's own, as far as memory allows.
 import { useState } from 'react';
-import { hostApi } from '../bridge/hostApi';
-import { cancelLoad, describeError, loadModel } from '../controller';
+import { cancelLoad, describeError, hasFolderDialog, loadModel, pickModelFolder } from '../controller';
 import { useModelStore } from '../stores/modelStore';
 
 export function ModelPicker() {
@@ -13,13 +12,12 @@ export function ModelPicker() {
   const progress = useModelStore((state) => state.progress);
   const [folder, setFolder] = useState('');
   const [context, setContext] = useState('');
-  const pick = hostApi().pickModelFolder;
+  const dialog = hasFolderDialog();
   // Not a number: sent as NaN, so the host names the field and what it allows.
   const contextAsked = (): number | undefined => (context.trim() === '' ? undefined : Number(context));
 
   const browse = async () => {
-    if (pick === null) return;
-    const chosen = await pick();
+    const chosen = await pickModelFolder();
     if (chosen !== null) {
       setFolder(chosen);
       await loadModel(chosen, contextAsked());
@@ -46,7 +44,7 @@ export function ModelPicker() {
           aria-label="Model folder path"
           data-testid="model-folder"
         />
-        {pick !== null && (
+        {dialog && (
           <button type="button" onClick={() => void browse()}>
             Browse…
           </button>
