@@ -4,9 +4,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MacroStep, Trace } from '../../engine/api.js';
 import { HamburgerEngine } from '../../engine/engine.js';
-import { EngineError } from '../../engine/errors.js';
 import { parseTrace, TraceRecorder } from '../../engine/traceRecorder.js';
 import { parseTraceText } from '../../renderer/src/model/traceFile.js';
+import { engineThrow } from '../support/engineRejection.js';
 import { MODEL_DIR } from '../support/shippedModel.js';
 
 const PROSE = 'Continue this passage:\nThe old house stood at the end of the road, and nobody in the village could remember who had built it.';
@@ -152,13 +152,6 @@ describe('inconsistent traces', () => {
     expect(parsed.message).toMatch(new RegExp(`^not a hamburger-trace v1 file: ${escape(field)}: `));
     expect(parsed.message).toMatch(message);
     // The engine's reader refuses it the same way.
-    let error: unknown;
-    try {
-      parseTrace(text);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(EngineError);
-    expect(error).toMatchObject({ code: 'trace_invalid', field });
+    expect(engineThrow(() => parseTrace(text))).toMatchObject({ code: 'trace_invalid', field });
   });
 });

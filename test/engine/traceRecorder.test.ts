@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceEvents, type EngineEvent } from '../../engine/api.js';
 import { HamburgerEngine } from '../../engine/engine.js';
-import { EngineError } from '../../engine/errors.js';
 import { parseTrace, TraceRecorder } from '../../engine/traceRecorder.js';
+import { engineThrow } from '../support/engineRejection.js';
 import { MODEL_DIR } from '../support/shippedModel.js';
 
 let engine: HamburgerEngine;
@@ -67,14 +67,8 @@ describe('traces', () => {
       const { trace } = await recorded({ prompt: 'hi', maxNewTokens: 2 });
       json = JSON.stringify({ ...trace, steps: [{ ...trace.steps[0], micro: 'nope' }] });
     }
-    let error: unknown;
-    try {
-      parseTrace(json);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(EngineError);
-    expect((error as EngineError).code).toBe('trace_invalid');
-    expect((error as EngineError).field ?? '').toBe(field);
+    const error = engineThrow(() => parseTrace(json));
+    expect(error.code).toBe('trace_invalid');
+    expect(error.field ?? '').toBe(field);
   });
 });

@@ -22,6 +22,16 @@ async function cli(...args: string[]): Promise<{ stdout: string; stderr: string;
   }
 }
 
+/** Runs `check` in a new folder under the system's temporary folder, removed after. */
+async function inTempFolder(prefix: string, check: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  try {
+    await check(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('cli generate', () => {
   it('--json prints one object with the documented fields', async () => {
     const { stdout, code } = await cli('generate', '--prompt', 'Count from 1 to 9.', '--confidence', '0', '--max-new-tokens', '10', '--json');
@@ -43,8 +53,7 @@ describe('cli generate', () => {
   });
 
   it('human output separates macro steps and ends with the totals line; saves a replayable trace', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-cli-'));
-    try {
+    await inTempFolder('hamburger-cli-', async (dir) => {
       const traceFile = path.join(dir, 'run.json');
       const { stdout, code } = await cli('generate', '--prompt', 'Count from 1 to 9.', '--confidence', '0', '--max-new-tokens', '8', '--trace', traceFile);
       expect(code).toBe(0);
@@ -52,9 +61,7 @@ describe('cli generate', () => {
       expect(stdout).toMatch(/8 tokens in 2 macro steps \(4 tokens\/step\) · KV entries \d+ prompt \+ 2 generated · [\d.]+ tokens\/s/);
       const trace = parseTrace(await readFile(traceFile, 'utf8'));
       expect(trace.steps).toHaveLength(2);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   /** A short count run, JSON out, with long enough groups for drafts to be kept and rejected. */
@@ -143,21 +150,17 @@ describe('cli generate --trace writes its file whole or not at all', () => {
   }
 
   it('replaces an existing file and leaves nothing else in its folder', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-cli-'));
-    try {
+    await inTempFolder('hamburger-cli-', async (dir) => {
       const traceFile = path.join(dir, 'run.json');
       await writeFile(traceFile, 'an older trace');
       expect((await cli(...TRACE_RUN, '--trace', traceFile)).code).toBe(0);
       expect(parseTrace(await readFile(traceFile, 'utf8')).steps).toHaveLength(2);
       expect(await readdir(dir)).toEqual(['run.json']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a write that fails half way leaves the old file as it was and no half-written file', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-cli-'));
-    try {
+    await inTempFolder('hamburger-cli-', async (dir) => {
       const traceFile = path.join(dir, 'run.json');
       await writeFile(traceFile, 'an older trace');
       // The trace is larger than 4 KiB: its write stops at the limit with EFBIG.
@@ -166,14 +169,11 @@ describe('cli generate --trace writes its file whole or not at all', () => {
       expect(stderr).toContain(`error [invalid_request] (trace): could not write ${traceFile}: EFBIG`);
       expect(await readFile(traceFile, 'utf8')).toBe('an older trace');
       expect(await readdir(dir)).toEqual(['run.json']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a file that cannot be written (no such folder; a folder in its place) is an error naming it', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-cli-'));
-    try {
+    await inTempFolder('hamburger-cli-', async (dir) => {
       const missing = path.join(dir, 'no-such-folder', 'run.json');
       const noFolder = await cli(...TRACE_RUN, '--trace', missing);
       expect(noFolder.code).toBe(1);
@@ -185,9 +185,7 @@ describe('cli generate --trace writes its file whole or not at all', () => {
       expect(inTheWay.stderr).toContain(`could not write ${folder}:`);
       expect(await readdir(dir)).toEqual(['run.json']);
       expect(await readdir(folder)).toEqual(['inside']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -229,8 +227,7 @@ describe('cli bench and eval', () => {
   });
 
   it('eval --json scores a held-out file per family and overall', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'hamburger-eval-'));
-    try {
+    await inTempFolder('hamburger-eval-', async (dir) => {
       const file = path.join(dir, 'heldout.jsonl');
       const lines = (await readFile(path.join(MODEL_DIR, 'eval', 'heldout.jsonl'), 'utf8')).split('\n').filter(Boolean);
       const families = new Map<string, string>();
@@ -259,9 +256,7 @@ describe('cli bench and eval', () => {
       }
       expect(out.overall.n).toBe(2);
       expect(out.overall.kv_per_token).toBeCloseTo(1 / out.overall.tokens_per_step, 10);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
