@@ -9,37 +9,36 @@ const outDir = fileURLToPath(new URL('../dist/electron', import.meta.url));
 
 await build({ configFile: fileURLToPath(new URL('../renderer/vite.config.ts', import.meta.url)), logLevel: 'warn' });
 
-await build({
-  root,
-  configFile: false,
-  logLevel: 'warn',
-  build: {
-    ssr: true,
-    outDir,
-    emptyOutDir: true,
-    target: 'node20',
-    rollupOptions: {
-      input: { main: 'electron/main/main.ts', engineWorker: 'engine/worker/engineWorker.ts' },
-      output: { format: 'es', entryFileNames: '[name].js' },
+/** A Vite SSR build of Node-side entry points into dist/electron. */
+function buildNodeBundle({ input, format, extension, emptyOutDir, ssr }) {
+  return build({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      ssr: true,
+      outDir,
+      emptyOutDir,
+      target: 'node20',
+      rollupOptions: { input, output: { format, entryFileNames: `[name].${extension}` } },
     },
-  },
+    ssr,
+  });
+}
+
+await buildNodeBundle({
+  input: { main: 'electron/main/main.ts', engineWorker: 'engine/worker/engineWorker.ts' },
+  format: 'es',
+  extension: 'js',
+  emptyOutDir: true,
   ssr: { external: ['electron', 'onnxruntime-node'] },
 });
-
-await build({
-  root,
-  configFile: false,
-  logLevel: 'warn',
-  build: {
-    ssr: true,
-    outDir,
-    emptyOutDir: false,
-    target: 'node20',
-    rollupOptions: {
-      input: { preload: 'electron/preload/preload.ts' },
-      output: { format: 'cjs', entryFileNames: '[name].cjs' },
-    },
-  },
+// Into the same folder, after the main process: not emptied again.
+await buildNodeBundle({
+  input: { preload: 'electron/preload/preload.ts' },
+  format: 'cjs',
+  extension: 'cjs',
+  emptyOutDir: false,
   ssr: { noExternal: true, external: ['electron'] },
 });
 console.log(`[electron] built into ${outDir}`);

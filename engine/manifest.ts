@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { WEIGHT_FORMATS } from './api.js';
 import { EngineError } from './errors.js';
-import { PACKAGE_FILE_LIMITS, readPackageText } from './packageFile.js';
+import { PACKAGE_FILE_LIMITS, readPackageJson } from './packageFile.js';
 
 export const MANIFEST_FILE = 'hamburger.json';
 export const MODEL_FORMAT = 'hamburger-onnx';
@@ -153,17 +153,14 @@ export function parseManifest(raw: unknown, source: string): Manifest {
 /** Reads and checks `<dir>/hamburger.json`. */
 export async function readManifest(dir: string): Promise<Manifest> {
   const file = path.join(dir, MANIFEST_FILE);
-  const text = await readPackageText(file, {
-    field: MANIFEST_FILE,
-    maxBytes: PACKAGE_FILE_LIMITS.manifestBytes,
-    missing: (_file, cause) => new EngineError('manifest_missing', `${file} not found: ${dir} is not a HAMburger model package`, { field: MANIFEST_FILE, cause }),
-  });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new EngineError('manifest_not_json', `${file} is not valid JSON (${reason})`, { field: MANIFEST_FILE, cause });
-  }
+  const raw = await readPackageJson(
+    file,
+    {
+      field: MANIFEST_FILE,
+      maxBytes: PACKAGE_FILE_LIMITS.manifestBytes,
+      missing: (_file, cause) => new EngineError('manifest_missing', `${file} not found: ${dir} is not a HAMburger model package`, { field: MANIFEST_FILE, cause }),
+    },
+    'manifest_not_json',
+  );
   return parseManifest(raw, file);
 }

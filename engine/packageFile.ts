@@ -6,6 +6,7 @@
 // change between check and read), and read only when its size is within the caller's cap.
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import type { EngineErrorCode } from './api.js';
 import { EngineError, type EngineErrorDetails } from './errors.js';
 
 const MIB = 1024 * 1024;
@@ -53,12 +54,23 @@ async function openRegular(file: string, rule: PackageFileRule): Promise<{ handl
 }
 
 /** The file's text, once it is known to be a regular file within the rule's size. */
-export async function readPackageText(file: string, rule: PackageFileRule): Promise<string> {
+async function readPackageText(file: string, rule: PackageFileRule): Promise<string> {
   const { handle } = await openRegular(file, rule);
   try {
     return await handle.readFile('utf8');
   } finally {
     await handle.close();
+  }
+}
+
+/** The file's JSON value, read as readPackageText reads it; text that is not JSON is a `notJson` error. */
+export async function readPackageJson(file: string, rule: PackageFileRule, notJson: EngineErrorCode): Promise<unknown> {
+  const text = await readPackageText(file, rule);
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new EngineError(notJson, `${file} is not valid JSON (${reason})`, { field: rule.field, cause });
   }
 }
 

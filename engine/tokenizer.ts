@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { byteLevelBytes } from './byteLevel.js';
 import { EngineError } from './errors.js';
 import { MANIFEST_LIMITS } from './manifest.js';
-import { PACKAGE_FILE_LIMITS, readPackageText } from './packageFile.js';
+import { PACKAGE_FILE_LIMITS, readPackageJson } from './packageFile.js';
 import { StreamingTokenDecoder } from './textDecoder.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
@@ -80,18 +80,15 @@ export class TextTokenizer {
 
   static async load(dir: string): Promise<TextTokenizer> {
     const file = path.join(dir, TOKENIZER_FILE);
-    const text = await readPackageText(file, {
-      field: TOKENIZER_FILE,
-      maxBytes: PACKAGE_FILE_LIMITS.tokenizerBytes,
-      missing: (_file, cause) => new EngineError('tokenizer_missing', `${file} not found`, { field: TOKENIZER_FILE, cause }),
-    });
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (cause) {
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new EngineError('tokenizer_invalid', `${file} is not valid JSON (${reason})`, { field: TOKENIZER_FILE, cause });
-    }
+    const value = await readPackageJson(
+      file,
+      {
+        field: TOKENIZER_FILE,
+        maxBytes: PACKAGE_FILE_LIMITS.tokenizerBytes,
+        missing: (_file, cause) => new EngineError('tokenizer_missing', `${file} not found`, { field: TOKENIZER_FILE, cause }),
+      },
+      'tokenizer_invalid',
+    );
     return TextTokenizer.fromJson(value, file);
   }
 

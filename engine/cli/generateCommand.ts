@@ -6,6 +6,7 @@ import { EngineError } from '../errors.js';
 import { TraceRecorder } from '../traceRecorder.js';
 import { writeFileAtomic } from './atomicWrite.js';
 import { MODEL_OPTIONS, SAMPLING_OPTIONS, requestFromFlags, loadEngine } from './requestOptions.js';
+import { snakeCaseFields } from './snakeCaseFields.js';
 import { round } from './stats.js';
 import { probabilityLegend, styleFor } from './terminalStyle.js';
 
@@ -15,61 +16,41 @@ export const GENERATE_USAGE = `usage: npm run cli -- generate --prompt TEXT [--m
 
 function microJson(m: MicroStep): Record<string, unknown> {
   return {
-    token_id: m.tokenId,
-    text: m.text,
-    prob: m.prob,
-    entropy: m.entropy,
-    top: m.top.map((t) => ({ token_id: t.tokenId, text: t.text, prob: t.prob })),
-    stop_prob: m.stopProb,
-    stop_reason: m.stopReason,
+    ...snakeCaseFields(m, ['tokenId', 'text', 'prob', 'entropy']),
+    top: m.top.map((t) => snakeCaseFields(t, ['tokenId', 'text', 'prob'])),
+    ...snakeCaseFields(m, ['stopProb', 'stopReason']),
   };
 }
 
 function stepVerificationJson(v: StepVerification): Record<string, unknown> {
   return {
-    kind: v.kind,
-    accepted_prefix: v.acceptedPrefix,
-    outcome: v.outcome,
-    draft_stop_reason: v.draftStopReason,
-    baseline_ms: v.baselineMs,
-    verdicts: v.verdicts.map((d) => ({
-      token_id: d.tokenId,
-      text: d.text,
-      draft_prob: d.draftProb,
-      baseline_prob: d.baselineProb,
-      baseline_top_id: d.baselineTopId,
-      baseline_top_prob: d.baselineTopProb,
-      agrees: d.agrees,
-      accepted: d.accepted,
-    })),
+    ...snakeCaseFields(v, ['kind', 'acceptedPrefix', 'outcome', 'draftStopReason', 'baselineMs']),
+    verdicts: v.verdicts.map((d) =>
+      snakeCaseFields(d, ['tokenId', 'text', 'draftProb', 'baselineProb', 'baselineTopId', 'baselineTopProb', 'agrees', 'accepted']),
+    ),
   };
 }
 
 export function verificationTotalsJson(v: VerificationTotals): Record<string, unknown> {
-  return {
-    kind: v.kind,
-    verifier: v.verifier,
-    steps: v.steps,
-    checked: v.checked,
-    agreed: v.agreed,
-    accepted: v.accepted,
-    agreement_rate: v.agreementRate,
-    acceptance_rate: v.acceptanceRate,
-    mean_accepted_prefix: v.meanAcceptedPrefix,
-    baseline_forwards: v.baselineForwards,
-    baseline_forwards_per_token: v.baselineForwardsPerToken,
-    baseline_ms: v.baselineMs,
-  };
+  return snakeCaseFields(v, [
+    'kind',
+    'verifier',
+    'steps',
+    'checked',
+    'agreed',
+    'accepted',
+    'agreementRate',
+    'acceptanceRate',
+    'meanAcceptedPrefix',
+    'baselineForwards',
+    'baselineForwardsPerToken',
+    'baselineMs',
+  ]);
 }
 
 function stepJson(s: MacroStep): Record<string, unknown> {
   return {
-    index: s.index,
-    kv_entry: s.kvEntry,
-    position_id: s.positionId,
-    token_ids: s.tokenIds,
-    text: s.text,
-    stop_reason: s.stopReason,
+    ...snakeCaseFields(s, ['index', 'kvEntry', 'positionId', 'tokenIds', 'text', 'stopReason']),
     micro: s.micro.map(microJson),
     timings_ms: { embed: s.timings.embedMs, base: s.timings.baseMs, micro: s.timings.microMs, total: s.timings.totalMs },
     ...(s.verification === undefined ? {} : { verification: stepVerificationJson(s.verification) }),
@@ -79,18 +60,10 @@ function stepJson(s: MacroStep): Record<string, unknown> {
 export function resultJson(result: GenerationResult, steps: readonly MacroStep[], extra: Record<string, unknown>): Record<string, unknown> {
   return {
     ...extra,
-    text: result.text,
-    tokens: result.tokens,
-    macro_steps: result.macroSteps,
-    tokens_per_step: result.tokensPerStep,
+    ...snakeCaseFields(result, ['text', 'tokens', 'macroSteps', 'tokensPerStep']),
     kv_entries: { prompt: result.kvEntries.prompt, generated: result.kvEntries.generated },
-    tokens_per_second: result.tokensPerSecond,
-    finish_reason: result.finishReason,
-    ...(result.stopTokenId === undefined ? {} : { stop_token_id: result.stopTokenId }),
-    elapsed_ms: result.elapsedMs,
-    prefill_ms: result.prefillMs,
-    engine_overhead: result.engineOverhead,
-    token_ids: result.tokenIds,
+    // stop_token_id is left out of the JSON where the run did not end on one (undefined).
+    ...snakeCaseFields(result, ['tokensPerSecond', 'finishReason', 'stopTokenId', 'elapsedMs', 'prefillMs', 'engineOverhead', 'tokenIds']),
     ...(result.verification === undefined ? {} : { verification: verificationTotalsJson(result.verification) }),
     steps: steps.map(stepJson),
   };

@@ -97,9 +97,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  // Terminating the engine workers within about a second of a run's end has aborted the
-  // test process at exit (a Napi::Error from onnxruntime-node); let them settle first.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
   await app?.close();
   expect(cspViolations, 'CSP violations during the run').toEqual([]);
 });

@@ -51,8 +51,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  // As in app.e2e.test.ts: let the engine workers settle before they are terminated.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
   await app?.close();
 });
 

@@ -1,30 +1,21 @@
 // KV entries written for generated tokens against the tokens themselves, with the
 // one-entry-per-token line that plain decoding follows.
 import { line, scaleLinear } from 'd3';
-import { useMemo } from 'react';
-import { useChartRuns } from '../hooks/useChartRuns';
+import { useLaneSeries, type ChartLane } from '../hooks/useLaneSeries';
 import { downsample, kvGrowth, type KvPoint } from '../model/chartSeries';
 import { Axis } from './Axis';
 import { ChartFrame } from './ChartFrame';
-import type { ChartLane } from './ThroughputChart';
+import { LaneKeys } from './LaneKeys';
 
 export function KvGrowthChart({ lanes }: { lanes: readonly ChartLane[] }) {
-  const runs = useChartRuns();
-  const series = useMemo(
-    () => lanes.map(({ lane, label }) => ({ label, points: runs[lane] === undefined ? [] : kvGrowth(runs[lane]!.steps, runs[lane]!.shown) })),
-    [lanes, runs],
-  );
+  const series = useLaneSeries(lanes, kvGrowth);
   return (
     <ChartFrame
       title="KV entries vs tokens"
       fileName="kv-entries-vs-tokens"
       legend={
         <>
-          {series.map((s, i) => (
-            <span key={s.label} className={`key series-${i}`}>
-              {s.label}
-            </span>
-          ))}
+          <LaneKeys series={series} />
           <span className="key reference dashed">1 entry per token</span>
         </>
       }

@@ -1,33 +1,19 @@
 // Tokens per second over the run's active time (engine clock): the running average and the
 // rate over the last few steps, for one lane or several racing.
 import { line, max, scaleLinear } from 'd3';
-import { useMemo } from 'react';
-import type { LaneId } from '../../../engine/api';
-import { useChartRuns } from '../hooks/useChartRuns';
+import { useLaneSeries, type ChartLane } from '../hooks/useLaneSeries';
 import { downsample, throughput, type ThroughputPoint } from '../model/chartSeries';
 import { Axis } from './Axis';
 import { ChartFrame } from './ChartFrame';
-
-export interface ChartLane {
-  lane: LaneId;
-  label: string;
-}
+import { LaneKeys } from './LaneKeys';
 
 export function ThroughputChart({ lanes }: { lanes: readonly ChartLane[] }) {
-  const runs = useChartRuns();
-  const series = useMemo(
-    () => lanes.map(({ lane, label }) => ({ label, points: runs[lane] === undefined ? [] : throughput(runs[lane]!.steps, runs[lane]!.shown) })),
-    [lanes, runs],
-  );
+  const series = useLaneSeries(lanes, throughput);
   return (
     <ChartFrame
       title="Tokens per second"
       fileName="tokens-per-second"
-      legend={series.map((s, i) => (
-        <span key={s.label} className={`key series-${i}`}>
-          {s.label}
-        </span>
-      ))}
+      legend={<LaneKeys series={series} />}
     >
       {({ width, height }) => {
         const maxMs = Math.max(100, ...series.map((s) => s.points[s.points.length - 1]?.ms ?? 0));

@@ -3,9 +3,10 @@
 // the baseline's agreement when the run is audited or verified).
 import { AgreementChart } from '../charts/AgreementChart';
 import { KvGrowthChart } from '../charts/KvGrowthChart';
-import { ThroughputChart, type ChartLane } from '../charts/ThroughputChart';
+import { ThroughputChart } from '../charts/ThroughputChart';
 import { TokenProbabilityChart } from '../charts/TokenProbabilityChart';
 import { TokensPerStepChart } from '../charts/TokensPerStepChart';
+import type { ChartLane } from '../hooks/useLaneSeries';
 import { useRun } from '../hooks/useRun';
 import { DebuggerPanel } from './DebuggerPanel';
 import { ContextBar } from './ContextBar';

@@ -3,8 +3,9 @@
 // stream; the charts overlay the lanes.
 import type { LaneId } from '../../../engine/api';
 import { KvGrowthChart } from '../charts/KvGrowthChart';
-import { ThroughputChart, type ChartLane } from '../charts/ThroughputChart';
+import { ThroughputChart } from '../charts/ThroughputChart';
 import { RACE_LANES } from '../controller';
+import type { ChartLane } from '../hooks/useLaneSeries';
 import { useRun } from '../hooks/useRun';
 import { KvStrip } from './KvStrip';
 import { RenderBoundary } from './RenderBoundary';

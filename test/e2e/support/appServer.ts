@@ -5,11 +5,14 @@ import { HostSession } from '../../../host/hostSession.js';
 import { startBrowserServer, type RunningServer } from '../../../server/browserServer.js';
 import { ensureRendererBuilt, RENDERER_ROOT } from './rendererBuild.js';
 
+const WORKER_SETTLE_MS = 1500;
+
 export interface TestApp {
   url: string;
   session: HostSession;
   /** Closes the HTTP/WebSocket server (dropping connections) and starts it again on the same port. */
   restart(downMs: number): Promise<void>;
+  /** Lets the engine workers settle, then closes the server and the session. */
   close(): Promise<void>;
 }
 
@@ -29,6 +32,9 @@ export async function startTestApp(): Promise<TestApp> {
       server = await open(port);
     },
     close: async () => {
+      // Terminating the engine workers within about a second of a run's end has aborted the
+      // test process at exit (a Napi::Error from onnxruntime-node); let them settle first.
+      await new Promise((resolve) => setTimeout(resolve, WORKER_SETTLE_MS));
       await server.close();
       await session.close();
     },
