@@ -1,7 +1,8 @@
 // The allow-list of IPC channels between the main process and the preload, with the payload
 // each carries. Nothing else crosses: the preload can only name these, the main process
 // only handles these.
-import type { AppCommand, HostMethod, HostResult, LaneEvent, LoadProgress, ModelInfo } from '../engine/api.js';
+import type { LoadProgress, ModelInfo } from '../engine/api.js';
+import type { AppCommand, HostMethod, HostResult, LaneEvent } from '../host/protocol.js';
 
 export const INVOKE_CHANNELS = {
   /** Renderer -> main: one HostCall; answers a HostResult. */

@@ -2,7 +2,7 @@
 // between in one message: a run emits hundreds of events per second, and each message costs
 // every hop (IPC or socket, the browser's processes, a task on the page) more than its
 // contents (docs/app.md, "Smoothness").
-import type { LaneEvent } from '../engine/api.js';
+import type { LaneEvent } from './protocol.js';
 
 export const EVENT_FLUSH_MS = 16;
 

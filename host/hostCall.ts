@@ -4,7 +4,7 @@
 // structured clone that carries a request to the engine's worker), then the schema names
 // the field at fault and the limit it broke.
 import type { z } from 'zod';
-import { hostCallSchema, MAX_CALL_DEPTH } from '../engine/api.js';
+import { hostCallSchema, MAX_CALL_DEPTH } from './protocol.js';
 import { EngineError } from '../engine/errors.js';
 
 export type ParsedHostCall = z.output<typeof hostCallSchema>;

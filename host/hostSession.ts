@@ -7,7 +7,8 @@
 // belongs to the client that started it; only that client controls it, and `releaseClient`
 // cancels what a client leaves behind when it goes away.
 import path from 'node:path';
-import type { HostReplies, LaneEvent, LoadProgress, ModelInfo } from '../engine/api.js';
+import type { LoadProgress, ModelInfo } from '../engine/api.js';
+import type { HostReplies, LaneEvent } from './protocol.js';
 import { EngineError } from '../engine/errors.js';
 import { defaultKvBudgetBytes } from '../engine/memoryBudget.js';
 import { SharedEngine, type ModelSpec } from './sharedEngine.js';

@@ -11,8 +11,9 @@
 // model in place and is remembered: calls for that folder answer the same error instead of
 // loading again, until the session asks for a load (`forgetFailures`). Each run belongs to
 // the client (a window) that started it: only it may control the run.
-import type { ControlAction, EncodedPromptInfo, GenerateRequestInput, LaneEvent, LaneId, LoadProgress, ModelInfo } from '../engine/api.js';
-import { LANE_IDS } from '../engine/api.js';
+import type { ControlAction, EncodedPromptInfo, GenerateRequestInput, LoadProgress, ModelInfo } from '../engine/api.js';
+import type { LaneEvent, LaneId } from './protocol.js';
+import { LANE_IDS } from './protocol.js';
 import { EngineError } from '../engine/errors.js';
 import { EngineHost } from '../engine/worker/engineHost.js';
 

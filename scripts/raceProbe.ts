@@ -5,7 +5,8 @@
 // resident memory (the engine worker is its thread) and each lane's tokens/s.
 // Usage: tsx scripts/raceProbe.ts --model DIR --forced-groups 4,2,2 [--tokens 32] [--threads N]
 import { parseArgs } from 'node:util';
-import type { GenerationResult, LaneId, Mode } from '../engine/api.js';
+import type { GenerationResult, Mode } from '../engine/api.js';
+import type { LaneId } from '../host/protocol.js';
 import { groupSizesFlag } from '../engine/cli/requestOptions.js';
 import { DEFAULT_MODEL_DIR } from '../engine/defaultModel.js';
 import { engineWorkerUrl } from '../host/engineWorkerUrl.js';

@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { socketMessageSchema, type SocketMessage } from '../engine/api.js';
+import { socketMessageSchema, type SocketMessage } from '../host/protocol.js';
 import { DEFAULT_MODEL_DIR } from '../engine/defaultModel.js';
 import { startServerProcess } from '../test/support/serverProcess.js';
 

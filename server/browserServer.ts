@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { SOCKET_MAX_MESSAGE_BYTES } from '../engine/api.js';
+import { SOCKET_MAX_MESSAGE_BYTES } from '../host/protocol.js';
 import type { HostSession } from '../host/hostSession.js';
 import { refusal, type AccessPolicy } from './accessPolicy.js';
 import { attachSocket } from './socketConnection.js';

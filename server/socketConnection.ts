@@ -5,7 +5,7 @@
 // reserved opcode, an unmasked client frame) closes this connection alone, with the close
 // code the protocol gives; it never reaches the process.
 import type { WebSocket } from 'ws';
-import { socketRequestSchema, type SocketMessage } from '../engine/api.js';
+import { socketRequestSchema, type SocketMessage } from '../host/protocol.js';
 import { toErrorInfo } from '../engine/errors.js';
 import { createEventBatcher } from '../host/eventBatcher.js';
 import type { HostSession } from '../host/hostSession.js';

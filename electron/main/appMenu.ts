@@ -1,7 +1,7 @@
 // The application menu: every command with its keyboard shortcut, sent to the page as an
 // AppCommand (the page does the work, the same as its own buttons).
 import { Menu, type MenuItemConstructorOptions } from 'electron';
-import type { AppCommand } from '../../engine/api.js';
+import type { AppCommand } from '../../host/protocol.js';
 
 export function buildAppMenu(send: (command: AppCommand) => void): Menu {
   const item = (label: string, accelerator: string, command: AppCommand): MenuItemConstructorOptions => ({ label, accelerator, click: () => send(command) });

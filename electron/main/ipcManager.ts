@@ -3,7 +3,8 @@
 // (which validates it, once, for both hosts), and answers errors as data (HostResult), so
 // the UI can show them.
 import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import type { EngineErrorInfo, HostMethod, HostResult, LaneEvent, LoadProgress, ModelInfo } from '../../engine/api.js';
+import type { EngineErrorInfo, LoadProgress, ModelInfo } from '../../engine/api.js';
+import type { HostMethod, HostResult, LaneEvent } from '../../host/protocol.js';
 import { toErrorInfo } from '../../engine/errors.js';
 import { createEventBatcher } from '../../host/eventBatcher.js';
 import { INVOKE_CHANNELS, SEND_CHANNELS, type InvokeReplies, type SendChannel, type SendPayloads } from '../ipcChannels.js';

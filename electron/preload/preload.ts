@@ -2,7 +2,8 @@
 // HostApi of engine/api.ts. Only allow-listed channels; listeners get the payload alone,
 // never the IPC event object (it would hand the page `sender`).
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { AppCommand, ConnectionState, HostApi, HostCall, HostMethod, HostResult, LaneEvent, LoadProgress, ModelInfo } from '../../engine/api.js';
+import type { LoadProgress, ModelInfo } from '../../engine/api.js';
+import type { AppCommand, ConnectionState, HostApi, HostCall, HostMethod, HostResult, LaneEvent } from '../../host/protocol.js';
 import { INVOKE_CHANNELS, SEND_CHANNELS, type SendChannel, type SendPayloads } from '../ipcChannels.js';
 
 function subscribe<C extends SendChannel>(channel: C, listener: (payload: SendPayloads[C]) => void): () => void {

@@ -1,6 +1,7 @@
 // What the UI's buttons do: host calls, with every failure turned into a message the user
 // sees. Views call these; they never talk to the host directly.
-import { MAX_PROMPT_CHARS, type AppCommand, type ControlAction, type EngineErrorInfo, type LaneId, type Mode } from '../../engine/api';
+import { MAX_PROMPT_CHARS, type ControlAction, type EngineErrorInfo, type Mode } from '../../engine/api';
+import { type AppCommand, type LaneId } from '../../host/protocol';
 import { hostApi } from './bridge/hostApi';
 import { downloadBlob } from './download';
 import { enqueueEvent, forgetCursors, wakeFrameLoop } from './frameLoop';

@@ -2,7 +2,7 @@
 // folded into the store on a frame when an update is due (FOLD_POLICY: at most 20 a second,
 // giving way to the user's input), then each run's on-screen cursor moves by the pace
 // control. It runs only while there is something to do.
-import type { LaneEvent, LaneId } from '../../engine/api';
+import type { LaneEvent, LaneId } from '../../host/protocol';
 import { lastInputAt } from './inputActivity';
 import { FOLD_POLICY, msUntilUpdate } from './model/inputFirst';
 import { advanceCursor, clockAt, cursorMoving, type PaceCursor } from './model/pacing';

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineEvent, LaneEvent, Trace } from '../../engine/api.js';
+import type { EngineEvent, Trace } from '../../engine/api.js';
+import type { LaneEvent } from '../../host/protocol.js';
 import { startTestApp, type TestApp } from './support/appServer.js';
 import { launchChromium, type TestBrowser } from './support/chromium.js';
 

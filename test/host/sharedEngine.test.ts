@@ -3,7 +3,8 @@
 // a worker past its load time limit is replaced, runs belong to their owner and to their
 // lane, and lanes running at once on the one model give the tokens separate engines give.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { GenerationResult, LaneEvent, LaneId, Mode } from '../../engine/api.js';
+import type { GenerationResult, Mode } from '../../engine/api.js';
+import type { LaneEvent, LaneId } from '../../host/protocol.js';
 import { HamburgerEngine } from '../../engine/engine.js';
 import { EngineHost } from '../../engine/worker/engineHost.js';
 import { SharedEngine, type ModelSpec } from '../../host/sharedEngine.js';

@@ -1,19 +1,8 @@
 // The browser mode's HostApi: engine/api.ts host calls and lane events over a WebSocket to
 // the server that served this page. Reconnects on its own; calls made while the connection
 // is down, or pending when it drops, answer with a clear error instead of hanging.
-import {
-  SOCKET_MAX_MESSAGE_BYTES,
-  socketMessageSchema,
-  type ConnectionState,
-  type EngineErrorInfo,
-  type HostApi,
-  type HostCall,
-  type HostMethod,
-  type HostResult,
-  type LaneEvent,
-  type LoadProgress,
-  type ModelInfo,
-} from '../../../engine/api';
+import { type EngineErrorInfo, type LoadProgress, type ModelInfo } from '../../../engine/api';
+import { SOCKET_MAX_MESSAGE_BYTES, socketMessageSchema, type ConnectionState, type HostApi, type HostCall, type HostMethod, type HostResult, type LaneEvent } from '../../../host/protocol';
 
 const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 4000];
 

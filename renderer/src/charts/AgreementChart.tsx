@@ -2,7 +2,7 @@
 // its tokens that were the baseline's argmax (bars), and the running agreement rate (line).
 import { line, scaleLinear } from 'd3';
 import { useMemo } from 'react';
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { useChartRuns } from '../hooks/useChartRuns';
 import { agreementSeries, downsample, type AgreementPoint } from '../model/chartSeries';
 import { Axis } from './Axis';

@@ -2,7 +2,7 @@
 // axis) and the stop head's probability against the stop threshold 1 - c.
 import { line, max, scaleLinear } from 'd3';
 import { useMemo } from 'react';
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { useChartRuns } from '../hooks/useChartRuns';
 import { downsample, tokenPoints, type TokenPoint } from '../model/chartSeries';
 import { Axis } from './Axis';

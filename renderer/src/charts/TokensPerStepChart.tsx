@@ -1,7 +1,7 @@
 // Tokens per macro step over the generation: bars while they fit, a binned area beyond.
 import { area, curveStepAfter, max, scaleLinear } from 'd3';
 import { useMemo } from 'react';
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { useChartRuns } from '../hooks/useChartRuns';
 import { downsample, tokensPerStep } from '../model/chartSeries';
 import { Axis } from './Axis';

@@ -1,7 +1,7 @@
 // Keyboard control (the whole app, presentation mode above all): space steps, arrows scrub,
 // Escape leaves presentation mode, Ctrl+S / Ctrl+O save and open traces.
 import { useEffect } from 'react';
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { control, RACE_LANES, scrub } from '../controller';
 import { isActive } from '../model/runRecord';
 import { useRunStore } from '../stores/runStore';

@@ -1,7 +1,8 @@
 // The lines of a chart that compares lanes (the playground's one run, or the race's lanes):
 // one series a lane, computed from its run as the charts see it, up to the step shown.
 import { useMemo } from 'react';
-import type { LaneId, MacroStep } from '../../../engine/api';
+import type { MacroStep } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { useChartRuns } from './useChartRuns';
 
 /** A lane a chart draws, under the label its legend gives it. */

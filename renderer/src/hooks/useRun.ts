@@ -1,6 +1,6 @@
 // A lane's run record, or a part of it picked by `select` (the component then re-renders
 // only when that part changes, not on every event of the run).
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import type { RunRecord } from '../model/runRecord';
 import { useRunStore } from '../stores/runStore';
 

@@ -1,13 +1,6 @@
 // One generation as the UI holds it: live from a lane's events, or opened from a trace file.
-import type {
-  BaseForward,
-  EngineErrorInfo,
-  GenerationResult,
-  LaneId,
-  MacroStep,
-  MicroStep,
-  StartedEvent,
-} from '../../../engine/api';
+import type { BaseForward, EngineErrorInfo, GenerationResult, MacroStep, MicroStep, StartedEvent } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 
 export type RunPhase = 'running' | 'paused' | 'finished' | 'failed' | 'interrupted';
 

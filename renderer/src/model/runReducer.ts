@@ -2,7 +2,7 @@
 // takes a frame's worth of events stays small and testable.
 import type { EngineEvent, Trace } from '../../../engine/api';
 import type { RunRecord } from './runRecord';
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 
 export function applyEvent(record: RunRecord | undefined, lane: LaneId, event: EngineEvent): RunRecord | undefined {
   if (event.type === 'started') {

@@ -1,6 +1,7 @@
 // The model all lanes run, and the connection to the host that runs them.
 import { create } from 'zustand';
-import type { ConnectionState, EngineErrorInfo, LoadProgress, ModelInfo } from '../../../engine/api';
+import type { EngineErrorInfo, LoadProgress, ModelInfo } from '../../../engine/api';
+import type { ConnectionState } from '../../../host/protocol';
 
 interface ModelState {
   model: ModelInfo | null;

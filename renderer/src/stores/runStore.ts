@@ -1,7 +1,8 @@
 // Run records per lane. Events arrive batched per animation frame (eventBatcher) and are
 // folded in with one state update; the pace ticker moves each record's `shown` cursor.
 import { create } from 'zustand';
-import type { LaneEvent, LaneId, Trace } from '../../../engine/api';
+import type { Trace } from '../../../engine/api';
+import type { LaneEvent, LaneId } from '../../../host/protocol';
 import { isActive, type RunRecord } from '../model/runRecord';
 import { applyEvent, recordFromTrace } from '../model/runReducer';
 

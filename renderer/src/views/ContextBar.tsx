@@ -1,7 +1,7 @@
 // Under the KV strip: how much of the load's context the shown step has used (a thin bar),
 // the KV memory the engine's caches hold and use, and the size of the model's weights.
 // Traces older than these figures show nothing here.
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { useRun } from '../hooks/useRun';
 import { useModelStore } from '../stores/modelStore';
 

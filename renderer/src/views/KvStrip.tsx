@@ -6,7 +6,7 @@
 // tokens light up in the stream); the selected cell is a DOM element over the canvas, with
 // its entry as data attributes and ARIA option.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { drawKvStrip, firstCellToDraw, type KvDrawing } from '../canvas/drawKvStrip';
 import { useElementSize } from '../hooks/useElementSize';
 import { useKvPalette } from '../hooks/useKvPalette';

@@ -1,7 +1,7 @@
 // The race: every race lane runs the same prompt and settings at once (HAMburger, HAMburger's
 // drafts verified by the baseline, the baseline), each with its live tally, KV strip and
 // stream; the charts overlay the lanes.
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { KvGrowthChart } from '../charts/KvGrowthChart';
 import { ThroughputChart } from '../charts/ThroughputChart';
 import { RACE_LANES } from '../controller';

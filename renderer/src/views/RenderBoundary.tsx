@@ -3,7 +3,7 @@
 // (toolbar, prompt, the other panels) goes on. Trace files are checked before they open
 // (engine/traceConsistency.ts); this catches what no check foresaw, and runs reported live.
 import { Component, type ErrorInfo, type ReactNode } from 'react';
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { clearRuns } from '../controller';
 import { useRunStore } from '../stores/runStore';
 

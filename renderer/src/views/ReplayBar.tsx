@@ -1,6 +1,6 @@
 // The scrubber: where on screen a run is (live or replayed), play/pause for replays, and
 // single steps back and forth (also on the arrow keys).
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { scrub } from '../controller';
 import { useRun } from '../hooks/useRun';
 import { usePaceStore } from '../stores/paceStore';

@@ -1,5 +1,5 @@
 // One line about a lane's run: what ran, its state, and the engine's own figures so far.
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { describeError } from '../controller';
 import { useRun } from '../hooks/useRun';
 

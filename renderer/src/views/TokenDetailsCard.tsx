@@ -1,6 +1,6 @@
 // Hover details of one token: probability, entropy, the five most likely tokens, the stop
 // head's probability and what the stop rule made of it; in checked runs, the baseline's view.
-import type { LaneId } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { useRun } from '../hooks/useRun';
 import { STOP_MARKS } from '../model/stopReason';
 import { tokenChecks, type TokenCheck } from '../model/tokenChecks';

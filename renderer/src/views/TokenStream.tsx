@@ -4,7 +4,8 @@
 // virtualised, so 2,000 tokens cost no more to draw than a screenful.
 import { defaultRangeExtractor, useVirtualizer } from '@tanstack/react-virtual';
 import { Fragment, memo, useEffect, useMemo, useRef, type MouseEvent } from 'react';
-import type { LaneId, MacroStep, MicroStep, Verdict } from '../../../engine/api';
+import type { MacroStep, MicroStep, Verdict } from '../../../engine/api';
+import type { LaneId } from '../../../host/protocol';
 import { useRun } from '../hooks/useRun';
 import { followRange } from '../model/followRange';
 import { STOP_MARKS } from '../model/stopReason';

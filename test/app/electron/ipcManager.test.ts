@@ -2,7 +2,8 @@
 // engine session (which validates them with the hosts' one call parser) with the window as
 // their client (cancel included), errors returned to the UI as data, a closed window's runs released.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LaneEvent, ModelInfo } from '../../../engine/api.js';
+import type { ModelInfo } from '../../../engine/api.js';
+import type { LaneEvent } from '../../../host/protocol.js';
 import { EngineError } from '../../../engine/errors.js';
 import { parseHostCall } from '../../../host/hostCall.js';
 

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { baseForwardOf, type LaneEvent } from '../../../engine/api';
+import { baseForwardOf } from '../../../engine/api';
+import { type LaneEvent } from '../../../host/protocol';
 import { useRunStore } from '../../../renderer/src/stores/runStore';
 import { started, steps } from './fixtures';
 

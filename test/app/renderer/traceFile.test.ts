@@ -38,7 +38,7 @@ describe('trace files', () => {
     expect(parseTraceText(JSON.stringify(wrongStep))).toMatchObject({ ok: false, message: expect.stringMatching(/steps\.1\.tokenIds/) });
   });
 
-  it('a trace whose parts disagree is refused naming the field and what is allowed (all cases: test/views/traceConsistency.test.ts)', () => {
+  it('a trace whose parts disagree is refused naming the field and what is allowed (all cases: test/engine/traceConsistency.test.ts)', () => {
     const groupInPrompt = structuredClone(traceOf(record, ''));
     groupInPrompt.steps[0]!.appended[0]!.kind = 'group';
     expect(parseTraceText(JSON.stringify(groupInPrompt))).toEqual({
