@@ -13,6 +13,7 @@ import { useNoticeStore } from './stores/noticeStore';
 import { usePaceStore } from './stores/paceStore';
 import { useRunStore } from './stores/runStore';
 import { requestFrom, useSettingsStore } from './stores/settingsStore';
+import { useSimulationStore } from './stores/simulationStore';
 import { useViewStore } from './stores/viewStore';
 
 /** The race's lanes and what each runs: HAMburger, its drafts verified by the baseline, the baseline. */
@@ -134,9 +135,12 @@ export async function race(): Promise<void> {
   const settings = useSettingsStore.getState();
   const tooLong = promptTooLong(settings.prompt);
   if (tooLong !== null) return refuse(tooLong);
+  // A timing simulation's schedule (asked for in the page's address) goes with every lane.
+  const { forcedGroupSizes } = useSimulationStore.getState();
+  const forced = forcedGroupSizes === null ? {} : { forcedGroupSizes };
   // The lanes share one engine, which gives each run the same share of the machine.
   const replies = await Promise.all(
-    RACE_LANES.map(({ lane, mode }) => hostApi().call({ method: 'generate', lane, request: requestFrom(settings, mode, false) })),
+    RACE_LANES.map(({ lane, mode }) => hostApi().call({ method: 'generate', lane, request: { ...requestFrom(settings, mode, false), ...forced } })),
   );
   const failed = replies.find((reply) => !reply.ok);
   if (failed !== undefined && !failed.ok) {

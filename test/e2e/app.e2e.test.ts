@@ -268,6 +268,27 @@ describe('race', () => {
     expect(await tally('race-2', 'drafts kept')).toMatch(/^\d+%$/);
     await shot('race');
   });
+
+  it('a timing simulation asked for in the address: every lane forced to the schedule, a banner over the race', async () => {
+    const simulated = await browser.context.newPage();
+    try {
+      await simulated.goto(`${app.url}?forced-groups=2,1&weights=random`);
+      await simulated.waitForSelector('[data-testid="connection"]:has-text("engine ready")');
+      await simulated.click('[data-testid="view-race"]');
+      await simulated.fill('[data-testid="prompt"]', PROMPT);
+      await simulated.fill('[data-testid="setting-maxNewTokens"]', '12');
+      await simulated.fill('[data-testid="setting-minNewTokens"]', '12');
+      await simulated.click('[data-testid="generate"]');
+      for (const lane of ['race-0', 'race-1', 'race-2']) {
+        await simulated.waitForSelector(`[data-testid="status-${lane}"][data-phase="finished"]`, { timeout: 90_000 });
+      }
+      // 12 tokens in groups of 2, 1, 2, 1, ...: 8 forwards.
+      await simulated.waitForSelector('[data-testid="tally-race-0"] [data-tally="forwards"]:text-is("8")');
+      expect(await simulated.innerText('[data-testid="simulation-banner"]')).toMatch(/^Timing simulation with random weights: .*\(2, 1, repeated\)/);
+    } finally {
+      await simulated.close();
+    }
+  });
 });
 
 describe('step-through debugger', () => {

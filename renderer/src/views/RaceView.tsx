@@ -1,6 +1,6 @@
 // The race: every race lane runs the same prompt and settings at once (HAMburger, HAMburger's
 // drafts verified by the baseline, the baseline), each with its live tally, KV strip and
-// stream; the charts overlay the lanes.
+// stream; the charts overlay the lanes. A timing simulation's runs carry a banner over them.
 import type { LaneId } from '../../../host/protocol';
 import { KvGrowthChart } from '../charts/KvGrowthChart';
 import { ThroughputChart } from '../charts/ThroughputChart';
@@ -10,6 +10,7 @@ import { useRun } from '../hooks/useRun';
 import { KvStrip } from './KvStrip';
 import { RenderBoundary } from './RenderBoundary';
 import { RunStatus } from './RunStatus';
+import { SimulationBanner } from './SimulationBanner';
 import { TokenStream } from './TokenStream';
 
 const LANE_TITLES: Record<string, string> = { hamburger: 'HAMburger', verify: 'Verified (lossless)', baseline: 'Baseline' };
@@ -44,6 +45,7 @@ function Tally({ lane }: { lane: LaneId }) {
 export function RaceView() {
   return (
     <div className="race">
+      <SimulationBanner lanes={LANE_IDS} />
       <div className="race-lanes" style={{ gridTemplateColumns: `repeat(${RACE_LANES.length}, minmax(0, 1fr))` }}>
         {RACE_LANES.map(({ lane, mode }, i) => (
           <section key={lane} className={`race-lane series-border-${i}`} data-testid={`lane-${lane}`}>
