@@ -71,16 +71,15 @@ export async function createDecoderSets(pkg: ModelPackage, options: ContextOptio
   const embedder = await createTokenEmbedder(pkg.graphs.embed, arch.vocab_size, d);
   const initialRows = options.kvInitialRows;
   const base = baseFor(arch, context, initialRows, pkg.graphs.base, true);
-  const micro = new MicroStepDecoder(
-    pkg.graphs.micro,
-    d,
-    arch.feature_layers.length,
-    arch.micro_layers,
-    arch.num_kv_heads,
-    arch.head_dim,
-    arch.vocab_size,
-    arch.max_steps,
-  );
+  const micro = new MicroStepDecoder(pkg.graphs.micro, {
+    layers: arch.micro_layers,
+    kvHeads: arch.num_kv_heads,
+    headDim: arch.head_dim,
+    hiddenSize: d,
+    vocabSize: arch.vocab_size,
+    featureCount: arch.feature_layers.length,
+    context: arch.feature_layers.length + arch.max_steps,
+  });
   const hamburger: DecoderSet = { kind: 'hamburger', architecture: arch, context, embedder, base, micro, maxTokensPerStep: arch.max_steps };
   if (pkg.baseline === null) {
     const verifier = new BaselineVerifier(
