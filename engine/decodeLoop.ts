@@ -11,8 +11,8 @@
 //   stop rule    a group ends at eos, the token limit, max_steps, then the stop head
 //   finish       the run ends after eos, or at the token limit (max new tokens or the context)
 //
-// The loop reports a Moment for each thing that happens and goes on when the report returns:
-// the driver (generation.ts) gates, times and describes them. Which tokens a macro step
+// The loop reports a Moment for each thing that happens to the driver (generation.ts), which
+// gates, times and describes them. Which tokens a macro step
 // emits is a GroupStrategy: here each micro step's token as it comes; audit and verify have
 // the baseline check them (verificationStrategy.ts).
 import type { FinishReason, KvEntry, RunSettings, StepVerification, StopReason } from './api.js';
@@ -59,8 +59,12 @@ export type Moment =
   /** The step is over; `feedback` are the entries (token ids) the next step appends. */
   | { kind: 'stepEnd'; step: number; feedback: number[][] };
 
-/** The driver's side of a moment; the loop waits for it (a paused run waits at the gate). */
-export type Report = (moment: Moment) => Promise<void>;
+/**
+ * The driver's side of a moment. It may throw (a cancelled run), and where a run may wait, at
+ * `stepStart` and `emitted` (the step gate sits before every micro step), it returns a promise
+ * the loop awaits.
+ */
+export type Report = (moment: Moment) => Promise<void> | undefined;
 
 /** Which tokens a macro step emits, and the KV entries the next macro step appends for them. */
 export interface GroupStrategy {
@@ -113,7 +117,7 @@ export class DecodeLoop {
       await (step === 0 ? this.prefill() : this.appendGroups(step, feedback));
       feedback = await this.groups.group(this, step);
       this.pendingEntries = feedback.length;
-      await this.report({ kind: 'stepEnd', step, feedback });
+      this.report({ kind: 'stepEnd', step, feedback });
       const finish = this.finishReason();
       if (finish !== null) return finish;
     }
@@ -124,11 +128,11 @@ export class DecodeLoop {
     const { decoders, promptIds: ids } = this.input;
     const embeddings = new Float32Array(ids.length * decoders.architecture.hidden_size); // [n, D]
     await decoders.embedder.embedInto(ids, embeddings);
-    await this.report({ kind: 'embedded' });
+    this.report({ kind: 'embedded' });
     const positions = ids.map((_, i) => i);
     await decoders.base.runEntries(embeddings, positions.map(() => 1), positions);
     const entries = ids.map((id, i) => ({ index: i, positionId: i, kind: 'prompt' as const, tokenIds: [id] }));
-    await this.report({ kind: 'appended', step: 0, entries, features: decoders.base.lastFeatures });
+    this.report({ kind: 'appended', step: 0, entries, features: decoders.base.lastFeatures });
   }
 
   /**
@@ -139,7 +143,7 @@ export class DecodeLoop {
     const { decoders, promptIds } = this.input;
     const n = promptIds.length;
     await decoders.embedder.embedInto(entries.flat(), this.groupEmbeddings); // [Σk, D]
-    await this.report({ kind: 'embedded' });
+    this.report({ kind: 'embedded' });
     const positions: number[] = [];
     for (const ids of entries) {
       this.fedTokens += ids.length;
@@ -150,7 +154,7 @@ export class DecodeLoop {
     const appended = entries.map((tokenIds, i) => ({ index: n + this.generatedEntries + i, positionId: positions[i]!, kind: 'group' as const, tokenIds }));
     this.generatedEntries += entries.length;
     this.pendingEntries = 0;
-    await this.report({ kind: 'appended', step, entries: appended, features: decoders.base.lastFeatures });
+    this.report({ kind: 'appended', step, entries: appended, features: decoders.base.lastFeatures });
   }
 
   /**
@@ -177,7 +181,7 @@ export class DecodeLoop {
     const stopProb = stopLogit === null ? null : sigmoid(stopLogit);
     const stopReason = this.stopReason(step, tokenId, index + 1, produced + 1, stopProb);
     const choice: Choice = { step, index, tokenId, prob: tokenProbability(logits, summary, tokenId), summary, stopProb, stopReason };
-    await this.report({ kind: 'decoded', choice });
+    this.report({ kind: 'decoded', choice });
     return choice;
   }
 

@@ -82,8 +82,9 @@ export class Generation {
   private text = '';
   private macroSteps = 0;
   private startMs = 0;
-  /** When the driver last let the loop go on. */
+  /** When the driver last let the loop go on, and the gate's waiting time then. */
   private mark = 0;
+  private waitedAtMark = 0;
   private prefillMs = 0;
   private sessionAtStart = 0;
 
@@ -122,21 +123,24 @@ export class Generation {
     return result;
   }
 
-  /** Each moment with the time the loop took to reach it since the driver last let it go on. */
-  private async report(moment: Moment): Promise<void> {
-    await this.handle(moment, performance.now() - this.mark);
+  /** Each moment with the time the loop took to reach it since the driver last let it go on, waits at the gate aside. */
+  private report(moment: Moment): Promise<void> | undefined {
+    const { gate } = this.input;
+    const wait = this.handle(moment, performance.now() - this.mark - (gate.waitedMs - this.waitedAtMark));
     this.mark = performance.now();
+    this.waitedAtMark = gate.waitedMs;
+    return wait;
   }
 
   /** Gate, time and report one moment; after every graph call (base, micro, the baseline's check) a cancel ends the run. */
-  private async handle(moment: Moment, ms: number): Promise<void> {
+  private handle(moment: Moment, ms: number): Promise<void> | undefined {
     const { gate, clock, emit, runId } = this.input;
     switch (moment.kind) {
       case 'stepStart': {
-        await gate.enter();
-        const [startMs, waitedAtStart, sessionAtStart] = [performance.now(), gate.waitedMs, clock.totalMs];
-        this.step = { startMs, waitedAtStart, sessionAtStart, embedMs: 0, baseMs: 0, microMs: 0, appended: [], features: [], micros: [], verification: undefined };
-        return;
+        // The step's time leaves out the wait at its gate, as every wait.
+        const start = { startMs: performance.now(), waitedAtStart: gate.waitedMs, sessionAtStart: clock.totalMs };
+        this.step = { ...start, embedMs: 0, baseMs: 0, microMs: 0, appended: [], features: [], micros: [], verification: undefined };
+        return gate.enter();
       }
       case 'embedded':
         this.openStep.embedMs = ms;
@@ -174,8 +178,7 @@ export class Generation {
         emit({ type: 'micro', runId, micro });
         const stepEnds = moment.stopReason !== null;
         gate.leave(stepEnds);
-        if (!stepEnds) await gate.enter();
-        return;
+        return stepEnds ? undefined : gate.enter();
       }
       case 'stepEnd':
         this.closeStep(moment.step, moment.feedback);

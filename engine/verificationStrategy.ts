@@ -59,7 +59,7 @@ class AuditedGroups implements GroupStrategy {
     for (let i = 0; i < acceptedPrefix; i++) verdicts[i]!.accepted = true;
     verifier.settle(tokens.length - 1, [tokens[tokens.length - 1]!]);
     const outcome = acceptedPrefix === verdicts.length ? 'bonus' : 'correction';
-    await loop.report({ kind: 'checked', verdict: { kind: 'audit', verdicts, acceptedPrefix, outcome, draftStopReason: choices.at(-1)!.stopReason! }, own: null });
+    loop.report({ kind: 'checked', verdict: { kind: 'audit', verdicts, acceptedPrefix, outcome, draftStopReason: choices.at(-1)!.stopReason! }, own: null });
     return [tokens];
   }
 }
@@ -116,7 +116,7 @@ class VerifiedGroups implements GroupStrategy {
       verifier.settle(kept, [tokenId]);
     }
     const outcome = ended ? 'ended' : kept < draftTokens.length ? 'correction' : 'bonus';
-    await loop.report({ kind: 'checked', verdict: { kind: 'verify', verdicts, acceptedPrefix: kept, outcome, draftStopReason }, own });
+    loop.report({ kind: 'checked', verdict: { kind: 'verify', verdicts, acceptedPrefix: kept, outcome, draftStopReason }, own });
 
     const tokens = emitted.map((c) => c.tokenId);
     const last = tokens[tokens.length - 1]!;
