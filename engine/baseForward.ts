@@ -5,21 +5,9 @@
 // the baseline's base takes plain embeddings. Outputs land in preallocated buffers: the
 // last position's features, logits and stop logit, and the new KV rows.
 import * as ort from 'onnxruntime-node';
+import type { DecoderShape } from './decoderShape.js';
 import { KvCache } from './kvCache.js';
 import type { TimedSession } from './timedSession.js';
-
-export interface BaseShape {
-  layers: number;
-  kvHeads: number;
-  headDim: number;
-  hiddenSize: number;
-  vocabSize: number;
-  featureCount: number;
-  /** Positions a run may use: the cache's limit. */
-  context: number;
-  /** Rows the cache starts with (undefined: the cache's default). */
-  initialRows: number | undefined;
-}
 
 export class BaseForward {
   readonly cache: KvCache;
@@ -35,7 +23,7 @@ export class BaseForward {
 
   constructor(
     private readonly session: TimedSession,
-    private readonly shape: BaseShape,
+    private readonly shape: DecoderShape,
     /** HAMburger's base: a stop head, and a `group` input it composes into one element. */
     readonly hamburger: boolean,
   ) {

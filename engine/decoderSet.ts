@@ -179,14 +179,13 @@ function baseFor(arch: Architecture, context: number, initialRows: number | unde
 }
 
 function microFor(arch: Architecture, session: TimedSession): MicroStepDecoder {
-  return new MicroStepDecoder(
-    session,
-    arch.hidden_size,
-    arch.feature_layers.length,
-    arch.micro_layers,
-    arch.num_kv_heads,
-    arch.head_dim,
-    arch.vocab_size,
-    arch.max_steps,
-  );
+  return new MicroStepDecoder(session, {
+    layers: arch.micro_layers,
+    kvHeads: arch.num_kv_heads,
+    headDim: arch.head_dim,
+    hiddenSize: arch.hidden_size,
+    vocabSize: arch.vocab_size,
+    featureCount: arch.feature_layers.length,
+    context: arch.feature_layers.length + arch.max_steps,
+  });
 }

@@ -1,7 +1,9 @@
 // The micro-step decoder of one macro step. Its sequence is [feature_1 .. feature_F,
 // emb(t0), emb(t1), ...] at positions 0, 1, 2, ... with its own KV cache that lives for
 // one macro step: micro-step 1 feeds the features and emb(t0), each later one emb(t_{i-1}).
+// Its shape's context is F + max_steps, the longest such sequence.
 import * as ort from 'onnxruntime-node';
+import type { DecoderShape } from './decoderShape.js';
 import { KvCache } from './kvCache.js';
 import type { TimedSession } from './timedSession.js';
 
@@ -16,17 +18,12 @@ export class MicroStepDecoder {
 
   constructor(
     private readonly session: TimedSession,
-    private readonly hiddenSize: number,
-    private readonly featureCount: number,
-    layers: number,
-    kvHeads: number,
-    headDim: number,
-    vocabSize: number,
-    maxSteps: number,
+    private readonly shape: DecoderShape,
   ) {
-    this.cache = new KvCache(layers, featureCount + maxSteps, kvHeads, headDim);
+    const { layers, kvHeads, headDim, hiddenSize, vocabSize, featureCount, context, initialRows } = shape;
+    this.cache = new KvCache(layers, context, kvHeads, headDim, initialRows);
     this.firstInputs = new Float32Array((featureCount + 1) * hiddenSize);
-    this.positions = BigInt64Array.from({ length: featureCount + maxSteps }, (_, i) => BigInt(i));
+    this.positions = BigInt64Array.from({ length: context }, (_, i) => BigInt(i));
     this.logits = new Float32Array(vocabSize);
     this.stopLogitBuffer = new Float32Array(1);
     this.logitsTensor = new ort.Tensor('float32', this.logits, [1, vocabSize]);
@@ -39,17 +36,18 @@ export class MicroStepDecoder {
 
   /** Starts a macro step from the base forward's last-position features (F x hidden_size). */
   begin(features: Float32Array): void {
+    const { featureCount, hiddenSize } = this.shape;
     this.cache.reset();
-    this.firstInputs.set(features.subarray(0, this.featureCount * this.hiddenSize));
+    this.firstInputs.set(features.subarray(0, featureCount * hiddenSize));
   }
 
   /** One micro step: feeds the previous token's embedding; logits and stop logit of the next token. */
   async next(previousTokenEmbedding: Float32Array): Promise<void> {
-    const d = this.hiddenSize;
+    const { hiddenSize: d, featureCount } = this.shape;
     const first = this.cache.length === 0;
     let inputs: Float32Array;
     if (first) {
-      this.firstInputs.set(previousTokenEmbedding.subarray(0, d), this.featureCount * d);
+      this.firstInputs.set(previousTokenEmbedding.subarray(0, d), featureCount * d);
       inputs = this.firstInputs;
     } else {
       inputs = previousTokenEmbedding.subarray(0, d);
