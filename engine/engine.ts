@@ -15,7 +15,7 @@ import {
 } from './api.js';
 import { createRunDecoders, isOpen, openPart, partsFor, prepareDecoding, type OnDemandPart, type RunNeeds, type SharedDecoding } from './decoderSet.js';
 import { EngineError, toErrorInfo } from './errors.js';
-import { Generation, type RunVerification } from './generation.js';
+import { Generation } from './generation.js';
 import { stopIdsOf } from './manifest.js';
 import { loadModelPackage, releaseModelPackage, throwIfCancelled, type LoadOptions, type ModelPackage } from './modelPackage.js';
 import { checkPromptLength, validateRequest } from './requestValidation.js';
@@ -25,6 +25,7 @@ import type { KvCache } from './kvCache.js';
 import { StepGate } from './stepGate.js';
 import { SessionClock } from './timedSession.js';
 import { TurnScheduler, type Turn } from './turnScheduler.js';
+import type { RunVerification } from './verificationStrategy.js';
 
 export interface RunHandle {
   runId: string;

@@ -27,8 +27,6 @@ import type { TextTokenizer } from './tokenizer.js';
 import { VerificationTally } from './verificationTally.js';
 import { groupStrategy, type RunVerification } from './verificationStrategy.js';
 
-export type { RunVerification } from './verificationStrategy.js';
-
 const FEATURE_HEAD_VALUES = 8;
 
 export interface GenerationInput {
@@ -46,7 +44,7 @@ export interface GenerationInput {
   gate: StepGate;
   startPaused: boolean;
   clock: SessionClock;
-  /** The engine's KV memory now (the caches are the engine's, not the run's). */
+  /** The KV memory of this run's own caches now. */
   kvBytes: () => { used: number; reserved: number };
   emit: (event: EngineEvent) => void;
 }
