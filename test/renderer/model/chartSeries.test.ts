@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { downsample, kvGrowth, throughput, tokenPoints, tokensPerStep, RECENT_WINDOW_STEPS } from '../../../renderer/src/model/chartSeries';
-import { steps } from './fixtures';
+import { steps } from '../fixtures';
 
 describe('chart series', () => {
   const run = steps([1, 3, 2, 4, 1]);

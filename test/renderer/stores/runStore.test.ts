@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { baseForwardOf } from '../../../engine/api';
 import { type LaneEvent } from '../../../host/protocol';
 import { useRunStore } from '../../../renderer/src/stores/runStore';
-import { started, steps } from './fixtures';
+import { started, steps } from '../fixtures';
 
 const run = steps([2, 1, 3]);
 

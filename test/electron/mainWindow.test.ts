@@ -5,8 +5,8 @@ import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('./electronMock.js'));
 
-const { createMainWindow } = await import('../../../electron/main/mainWindow.js');
-const { APP_PAGE_URL } = await import('../../../electron/main/appProtocol.js');
+const { createMainWindow } = await import('../../electron/main/mainWindow.js');
+const { APP_PAGE_URL } = await import('../../electron/main/appProtocol.js');
 const electron = await import('./electronMock.js');
 
 describe('createMainWindow', () => {

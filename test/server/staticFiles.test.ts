@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY, PAGE_CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../../../host/rendererFiles.js';
-import { serveStatic } from '../../../server/staticFiles.js';
+import { CONTENT_SECURITY_POLICY, PAGE_CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../../host/rendererFiles.js';
+import { serveStatic } from '../../server/staticFiles.js';
 
-const INDEX_HTML = fileURLToPath(new URL('../../../renderer/index.html', import.meta.url));
+const INDEX_HTML = fileURLToPath(new URL('../../renderer/index.html', import.meta.url));
 const SECRET = 'not for the page';
 let folder: string;
 let server: Server;

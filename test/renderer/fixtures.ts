@@ -1,5 +1,5 @@
 // Small synthetic runs for the renderer's pure logic: steps with the engine's event shapes.
-import type { MacroStep, StartedEvent } from '../../../engine/api';
+import type { MacroStep, StartedEvent } from '../../engine/api';
 
 export const PROMPT_IDS = [1, 3, 50, 51, 52, 4];
 

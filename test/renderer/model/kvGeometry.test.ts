@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kvLayout } from '../../../renderer/src/model/kvCells';
 import { cellAt, cellInNextRow, cellWidth, kvGeometry, KV_METRICS, rowsInView, stripCells } from '../../../renderer/src/model/kvGeometry';
-import { PROMPT_IDS, steps } from './fixtures';
+import { PROMPT_IDS, steps } from '../fixtures';
 
 const metrics = KV_METRICS.normal;
 

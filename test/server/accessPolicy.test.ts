@@ -4,7 +4,7 @@
 // WebSocket's Origin must still be this server's own page.
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { refusal, type AccessPolicy } from '../../../server/accessPolicy.js';
+import { refusal, type AccessPolicy } from '../../server/accessPolicy.js';
 
 const PORT = 5170;
 const local: AccessPolicy = { allowRemote: false, allowedHosts: [], port: PORT };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { advanceCursor, cursorMoving } from '../../../renderer/src/model/pacing';
 import type { RunRecord } from '../../../renderer/src/model/runRecord';
-import { started, steps } from './fixtures';
+import { started, steps } from '../fixtures';
 
 function record(source: 'live' | 'file', shown = 0): RunRecord {
   return { lane: 'playground', source, fileName: null, started: started(), steps: steps([1, 1, 1, 1, 1, 1], 100), openMicros: [], openBase: null, phase: 'running', result: null, error: null, shown };

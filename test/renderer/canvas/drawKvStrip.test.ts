@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { drawKvStrip, firstCellToDraw, type KvCanvasContext, type KvDrawing, type KvPalette, type KvViewport } from '../../../renderer/src/canvas/drawKvStrip';
 import { kvLayout } from '../../../renderer/src/model/kvCells';
 import { kvGeometry, KV_METRICS, stripCells } from '../../../renderer/src/model/kvGeometry';
-import { steps } from './fixtures';
+import { steps } from '../fixtures';
 
 const PALETTE: KvPalette = { prompt: 'P', groups: ['G1', 'G2', 'G3', 'G4'], accent: 'A', rejected: 'R', verifier: 'V', text: 'T', darkText: 'D', font: 'mono' };
 

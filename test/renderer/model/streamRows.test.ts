@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { followRange } from '../../../renderer/src/model/followRange';
 import { streamRows } from '../../../renderer/src/model/streamRows';
-import { steps } from './fixtures';
+import { steps } from '../fixtures';
 
 describe('streamRows', () => {
   // Each token's text is 4 characters ("w100"), and a group costs 2 more for its box:

@@ -2,7 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('./electronMock.js'));
-const { permissionGranted } = await import('../../../electron/main/permissions.js');
+const { permissionGranted } = await import('../../electron/main/permissions.js');
 
 describe('permissionGranted', () => {
   it('grants full screen to the app page only', () => {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CONTENT_SECURITY_POLICY } from '../../../host/rendererFiles.js';
+import { CONTENT_SECURITY_POLICY } from '../../host/rendererFiles.js';
 
 const protocol = vi.hoisted(() => ({
   registerSchemesAsPrivileged: vi.fn(),
@@ -15,7 +15,7 @@ const protocol = vi.hoisted(() => ({
 }));
 vi.mock('electron', () => ({ protocol }));
 
-const { APP_PAGE_URL, registerAppScheme, serveAppScheme } = await import('../../../electron/main/appProtocol.js');
+const { APP_PAGE_URL, registerAppScheme, serveAppScheme } = await import('../../electron/main/appProtocol.js');
 
 const SECRET = 'not for the page';
 let folder: string;

@@ -2,17 +2,17 @@
 // engine session (which validates them with the hosts' one call parser) with the window as
 // their client (cancel included), errors returned to the UI as data, a closed window's runs released.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ModelInfo } from '../../../engine/api.js';
-import type { LaneEvent } from '../../../host/protocol.js';
-import { EngineError } from '../../../engine/errors.js';
-import { parseHostCall } from '../../../host/hostCall.js';
+import type { ModelInfo } from '../../engine/api.js';
+import type { LaneEvent } from '../../host/protocol.js';
+import { EngineError } from '../../engine/errors.js';
+import { parseHostCall } from '../../host/hostCall.js';
 
 vi.mock('electron', () => import('./electronMock.js'));
 
-const { IpcManager } = await import('../../../electron/main/ipcManager.js');
+const { IpcManager } = await import('../../electron/main/ipcManager.js');
 const electron = await import('./electronMock.js');
-const { INVOKE_CHANNELS, SEND_CHANNELS } = await import('../../../electron/ipcChannels.js');
-const { EVENT_FLUSH_MS } = await import('../../../host/eventBatcher.js');
+const { INVOKE_CHANNELS, SEND_CHANNELS } = await import('../../electron/ipcChannels.js');
+const { EVENT_FLUSH_MS } = await import('../../host/eventBatcher.js');
 
 const PAGE = 'file:///app/dist/renderer/index.html';
 

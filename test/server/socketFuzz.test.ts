@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_PROMPT_CHARS } from '../../../engine/api.js';
-import { MAX_CALL_DEPTH, SOCKET_MAX_MESSAGE_BYTES, socketMessageSchema, type SocketMessage } from '../../../host/protocol.js';
-import { startServerProcess, type ServerProcess } from '../../support/serverProcess.js';
+import { MAX_PROMPT_CHARS } from '../../engine/api.js';
+import { MAX_CALL_DEPTH, SOCKET_MAX_MESSAGE_BYTES, socketMessageSchema, type SocketMessage } from '../../host/protocol.js';
+import { startServerProcess, type ServerProcess } from '../support/serverProcess.js';
 
 const SEED = 20261207;
 const MESSAGES = 300;

@@ -3,7 +3,7 @@ import { traceEvents } from '../../../engine/api';
 import { applyEvent } from '../../../renderer/src/model/runReducer';
 import type { RunRecord } from '../../../renderer/src/model/runRecord';
 import { parseTraceText, readTraceFile, TRACE_FILE_MAX_BYTES, traceOf } from '../../../renderer/src/model/traceFile';
-import { started, steps } from './fixtures';
+import { started, steps } from '../fixtures';
 
 const record: RunRecord = {
   lane: 'playground',

@@ -3,10 +3,10 @@
 // a window's runs are its own (another window neither controls nor cancels them).
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { socketMessageSchema, type SocketMessage } from '../../../host/protocol.js';
-import { DEFAULT_MODEL_DIR } from '../../../engine/defaultModel.js';
-import { HostSession } from '../../../host/hostSession.js';
-import { startBrowserServer, type RunningServer } from '../../../server/browserServer.js';
+import { socketMessageSchema, type SocketMessage } from '../../host/protocol.js';
+import { DEFAULT_MODEL_DIR } from '../../engine/defaultModel.js';
+import { HostSession } from '../../host/hostSession.js';
+import { startBrowserServer, type RunningServer } from '../../server/browserServer.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mainThreadCpu, type TraceEvent } from '../../../scripts/traceCpu.js';
+import { mainThreadCpu, type TraceEvent } from '../../scripts/traceCpu.js';
 
 const MAIN = { pid: 1, tid: 1 };
 const OTHER = { pid: 1, tid: 2 };

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FUSES } from '../../../electron/fuses.js';
+import { FUSES } from '../../electron/fuses.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
 /** Electron 40's wire as shipped: RunAsNode, NODE_OPTIONS, --inspect, file:// privileges and Wasm trap handlers on. */
 const ELECTRON_DEFAULT_WIRE = '101100011';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kvLayout } from '../../../renderer/src/model/kvCells';
-import { PROMPT_IDS, steps } from './fixtures';
+import { PROMPT_IDS, steps } from '../fixtures';
 
 describe('kvLayout', () => {
   const run = steps([1, 3, 2, 4]);
