@@ -7,6 +7,7 @@ import {
   type ControlAction,
   type EngineEvent,
   type GenerationResult,
+  type LoadProgress,
   type Mode,
   type ModelInfo,
   type RunSettings,
@@ -146,24 +147,29 @@ export class HamburgerEngine {
    * input throws as `generate` would. While it opens it holds a turn of its own, so the runs
    * under way wait instead of sharing the cores with it, and their timings stay their own.
    */
-  async prepare(input: unknown): Promise<void> {
+  async prepare(input: unknown, onProgress?: (progress: LoadProgress) => void): Promise<void> {
     const { request } = validateRequest(input, this.pkg.manifest, this.shared.context);
     for (const part of partsFor(this.pkg, needsOf(request))) {
       if (isOpen(this.shared, part)) continue;
       let opening = this.opening.get(part);
       if (opening === undefined) {
-        opening = this.openAndWarm(part).finally(() => this.opening.delete(part));
+        opening = this.openAndWarm(part, onProgress).finally(() => this.opening.delete(part));
         this.opening.set(part, opening);
       }
       await opening;
     }
   }
 
-  private async openAndWarm(part: OnDemandPart): Promise<void> {
+  /** Told before the part opens (its first file, its bytes) and once it is open, before it warms up. */
+  private async openAndWarm(part: OnDemandPart, onProgress?: (progress: LoadProgress) => void): Promise<void> {
     const turn = this.turns?.join() ?? null;
     await turn?.take();
     try {
+      const { files, bytes } = (part === 'baseline' ? this.pkg.partFiles.baseline : null) ?? this.pkg.partFiles.heads;
+      const directory = this.pkg.directory;
+      onProgress?.({ directory, file: files[0]!, graphsDone: 0, graphsTotal: files.length, bytesDone: 0, bytesTotal: bytes });
       await openPart(this.shared, part);
+      onProgress?.({ directory, file: null, graphsDone: files.length, graphsTotal: files.length, bytesDone: bytes, bytesTotal: bytes });
       await this.warm(part === 'baseline' ? ['baseline', 'verify'] : ['verify']);
     } finally {
       turn?.give(false);

@@ -69,6 +69,13 @@ export interface ModelPackage {
   loadMs: number;
   /** Bytes of the graph files as stored (float16 weights are held as float32 once loaded). */
   weightsBytes: number;
+  /** The files behind each part that may open on demand, and their bytes (for progress). */
+  partFiles: { heads: PartFiles; baseline: PartFiles | null };
+}
+
+export interface PartFiles {
+  files: string[];
+  bytes: number;
 }
 
 async function releaseGraphs(graphs: readonly LoadedGraph[]): Promise<void> {
@@ -252,7 +259,9 @@ export async function loadModelPackage(directory: string, options: LoadOptions =
               ? OnDemand.later(openBaseline, closeBaseline)
               : OnDemand.now({ embed: bOpened, base: opened.get(5)!, heads: opened.get(6)! }, closeBaseline),
         };
-  return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, threads, loadMs: performance.now() - start, weightsBytes };
+  const partOf = (indexes: number[]): PartFiles => ({ files: indexes.map((i) => plan[i]!.file), bytes: indexes.reduce((sum, i) => sum + sizes[i]!, 0) });
+  const partFiles = { heads: partOf([3]), baseline: b === undefined ? null : partOf([4, 5, 6]) };
+  return { directory: dir, manifest, tokenizer, chatTemplate, graphs, baseline, threads, loadMs: performance.now() - start, weightsBytes, partFiles };
 }
 
 /** Frees every ONNX session of a package. */

@@ -27,6 +27,7 @@ export interface SharedEngineOptions {
   /** Most bytes the KV caches of every lane's run together may take. */
   kvBudgetBytes: number;
   onEvent: (event: LaneEvent) => void;
+  /** Model loads, and the opening of graphs a run needs first (the baseline's, on its first use). */
   onLoadProgress: (progress: LoadProgress) => void;
 }
 
@@ -112,7 +113,7 @@ export class SharedEngine {
     // Set before the call: the run's first events, even its last, arrive before the reply.
     this.runs.set(lane, run);
     try {
-      return await this.liveHost().generate(request as GenerateRequestInput, run.runId);
+      return await this.liveHost().generate(request as GenerateRequestInput, run.runId, this.options.onLoadProgress);
     } catch (error) {
       if (this.runs.get(lane) === run) this.runs.delete(lane);
       throw error;

@@ -101,9 +101,13 @@ export class EngineHost {
     return Promise.race([loading, deadline]).finally(() => clearTimeout(timer));
   }
 
-  /** `runId` names the run (its events carry it, the first before this call answers); default the engine's own name. */
-  generate(request: GenerateRequestInput, runId?: string): Promise<{ runId: string }> {
-    return this.call<'generate'>(runId === undefined ? { kind: 'generate', request } : { kind: 'generate', request, runId });
+  /**
+   * `runId` names the run (its events carry it, the first before this call answers); default
+   * the engine's own name. `onProgress` hears the opening of graphs the run needs that the
+   * load left closed (`openOnDemand`).
+   */
+  generate(request: GenerateRequestInput, runId?: string, onProgress?: (progress: LoadProgress) => void): Promise<{ runId: string }> {
+    return this.call<'generate'>(runId === undefined ? { kind: 'generate', request } : { kind: 'generate', request, runId }, onProgress);
   }
 
   control(action: ControlAction, runId?: string): Promise<null> {

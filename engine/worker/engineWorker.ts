@@ -52,7 +52,8 @@ async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['ki
       return null;
     case 'generate': {
       const current = requireEngine();
-      await current.prepare(request.request);
+      // Graphs the run needs that the load left closed open first, with progress like a load's.
+      await current.prepare(request.request, (progress) => post({ kind: 'loadProgress', id: request.id, progress }));
       const recorder = new TraceRecorder({ name: current.info.name, description: current.info.description });
       const handle = current.generate(
         request.request,

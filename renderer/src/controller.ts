@@ -51,7 +51,10 @@ export function connectHost(): void {
   const api = hostApi();
   api.onEvent(enqueueEvent);
   api.onLoadProgress((progress) => {
-    if (useModelStore.getState().loading) useModelStore.getState().setProgress(progress);
+    const store = useModelStore.getState();
+    if (store.loading) store.setProgress(progress);
+    // Otherwise graphs a run needs are opening (the baseline's, on its first use); the last report (no file) ends it.
+    else store.setOpening(progress.file === null ? null : progress);
   });
   api.onModel((model) => {
     const store = useModelStore.getState();

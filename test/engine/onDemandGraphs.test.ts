@@ -25,11 +25,20 @@ describe('graphs opened on demand', () => {
       const hamburger = await lazy.generate(request('hamburger'), () => undefined).done;
       expect(hamburger.tokenIds).toEqual((await eager.generate(request('hamburger'), () => undefined).done).tokenIds);
       expect(() => lazy.generate(request('verify'), () => undefined)).toThrow(/needs the baseline graphs, which are not open yet/);
+      const opening: LoadProgress[] = [];
       for (const [mode, audit] of [['verify', false], ['baseline', false], ['hamburger', true]] as const) {
-        await lazy.prepare(request(mode, audit));
+        await lazy.prepare(request(mode, audit), (p) => opening.push(p));
         const result = await lazy.generate(request(mode, audit), () => undefined).done;
         expect(result.tokenIds, `${mode}${audit ? ' audited' : ''}`).toEqual((await eager.generate(request(mode, audit), () => undefined).done).tokenIds);
       }
+      // Told once, when the first of them opened the baseline: before (its first file) and after.
+      const bytes = lazy.info.weightsBytes - reports.at(-1)!.bytesTotal - opening[0]!.bytesTotal;
+      expect(opening.map((p) => [p.file, p.graphsDone, p.graphsTotal])).toEqual([
+        ['baseline_embed.onnx', 0, 3],
+        [null, 3, 3],
+      ]);
+      // The heads graph is the only one neither at load nor in the baseline.
+      expect(bytes).toBeGreaterThan(0);
     } finally {
       await Promise.all([lazy.dispose(), eager.dispose()]);
     }

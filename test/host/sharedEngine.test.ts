@@ -3,7 +3,7 @@
 // a worker past its load time limit is replaced, runs belong to their owner and to their
 // lane, and lanes running at once on the one model give the tokens separate engines give.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { GenerationResult, Mode } from '../../engine/api.js';
+import type { GenerationResult, LoadProgress, Mode } from '../../engine/api.js';
 import type { LaneEvent, LaneId } from '../../host/protocol.js';
 import { HamburgerEngine } from '../../engine/engine.js';
 import { EngineHost } from '../../engine/worker/engineHost.js';
@@ -17,14 +17,14 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((engine) => engine.close()));
 });
 
-function sharedEngine(events: LaneEvent[] = [], loadTimeoutMs = 60_000): SharedEngine {
+function sharedEngine(events: LaneEvent[] = [], loadTimeoutMs = 60_000, progress: LoadProgress[] = []): SharedEngine {
   const created = new SharedEngine({
     workerUrl: undefined,
     threads: 1,
     loadTimeoutMs,
     kvBudgetBytes: 1 << 30,
     onEvent: (event) => events.push(event),
-    onLoadProgress: () => undefined,
+    onLoadProgress: (report) => progress.push(report),
   });
   engines.push(created);
   return created;
@@ -96,8 +96,13 @@ describe('SharedEngine', () => {
     ];
     const request = (mode: Mode) => ({ prompt: 'Name three colours.', mode, confidence: 0.8, maxNewTokens: 24, sampling: { kind: 'sample' as const, temperature: 0.7, topK: 20, topP: 1, seed: 5 } });
     const events: LaneEvent[] = [];
-    const e = sharedEngine(events);
+    const progress: LoadProgress[] = [];
+    const e = sharedEngine(events, 60_000, progress);
+    await e.ensureModel(shipped);
+    const loadReports = progress.length;
     await Promise.all(lanes.map(([lane, mode]) => e.generate(shipped, lane, request(mode), 'a')));
+    // The app loads HAMburger's graphs; the baseline's open for the race's first verify or baseline run, told like a load.
+    expect(progress.slice(loadReports).map((p) => p.file)).toEqual(['baseline_embed.onnx', null]);
     const shared = await Promise.all(lanes.map(([lane]) => finished(events, lane)));
     const alone = await HamburgerEngine.load(MODEL_DIR, { threads: 1 });
     try {

@@ -1,4 +1,5 @@
-// The top bar: views, save/open traces, theme, presentation mode, and the connection state.
+// The top bar: views, save/open traces, theme, presentation mode, graphs opening on a run's
+// first use, and the connection state.
 import { useRef } from 'react';
 import { openTrace, saveTrace } from '../controller';
 import { useModelStore } from '../stores/modelStore';
@@ -12,6 +13,7 @@ export function Toolbar({ onPresent }: { onPresent: () => void }) {
   const theme = useViewStore((state) => state.theme);
   const setTheme = useViewStore((state) => state.setTheme);
   const connection = useModelStore((state) => state.connection);
+  const opening = useModelStore((state) => state.opening);
   const fileInput = useRef<HTMLInputElement>(null);
   return (
     <header className="toolbar">
@@ -53,6 +55,12 @@ export function Toolbar({ onPresent }: { onPresent: () => void }) {
         <button type="button" onClick={onPresent} data-testid="present" title="Presentation mode (F11)">
           Present
         </button>
+        {opening !== null && (
+          <span className="muted small" data-testid="graph-opening" title="The engine opens these graphs the first time a run needs them">
+            opening {opening.file}
+            {opening.graphsTotal > 1 ? ` and ${opening.graphsTotal - 1} more` : ''} ({(opening.bytesTotal / 1e6).toFixed(0)} MB)…
+          </span>
+        )}
         <span className={`connection conn-${connection}`} data-testid="connection" title={`engine connection: ${connection}`}>
           {connection === 'open' ? 'engine ready' : connection === 'connecting' ? 'connecting…' : 'reconnecting…'}
         </span>
