@@ -6,7 +6,8 @@
 // labels the runs; --random-weights adds `weights=random`, for a synthetic package such as
 // `npm run scale-check`'s, whose manifest does not say so. Waits for the three lanes to finish,
 // writes the PNG and prints one JSON object: the load's wall time and the engine's, the progress
-// texts seen, each lane's tokens/s, and this process's peak RSS (the engine's worker is its thread).
+// texts seen during the load and the toolbar's note while the race opened the baseline's graphs,
+// each lane's tokens/s, and this process's peak RSS (the engine's worker is its thread).
 // Usage: npm run race-screenshot -- --model DIR --forced-groups 4,2,2 [--tokens 32] [--random-weights] [--out docs/screenshots/race-1b-shape.png]
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import type { LaneId } from '../host/protocol.js';
 import { groupSizesFlag } from '../engine/cli/requestOptions.js';
 import { startTestApp } from '../test/e2e/support/appServer.js';
 import { launchChromium } from '../test/e2e/support/chromium.js';
+import type { Page } from 'playwright-core';
 
 const PROMPT = 'Write a short story about a cat.';
 // Wider than the other screenshots: a random model's tokens are long, odd strings.
@@ -42,6 +44,22 @@ if (!Number.isInteger(tokens) || tokens < 1) throw new Error(`--tokens must be a
 const query = new URLSearchParams({ 'forced-groups': forcedGroupSizes.join(',') });
 if (values['random-weights']) query.set('weights', 'random');
 
+/** Each text `selector` shows until `until` settles, once per change. */
+async function textsSeen(page: Page, selector: string, until: Promise<unknown>): Promise<string[]> {
+  let done = false;
+  void until.finally(() => (done = true));
+  const seen: string[] = [];
+  while (!done) {
+    const text = await page
+      .locator(selector)
+      .innerText({ timeout: PROGRESS_POLL_MS })
+      .catch(() => null);
+    if (text !== null && seen.at(-1) !== text) seen.push(text);
+    await page.waitForTimeout(PROGRESS_POLL_MS);
+  }
+  return seen;
+}
+
 const app = await startTestApp();
 const browser = await launchChromium(VIEWPORT);
 try {
@@ -59,18 +77,8 @@ try {
   await page.click('[data-testid="load-folder"]');
   // The button is disabled from the click until the load has ended, loaded or failed.
   const loaded = page.waitForSelector('[data-testid="load-folder"]:enabled', { timeout: LOAD_TIMEOUT_MS });
-  let done = false;
-  void loaded.finally(() => (done = true));
   // What the progress bar said while the package loaded, each text once.
-  const progressTexts: string[] = [];
-  while (!done) {
-    const text = await page
-      .locator('[data-testid="load-progress"] span')
-      .innerText({ timeout: PROGRESS_POLL_MS })
-      .catch(() => null);
-    if (text !== null && progressTexts.at(-1) !== text) progressTexts.push(text);
-    await page.waitForTimeout(PROGRESS_POLL_MS);
-  }
+  const progressTexts = await textsSeen(page, '[data-testid="load-progress"] span', loaded);
   await loaded;
   const loadWallMs = Date.now() - loadStart;
   const error = await page.$('[data-testid="model-error"]');
@@ -83,6 +91,9 @@ try {
   // End of sequence held off: a random model would otherwise stop wherever its head says.
   await page.fill('[data-testid="setting-minNewTokens"]', String(tokens));
   await page.click('[data-testid="generate"]');
+  // The baseline's graphs open on the race's first use; the toolbar says so meanwhile.
+  const started = page.waitForSelector(`[data-testid="status-race-1"]`, { timeout: RACE_TIMEOUT_MS });
+  const openingTexts = await textsSeen(page, '[data-testid="graph-opening"]', started);
   await page.waitForSelector('[data-testid="simulation-banner"]');
   // The lanes as the page shows them: id and title.
   const lanes: { lane: LaneId; title: string }[] = [];
@@ -113,6 +124,7 @@ try {
         load_wall_ms: loadWallMs,
         engine_load_ms: Math.round(model.loadMs),
         progress_seen: progressTexts,
+        opening_seen: openingTexts,
         forced_group_sizes: forcedGroupSizes,
         lanes: Object.fromEntries(
           lanes.map(({ lane, title }) => {
