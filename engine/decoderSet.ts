@@ -14,8 +14,7 @@ import { EngineError } from './errors.js';
 import type { Architecture } from './manifest.js';
 import { defaultKvBudgetBytes, resolveContext } from './memoryBudget.js';
 import { MicroStepDecoder } from './microStepDecoder.js';
-import type { LoadedGraph, SessionClock } from './timedSession.js';
-import { TimedSession } from './timedSession.js';
+import { SessionClock, TimedSession, type LoadedGraph } from './timedSession.js';
 import type { ModelPackage } from './modelPackage.js';
 import type { OnDemand } from './onDemand.js';
 import { createTokenEmbedder, embeddingTable, type TokenEmbedder } from './tokenEmbedder.js';
@@ -81,8 +80,12 @@ export async function openPart(shared: SharedDecoding, part: OnDemandPart): Prom
     return;
   }
   const sessions = await pkg.baseline.sessions.get();
-  const a = pkg.baseline.architecture;
-  shared.tables.baseline ??= await embeddingTable(new TimedSession(sessions.embed, { totalMs: 0, calls: 0 }), a.vocab_size, a.hidden_size);
+  shared.tables.baseline ??= await tableFor(sessions.embed, pkg.baseline.architecture);
+}
+
+/** A model's embedding table when it is small enough to hold (engine/tokenEmbedder.ts), made once per load on a clock of its own. */
+function tableFor(embed: LoadedGraph, arch: Architecture): Promise<Float32Array | null> {
+  return embeddingTable(new TimedSession(embed, new SessionClock()), arch.vocab_size, arch.hidden_size);
 }
 
 function opened<T>(slot: OnDemand<T>, what: string): T {
@@ -97,7 +100,7 @@ export async function prepareDecoding(pkg: ModelPackage, options: ContextOptions
   const verifierArch = pkg.baseline?.architecture ?? arch;
   const caches = Array.from({ length: options.runs ?? 1 }, () => [arch, verifierArch]).flat();
   const context = resolveContext(caches, arch.max_position, options.context, options.kvBudgetBytes ?? defaultKvBudgetBytes());
-  const hamburgerTable = await embeddingTable(new TimedSession(pkg.graphs.embed, { totalMs: 0, calls: 0 }), arch.vocab_size, arch.hidden_size);
+  const hamburgerTable = await tableFor(pkg.graphs.embed, arch);
   const shared: SharedDecoding = { pkg, context, initialRows: options.kvInitialRows, tables: { hamburger: hamburgerTable, baseline: pkg.baseline === null ? null : undefined } };
   // A load that opened everything has the baseline's table made now, like the HAMburger one.
   if (pkg.baseline?.sessions.ready != null) await openPart(shared, 'baseline');

@@ -87,7 +87,7 @@ export class Turn {
    */
   give(counted = true): void {
     if (counted) this.account();
-    this.heldSince = null;
+    else this.heldSince = null;
     this.scheduler.withdraw(this);
   }
 
