@@ -45,6 +45,18 @@ export const samplingSchema = z.discriminatedUnion('kind', [
 ], { error: () => 'sampling must be {kind: "greedy"} or {kind: "sample", temperature, topK, topP, seed}' });
 export type Sampling = z.infer<typeof samplingSchema>;
 
+/**
+ * Where a fed-back group's KV entry sits (docs/engine.md, "Position convention"): at the index
+ * of its last token (`last_token`: the training code, the authors' gpt-fast fork, the reference
+ * decoder) or one higher, at the number of tokens so far (`tokens_so_far`: the authors' Hugging
+ * Face generation routine). Prompt entries sit at their own index under both.
+ */
+export const POSITION_CONVENTIONS = ['last_token', 'tokens_so_far'] as const;
+export const positionConventionSchema = z.enum(POSITION_CONVENTIONS, {
+  error: () => `positionConvention must be one of: ${POSITION_CONVENTIONS.join(', ')}`,
+});
+export type PositionConvention = z.infer<typeof positionConventionSchema>;
+
 /** Most entries of a forced group-size schedule (a recorded run's steps). */
 export const MAX_FORCED_GROUPS = 4096;
 
@@ -95,6 +107,8 @@ export const generateRequestSchema = z
       .min(1, { error: () => 'forcedGroupSizes must not be empty' })
       .max(MAX_FORCED_GROUPS, { error: () => `forcedGroupSizes holds at most ${MAX_FORCED_GROUPS} sizes` })
       .optional(),
+    /** A research setting: the position of a fed-back group's entry (HAMburger's groups only; baseline mode is plain next-token decoding). */
+    positionConvention: positionConventionSchema.default('last_token'),
   })
   .strict();
 export type GenerateRequestInput = z.input<typeof generateRequestSchema>;
@@ -425,6 +439,8 @@ export const runSettingsSchema = z.object({
   verifier: verifierSchema.optional(),
   /** A timing simulation: the group sizes each macro step was forced to (cycled). */
   forcedGroupSizes: z.array(z.number()).optional(),
+  /** Where fed-back group entries sat (absent in traces older than the option: `last_token`). */
+  positionConvention: positionConventionSchema.optional(),
 });
 export type RunSettings = z.infer<typeof runSettingsSchema>;
 

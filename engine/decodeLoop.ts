@@ -5,7 +5,8 @@
 //   prefill      macro step 0: the prompt's embeddings [n, D] through `base`, one KV entry
 //                per token at positions 0..n-1
 //   macro step   s > 0: the previous group's embeddings [k, D] through `base`, which composes
-//                them into ONE KV entry at the position of the group's last token
+//                them into ONE KV entry at the position of the group's last token (or one
+//                higher: the run's position convention, positionConvention.ts)
 //   micro step   token 0 from `base`'s heads; token i > 0 from `micro` over [F feature rows of
 //                base's last position, emb(t0)], then emb(t_{i-1}) alone, on a cache of its own
 //   stop rule    a group ends at eos, the token limit, max_steps, then the stop head
@@ -17,6 +18,7 @@
 // the baseline check them (verificationStrategy.ts).
 import type { FinishReason, KvEntry, RunSettings, StepVerification, StopReason } from './api.js';
 import type { DecoderSet } from './decoderSet.js';
+import { conventionOf, fedEntryPosition } from './positionConvention.js';
 import { sigmoid, summarizeLogits, tokenProbability, type LogitsSummary } from './sampling/distribution.js';
 import type { TokenSampler } from './sampling/tokenSampler.js';
 import { stopHeadSaysStop } from './stopRule.js';
@@ -78,7 +80,7 @@ export interface DecodeInput {
   promptIds: readonly number[];
   /** Ids that end the run when chosen (end of sequence; Llama 3 has three). */
   stopIds: ReadonlySet<number>;
-  settings: Pick<RunSettings, 'maxNewTokens' | 'minNewTokens' | 'maxTokensPerStep' | 'confidence' | 'forcedGroupSizes'>;
+  settings: Pick<RunSettings, 'maxNewTokens' | 'minNewTokens' | 'maxTokensPerStep' | 'confidence' | 'forcedGroupSizes' | 'positionConvention'>;
 }
 
 export class DecodeLoop {
@@ -89,7 +91,7 @@ export class DecodeLoop {
   /** KV entries written after the prompt's, and those the next macro step appends. */
   generatedEntries = 0;
   pendingEntries = 0;
-  /** Generated tokens inside KV entries so far: an entry's position is its last token's. */
+  /** Generated tokens inside KV entries so far, which place an entry (positionConvention.ts). */
   private fedTokens = 0;
   private readonly tokenEmbedding: Float32Array; // [1, D]
   private readonly groupEmbeddings: Float32Array; // [tokens a step emits at most, D]
@@ -100,7 +102,9 @@ export class DecodeLoop {
     readonly report: Report,
   ) {
     const { decoders, promptIds, settings } = input;
-    // An entry fed back at position p needs p <= context - 1, and p = n - 1 + tokens so far.
+    // An entry fed back at position p needs p <= context - 1. The run's last token is never
+    // fed, so an entry holds at most tokenLimit - 1 tokens so far: p <= n - 1 + tokenLimit - 1
+    // (last_token), one more under tokens_so_far; context - 1 at most under both.
     this.tokenLimit = Math.min(settings.maxNewTokens, decoders.context - promptIds.length);
     const d = decoders.architecture.hidden_size;
     this.tokenEmbedding = new Float32Array(d);
@@ -145,9 +149,10 @@ export class DecodeLoop {
     await decoders.embedder.embedInto(entries.flat(), this.groupEmbeddings); // [Σk, D]
     this.report({ kind: 'embedded' });
     const positions: number[] = [];
+    const convention = conventionOf(this.input.settings);
     for (const ids of entries) {
       this.fedTokens += ids.length;
-      positions.push(n - 1 + this.fedTokens);
+      positions.push(fedEntryPosition(convention, n, this.fedTokens));
     }
     // `base` composes each group of k > 1 into one entry; a one-token entry is its plain embedding.
     await decoders.base.runEntries(this.groupEmbeddings, entries.map((ids) => ids.length), positions);

@@ -263,6 +263,8 @@ export class HamburgerEngine {
       audit: request.audit,
       ...(verification === null ? {} : { verifier: verification.verifier.kind }),
       ...(request.forcedGroupSizes === undefined ? {} : { forcedGroupSizes: request.forcedGroupSizes }),
+      // Only HAMburger's groups have a convention: a baseline decoder puts each token at its own index.
+      positionConvention: decoders.kind === 'hamburger' ? request.positionConvention : 'last_token',
     };
     const end = (): void => {
       turn?.give();

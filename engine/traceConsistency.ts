@@ -4,6 +4,7 @@
 // the step before it, the stream and the hover card find a kept draft's verdict, and counts,
 // indexes and totals add up. Browser-safe: the renderer checks its files through api.ts.
 import type { MacroStep, RunSettings, StepVerification, Trace, VerificationTotals } from './api.js';
+import { conventionOf, fedEntryPosition } from './positionConvention.js';
 
 export interface TraceIssue {
   /** Where in the document, as zod paths go (["steps", 3, "appended", 0, "kind"]). */
@@ -81,8 +82,11 @@ function checkStarted(trace: Trace): void {
   }
 }
 
-/** Step 0 appends the prompt, one entry per token at its own position; later steps append the previous step's tokens as group entries. */
-function checkAppended(trace: Trace, s: number, previous: MacroStep | undefined): void {
+/**
+ * Step 0 appends the prompt, one entry per token at its own position; later steps append the
+ * previous step's tokens as group entries. `emitted`: tokens of the steps before step s.
+ */
+function checkAppended(trace: Trace, s: number, previous: MacroStep | undefined, emitted: number): void {
   const step = trace.steps[s]!;
   const at = (i: number, key: string): Path => ['steps', s, 'appended', i, key];
   const promptIds = trace.started.prompt.tokenIds;
@@ -108,15 +112,16 @@ function checkAppended(trace: Trace, s: number, previous: MacroStep | undefined)
     `step ${s} appends step ${s - 1}'s tokens as ${sizes.length === 1 ? 'one entry' : "two entries (the kept drafts, then the baseline's token)"}; entries`,
   );
   let index = previous.kvEntry + 1;
-  let position = previous.positionId;
+  const convention = conventionOf(trace.started.settings);
+  const fedBefore = emitted - previous.tokenIds.length;
   let from = 0;
   step.appended.forEach((entry, i) => {
     const size = sizes[i]!;
     expectEqual(entry.index, index, at(i, 'index'), 'KV entries are numbered consecutively; index');
     expectIds(entry.tokenIds, previous.tokenIds.slice(from, from + size), at(i, 'tokenIds'), `entry ${i} of step ${s} holds tokens of step ${s - 1}`);
-    // An entry sits at the position of its last token.
-    position += size;
-    expectEqual(entry.positionId, position, at(i, 'positionId'), 'a group entry sits at the position of its last token; positionId');
+    const position = fedEntryPosition(convention, promptIds.length, fedBefore + from + size);
+    const where = convention === 'last_token' ? 'the position of its last token' : 'the number of tokens so far (tokens_so_far)';
+    expectEqual(entry.positionId, position, at(i, 'positionId'), `a group entry sits at ${where}; positionId`);
     index += 1;
     from += size;
   });
@@ -272,7 +277,7 @@ export function traceInconsistency(trace: Trace): TraceIssue | null {
       expectEqual(step.index, s, ['steps', s, 'index'], 'steps are numbered 0, 1, … in order; index');
       checkMicroSteps(trace, s);
       checkVerification(trace, s, kind);
-      checkAppended(trace, s, trace.steps[s - 1]);
+      checkAppended(trace, s, trace.steps[s - 1], emitted.length);
       const last = step.appended[step.appended.length - 1]!;
       expectEqual(step.kvEntry, last.index, ['steps', s, 'kvEntry'], 'the index of the last entry the step appended; kvEntry');
       expectEqual(step.positionId, last.positionId, ['steps', s, 'positionId'], 'the position of the last entry the step appended; positionId');

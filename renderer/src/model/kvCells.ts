@@ -1,7 +1,8 @@
 // The KV-cache strip's cells for the first `shown` steps of a run: one per KV entry (prompt
 // entries, then one smashed entry per fed-back group; verify runs feed a group back as two
 // entries) plus the last group, which is pending until a next step would feed it back.
-import type { KvEntry, MacroStep } from '../../../engine/api';
+import type { KvEntry, MacroStep, PositionConvention } from '../../../engine/api';
+import { fedEntryPosition } from '../../../engine/positionConvention';
 import { feedSizes, flaggedTokens, tokenChecks, type TokenCheck } from './tokenChecks';
 
 export interface KvCell {
@@ -60,7 +61,8 @@ function entryCell(steps: readonly MacroStep[], s: number, entry: KvEntry, from:
   return cell;
 }
 
-export function kvLayout(steps: readonly MacroStep[], shown: number): KvLayout {
+/** `convention`: the run's, which places the pending entries as the next step would. */
+export function kvLayout(steps: readonly MacroStep[], shown: number, convention: PositionConvention): KvLayout {
   const cells: KvCell[] = [];
   let promptEntries = 0;
   const visible = Math.min(shown, steps.length);
@@ -74,11 +76,12 @@ export function kvLayout(steps: readonly MacroStep[], shown: number): KvLayout {
   }
   const pending: KvCell[] = [];
   if (visible > 0) {
-    // An entry sits at the position of its last token.
     const last = steps[visible - 1]!;
+    const fedBefore = last.totals.tokens - last.tokenIds.length;
     let from = 0;
     for (const size of feedSizes(last)) {
-      pending.push(groupCell(last, from, from + size, last.kvEntry + 1 + pending.length, last.positionId + from + size, 'pending'));
+      const position = fedEntryPosition(convention, last.totals.promptEntries, fedBefore + from + size);
+      pending.push(groupCell(last, from, from + size, last.kvEntry + 1 + pending.length, position, 'pending'));
       from += size;
     }
   }

@@ -11,6 +11,7 @@ import { drawKvStrip, firstCellToDraw, type KvDrawing } from '../canvas/drawKvSt
 import { useElementSize } from '../hooks/useElementSize';
 import { useKvPalette } from '../hooks/useKvPalette';
 import { useRun } from '../hooks/useRun';
+import { conventionOf } from '../../../engine/positionConvention';
 import { holdsRejection, kvLayout, type KvCell } from '../model/kvCells';
 import { cellAt, cellInNextRow, kvGeometry, KV_METRICS, stripCells, type KvGeometry } from '../model/kvGeometry';
 import { entriesWithPending } from '../model/chartSeries';
@@ -68,7 +69,7 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
   const scroller = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [area, size] = useElementSize<HTMLDivElement>();
-  const layout = useMemo(() => (record === undefined ? null : kvLayout(record.steps, record.shown)), [record?.steps, record?.shown]);
+  const layout = useMemo(() => (record === undefined ? null : kvLayout(record.steps, record.shown, conventionOf(record.started.settings))), [record?.steps, record?.shown, record?.started.settings]);
   const cells = useMemo(() => (layout === null ? [] : stripCells(layout)), [layout]);
   const geometry = useMemo(() => (size.width > 0 ? kvGeometry(cells, size.width, metrics) : NO_CELLS), [cells, size.width, metrics]);
   const viewHeight = Math.min(geometry.height, maxHeight);

@@ -43,9 +43,9 @@ function recorder() {
 describe('drawKvStrip', () => {
   // 6 prompt entries, groups of 1, 3, 2 and 4 tokens, the last group (1) pending.
   const run = steps([1, 3, 2, 4, 1]);
-  const cells = stripCells(kvLayout(run, run.length));
+  const cells = stripCells(kvLayout(run, run.length, 'last_token'));
   const metrics = KV_METRICS.normal;
-  const drawing = (shown: number, view: KvViewport): KvDrawing => ({ cells: stripCells(kvLayout(run, shown)), metrics, palette: PALETTE, view });
+  const drawing = (shown: number, view: KvViewport): KvDrawing => ({ cells: stripCells(kvLayout(run, shown, 'last_token')), metrics, palette: PALETTE, view });
 
   it('fills prompt and group cells by the tokens they hold and writes the count on groups', () => {
     const geometry = kvGeometry(cells, 500, metrics);
@@ -107,7 +107,7 @@ describe('drawKvStrip', () => {
     // The cursor moved back: the last group shown is pending again.
     expect(firstCellToDraw(drawing(5, view), before)).toBe(0);
     // Another run of the same shape shares no cells.
-    expect(firstCellToDraw(before, { ...before, cells: stripCells(kvLayout(steps([1, 3, 2, 4, 1]), 4)) })).toBe(0);
+    expect(firstCellToDraw(before, { ...before, cells: stripCells(kvLayout(steps([1, 3, 2, 4, 1]), 4, 'last_token')) })).toBe(0);
   });
 
   it('marks entries the baseline rejected (a corner) and the baseline token (an outline)', () => {

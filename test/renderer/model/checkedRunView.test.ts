@@ -41,7 +41,7 @@ describe('verify runs', () => {
   });
 
   it('the strip holds the entries the engine wrote, kept drafts and the baseline token apart', () => {
-    const layout = kvLayout(verified.steps, verified.steps.length);
+    const layout = kvLayout(verified.steps, verified.steps.length, 'last_token');
     expect(layout.cells.filter((c) => c.kind === 'group').map(entryView)).toEqual(groupEntries(verified.steps));
     // Two entries per step that kept drafts and added the baseline's token.
     expect(verified.steps.some((s) => s.appended.length === 2)).toBe(true);
@@ -49,7 +49,7 @@ describe('verify runs', () => {
 
   it('the pending cells are the entries the next step writes', () => {
     for (let k = 1; k < verified.steps.length; k++) {
-      const pending = kvLayout(verified.steps, k).pending.map(entryView);
+      const pending = kvLayout(verified.steps, k, 'last_token').pending.map(entryView);
       expect(pending, `after step ${k - 1}`).toEqual(verified.steps[k]!.appended.map(entryView));
       expect(feedSizes(verified.steps[k - 1]!)).toEqual(pending.map((p) => p.tokenIds.length));
     }
@@ -68,13 +68,13 @@ describe('verify runs', () => {
         if (check?.kind === 'verifier' && check.replaced !== null) expect(step.tokenIds[i]).toBe(check.replaced.baselineTopId);
       }
     }
-    const layout = kvLayout(verified.steps, verified.steps.length);
+    const layout = kvLayout(verified.steps, verified.steps.length, 'last_token');
     expect(layout.cells.filter(holdsRejection).length).toBe(verified.steps.slice(0, -1).filter((s) => s.verification!.outcome === 'correction').length);
   });
 
   it('counts the pending entries of the engine totals', () => {
     const last = verified.steps[verified.steps.length - 1]!;
-    const layout = kvLayout(verified.steps, verified.steps.length);
+    const layout = kvLayout(verified.steps, verified.steps.length, 'last_token');
     expect(entriesWithPending(last.totals)).toBe(layout.groupEntries + layout.pending.length);
   });
 });
@@ -88,7 +88,7 @@ describe('trace files of checked runs', () => {
     const replay = recordFromTrace(parsed.ok ? parsed.trace : (undefined as never), 'playground', 'run.json');
     expect(replay.started.settings).toMatchObject({ mode: 'verify', verifier: verified.result.verification!.verifier });
     expect(replay.steps.map(tokenChecks)).toEqual(verified.steps.map(tokenChecks));
-    expect(kvLayout(replay.steps, replay.steps.length).pending.map(entryView)).toEqual(kvLayout(verified.steps, verified.steps.length).pending.map(entryView));
+    expect(kvLayout(replay.steps, replay.steps.length, 'last_token').pending.map(entryView)).toEqual(kvLayout(verified.steps, verified.steps.length, 'last_token').pending.map(entryView));
   });
 });
 
@@ -100,7 +100,7 @@ describe('audited runs', () => {
     expect(checks.length).toBe(audited.result.tokens);
     expect(flaggedTokens(checks)).toBe(totals.checked - totals.accepted);
     expect(checks.filter((c) => c?.kind === 'rejected').length).toBe(totals.checked - totals.agreed);
-    const layout = kvLayout(audited.steps, audited.steps.length);
+    const layout = kvLayout(audited.steps, audited.steps.length, 'last_token');
     const flaggedSteps = audited.steps.filter((s) => s.verification!.acceptedPrefix < s.tokenIds.length).length;
     expect(layout.cells.filter(holdsRejection).length + layout.pending.filter(holdsRejection).length).toBe(flaggedSteps);
   });

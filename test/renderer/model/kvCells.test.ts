@@ -6,7 +6,7 @@ describe('kvLayout', () => {
   const run = steps([1, 3, 2, 4]);
 
   it('has one cell per prompt token plus one per fed-back group, and the last group pending', () => {
-    const layout = kvLayout(run, run.length);
+    const layout = kvLayout(run, run.length, 'last_token');
     expect(layout.promptEntries).toBe(PROMPT_IDS.length);
     expect(layout.groupEntries).toBe(run.length - 1);
     expect(layout.cells.map((c) => c.index)).toEqual(Array.from({ length: PROMPT_IDS.length + 3 }, (_, i) => i));
@@ -14,7 +14,7 @@ describe('kvLayout', () => {
   });
 
   it('a group entry holds the previous step tokens at the position of its last token', () => {
-    const layout = kvLayout(run, run.length);
+    const layout = kvLayout(run, run.length, 'last_token');
     const n = PROMPT_IDS.length;
     const second = layout.cells[n + 1]!;
     expect(second.tokenIds).toEqual(run[1]!.tokenIds);
@@ -25,15 +25,15 @@ describe('kvLayout', () => {
   });
 
   it('follows the on-screen cursor', () => {
-    expect(kvLayout(run, 0)).toMatchObject({ cells: [], pending: [] });
-    const two = kvLayout(run, 2);
+    expect(kvLayout(run, 0, 'last_token')).toMatchObject({ cells: [], pending: [] });
+    const two = kvLayout(run, 2, 'last_token');
     expect(two.groupEntries).toBe(1);
     expect(two.pending[0]!.tokenIds).toEqual(run[1]!.tokenIds);
   });
 
   it('builds the cells of a step once: a later frame of the run reuses them', () => {
-    const two = kvLayout(run, 2);
-    const four = kvLayout(run, 4);
+    const two = kvLayout(run, 2, 'last_token');
+    const four = kvLayout(run, 4, 'last_token');
     expect(four.cells[0]).toBe(two.cells[0]);
     expect(four.cells[PROMPT_IDS.length]).toBe(two.cells[PROMPT_IDS.length]);
     // The pending group is not an entry yet: built afresh, then as the written entry.

@@ -8,7 +8,7 @@ const metrics = KV_METRICS.normal;
 describe('kvGeometry', () => {
   // 6 prompt entries (8 px), groups of 1, 3, 2 tokens (12, 24, 18 px), the last group (4) pending (30 px).
   const run = steps([1, 3, 2, 4]);
-  const cells = stripCells(kvLayout(run, run.length));
+  const cells = stripCells(kvLayout(run, run.length, 'last_token'));
 
   it('lists the written entries in entry order, then the pending group', () => {
     expect(cells.map((c) => c.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

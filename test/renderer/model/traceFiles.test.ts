@@ -55,7 +55,7 @@ function openAndReplay(text: string): Trace {
   if (!parsed.ok) throw new Error(parsed.message);
   const record = recordFromTrace(parsed.trace, 'playground', 'run.json');
   for (let shown = 0; shown <= record.steps.length; shown++) {
-    const layout = kvLayout(record.steps, shown);
+    const layout = kvLayout(record.steps, shown, 'last_token');
     for (const cell of [...layout.cells, ...layout.pending]) {
       expect(cell.tokenIds.length).toBeGreaterThan(0);
       // A checked token the views show with its verdict has one.
