@@ -14,6 +14,9 @@ from .config import ModelConfig
 from .graphs import BaseGraph, EmbedGraph, MicroGraph
 
 TOP_K = 5
+# Where a fed-back group's entry sits: its last token's index (as trained), or one higher, the
+# number of tokens so far (the authors' Hugging Face generation routine); docs/engine.md.
+POSITION_CONVENTIONS = ("last_token", "tokens_so_far")
 
 
 @dataclass
@@ -85,7 +88,10 @@ class KvCache:
 
 @torch.no_grad()
 def generate_hamburger(graphs: dict, cfg: ModelConfig, prompt_ids: list[int], eos_id: int,
-                       confidence: float | None = 0.9, max_new_tokens: int = 128) -> Trace:
+                       confidence: float | None = 0.9, max_new_tokens: int = 128,
+                       position_convention: str = "last_token") -> Trace:
+    if position_convention not in POSITION_CONVENTIONS:
+        raise ValueError(f"position_convention must be one of {', '.join(POSITION_CONVENTIONS)}, got {position_convention!r}")
     embed: EmbedGraph = graphs["embed"]
     base: BaseGraph = graphs["base"]
     micro: MicroGraph = graphs["micro"]
@@ -132,7 +138,8 @@ def generate_hamburger(graphs: dict, cfg: ModelConfig, prompt_ids: list[int], eo
         if step.micro[-1].reason in ("eos", "limit"):
             return trace
         inputs, group = prompt[None, :0], embed(torch.tensor(step.token_ids))   # one entry for the group
-        positions = torch.tensor([[int(positions[0, -1]) + len(step.token_ids)]])
+        last_token = n - 1 + emitted                                          # the group's last token's index
+        positions = torch.tensor([[last_token + (position_convention == "tokens_so_far")]])
 
 
 @torch.no_grad()
