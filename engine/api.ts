@@ -382,6 +382,8 @@ export const totalsSchema = z.object({
   /** Active time since the start (paused time excluded). */
   elapsedMs: z.number(),
   tokensPerSecond: z.number(),
+  /** Time to first token (docs/engine.md, "Time to first token"); absent in traces older than it. */
+  firstTokenMs: z.number().optional(),
   /** Audited and verify runs only. */
   verification: verificationTotalsSchema.optional(),
   /** Absent in traces older than it. */
@@ -459,6 +461,8 @@ export const resultSchema = z.object({
   /** Active time (paused time excluded). */
   elapsedMs: z.number(),
   prefillMs: z.number(),
+  /** Time to first token, as in the totals; absent when no token came (a run cancelled first) and in traces older than it. */
+  firstTokenMs: z.number().optional(),
   /** Time inside session.run, all graphs. */
   sessionMs: z.number(),
   /** Share of active time spent outside session.run. */

@@ -84,6 +84,8 @@ export class Generation {
   private mark = 0;
   private waitedAtMark = 0;
   private prefillMs = 0;
+  /** Time to first token: active time from macro step 0's start to the run's first emitted token. */
+  private firstTokenMs: number | null = null;
   private sessionAtStart = 0;
 
   constructor(private readonly input: GenerationInput) {
@@ -172,7 +174,9 @@ export class Generation {
       case 'emitted': {
         // The gate sits before every micro step: the next one waits here unless this token ended the step.
         const micro = this.describe(moment.choice, moment.stopReason);
-        this.openStep.micros.push(micro);
+        const open = this.openStep;
+        this.firstTokenMs ??= performance.now() - open.startMs - (gate.waitedMs - open.waitedAtStart);
+        open.micros.push(micro);
         emit({ type: 'micro', runId, micro });
         const stepEnds = moment.stopReason !== null;
         gate.leave(stepEnds);
@@ -270,6 +274,7 @@ export class Generation {
       elapsedMs,
       tokensPerSecond: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
     };
+    if (this.firstTokenMs !== null) totals.firstTokenMs = this.firstTokenMs;
     if (this.tally !== null) totals.verification = this.tally.totals(tokens);
     totals.memory = this.memory();
     return totals;
@@ -301,6 +306,7 @@ export class Generation {
       sessionMs,
       engineOverhead: elapsedMs > 0 ? Math.max(0, 1 - sessionMs / elapsedMs) : 0,
     };
+    if (this.firstTokenMs !== null) result.firstTokenMs = this.firstTokenMs;
     if (this.tally !== null) result.verification = this.tally.totals(tokens);
     if (finishReason === 'eos') result.stopTokenId = output.at(-1)!;
     result.memory = this.memory();

@@ -33,10 +33,12 @@ interface RepTotals {
   outputs: number[][];
   /** Each run's tokens and active milliseconds, in prompt order. */
   runs: { tokens: number; steps: number; elapsedMs: number }[];
+  /** Each run's time to first token. */
+  firstTokenMs: number[];
 }
 
 function emptyTotals(): RepTotals {
-  return { tokens: 0, textBytes: 0, steps: 0, kvGenerated: 0, elapsedMs: 0, sessionMs: 0, checked: 0, accepted: 0, baselineForwards: 0, outputs: [], runs: [] };
+  return { tokens: 0, textBytes: 0, steps: 0, kvGenerated: 0, elapsedMs: 0, sessionMs: 0, checked: 0, accepted: 0, baselineForwards: 0, outputs: [], runs: [], firstTokenMs: [] };
 }
 
 function add(totals: RepTotals, r: GenerationResult): void {
@@ -51,6 +53,7 @@ function add(totals: RepTotals, r: GenerationResult): void {
   totals.baselineForwards += r.verification?.baselineForwards ?? 0;
   totals.outputs.push(r.tokenIds);
   totals.runs.push({ tokens: r.tokens, steps: r.macroSteps, elapsedMs: r.elapsedMs });
+  if (r.firstTokenMs !== undefined) totals.firstTokenMs.push(r.firstTokenMs);
 }
 
 /** Tokens per second of one repetition over the prompts at `indices`. */
@@ -106,6 +109,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     const b0 = perRep.baseline[0]!;
     const v0 = perRep.verify[0]!;
     const tokensPerStep = h0.tokens / h0.steps;
+    // Time to first token: the median over every run of the mode (prompts and repetitions).
+    const firstTokenMs = (mode: Mode): number => round(median(perRep[mode].flatMap((t) => t.firstTokenMs)), 3);
     // Over a subset of the prompts: the median over repetitions of each mode's tokens/s.
     const tpsAt = (mode: Mode, indices: readonly number[]): number => median(perRep[mode].map((t) => tpsOver(t, indices)));
     const ratioOver = (indices: readonly number[]): number => tpsAt('hamburger', indices) / tpsAt('baseline', indices);
@@ -140,6 +145,9 @@ export async function benchCommand(args: string[]): Promise<number> {
       baseline_engine_overhead: round(median(perRep.baseline.map(overhead)), 4),
       hamburger_tokens: h0.tokens,
       baseline_tokens: b0.tokens,
+      hamburger_first_token_ms: firstTokenMs('hamburger'),
+      baseline_first_token_ms: firstTokenMs('baseline'),
+      verify_first_token_ms: firstTokenMs('verify'),
       verify_tps: round(verifyTps, 2),
       verify_tps_ratio: round(verifyTps / baselineTps, 4),
       verify_baseline_forwards_per_token: round(v0.baselineForwards / v0.tokens, 4),
@@ -157,6 +165,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       console.log(`structured prompts only: ratio ${report.structured_tps_ratio} · per prompt: ${families.map((f) => `${f.family} ${f.tps_ratio} at ${f.tokens_per_step}`).join(', ')}`);
       console.log(`text: HAMburger ${report.hamburger_text_bytes_per_s} bytes/s vs baseline ${report.baseline_text_bytes_per_s} bytes/s · ${report.baseline_bytes_per_token} bytes per baseline token`);
       console.log(`tokens/step ${report.tokens_per_step} · KV entries per token vs baseline ${report.kv_ratio} · engine overhead ${report.engine_overhead} (baseline ${report.baseline_engine_overhead})`);
+      console.log(`first token: HAMburger ${report.hamburger_first_token_ms} ms · baseline ${report.baseline_first_token_ms} ms · verify ${report.verify_first_token_ms} ms`);
       console.log(
         `verify ${report.verify_tps} tok/s: ratio ${report.verify_tps_ratio} vs baseline · ${report.verify_baseline_forwards_per_token} baseline forwards per token · ` +
           `drafts kept ${report.verify_acceptance_rate} · output ${report.verify_matches_baseline ? 'equals' : 'DIFFERS FROM'} baseline`,

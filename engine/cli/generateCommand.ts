@@ -12,7 +12,7 @@ import { probabilityLegend, styleFor } from './terminalStyle.js';
 
 export const GENERATE_USAGE = `usage: npm run cli -- generate --prompt TEXT [--model DIR] [--mode hamburger|baseline|verify] [--audit]
        [--confidence C] [--max-new-tokens N] [--min-new-tokens N] [--temperature T --top-k K --top-p P --seed S]
-       [--raw] [--trace FILE] [--threads N] [--context N] [--json]`;
+       [--raw] [--trace FILE] [--position-convention last_token|tokens_so_far] [--threads N] [--context N] [--json]`;
 
 function microJson(m: MicroStep): Record<string, unknown> {
   return {
@@ -63,7 +63,7 @@ export function resultJson(result: GenerationResult, steps: readonly MacroStep[]
     ...snakeCaseFields(result, ['text', 'tokens', 'macroSteps', 'tokensPerStep']),
     kv_entries: { prompt: result.kvEntries.prompt, generated: result.kvEntries.generated },
     // stop_token_id is left out of the JSON where the run did not end on one (undefined).
-    ...snakeCaseFields(result, ['tokensPerSecond', 'finishReason', 'stopTokenId', 'elapsedMs', 'prefillMs', 'engineOverhead', 'tokenIds']),
+    ...snakeCaseFields(result, ['tokensPerSecond', 'finishReason', 'stopTokenId', 'elapsedMs', 'prefillMs', 'firstTokenMs', 'engineOverhead', 'tokenIds']),
     ...(result.verification === undefined ? {} : { verification: verificationTotalsJson(result.verification) }),
     steps: steps.map(stepJson),
   };
@@ -92,6 +92,7 @@ export async function generateCommand(args: string[]): Promise<number> {
       audit: { type: 'boolean', default: false },
       'forced-groups': { type: 'string' },
       trace: { type: 'string' },
+      'position-convention': { type: 'string' },
     },
     strict: true,
   });
@@ -142,7 +143,7 @@ export async function generateCommand(args: string[]): Promise<number> {
         style.bold(
           `${result.tokens} tokens in ${result.macroSteps} macro steps (${round(result.tokensPerStep, 2)} tokens/step) · ` +
             `KV entries ${kv.prompt} prompt + ${kv.generated} generated · ${round(result.tokensPerSecond, 1)} tokens/s · ` +
-            `stopped: ${result.finishReason}\n`,
+            `${result.firstTokenMs === undefined ? '' : `first token ${round(result.firstTokenMs, 1)} ms · `}stopped: ${result.finishReason}\n`,
         ),
       );
       const v = result.verification;

@@ -1,5 +1,5 @@
 // Command-line flags shared by the commands, and their translation into a GenerateRequest.
-import type { GenerateRequestInput, Mode, Sampling } from '../api.js';
+import type { GenerateRequestInput, Mode, PositionConvention, Sampling } from '../api.js';
 import { EngineError } from '../errors.js';
 import type { LoadOptions } from '../modelPackage.js';
 import { HamburgerEngine } from '../engine.js';
@@ -52,6 +52,8 @@ export function requestFromFlags(values: Record<string, unknown>, prompt: string
   if (minNewTokens !== undefined) request.minNewTokens = minNewTokens;
   if (values['raw'] === true) request.chatTemplate = false;
   if (values['audit'] === true) request.audit = true;
+  // The engine checks the value and names what is allowed.
+  if (values['position-convention'] !== undefined) request.positionConvention = values['position-convention'] as PositionConvention;
   const forced = values['forced-groups'];
   if (typeof forced === 'string') request.forcedGroupSizes = groupSizesFlag(forced);
   return request;

@@ -24,7 +24,7 @@ function computed(step: MacroStep): unknown {
   return {
     ...rest,
     micro: micro.map(({ ms: _ms, ...m }) => m),
-    totals: { ...totals, elapsedMs: 0, tokensPerSecond: 0, memory, verification: totals.verification === undefined ? undefined : { ...totals.verification, baselineMs: 0 } },
+    totals: { ...totals, elapsedMs: 0, tokensPerSecond: 0, firstTokenMs: 0, memory, verification: totals.verification === undefined ? undefined : { ...totals.verification, baselineMs: 0 } },
     verification: step.verification === undefined ? undefined : { ...step.verification, baselineMs: 0 },
   };
 }
