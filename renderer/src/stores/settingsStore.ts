@@ -1,7 +1,7 @@
 // The playground's generation settings, as typed by the user (numbers may be out of range:
 // the engine checks them and the form shows its message next to the field).
 import { create } from 'zustand';
-import type { GenerateRequestInput, Mode } from '../../../engine/api';
+import type { GenerateRequestInput, Mode, PositionConvention } from '../../../engine/api';
 
 export interface GenerationSettings {
   prompt: string;
@@ -18,6 +18,8 @@ export interface GenerationSettings {
   chatTemplate: boolean;
   /** HAMburger runs: the baseline checks every step (the output does not change). */
   audit: boolean;
+  /** A research setting: where a fed-back group's KV entry sits (docs/engine.md). */
+  positionConvention: PositionConvention;
 }
 
 interface SettingsState extends GenerationSettings {
@@ -36,6 +38,7 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   seed: 1,
   chatTemplate: true,
   audit: false,
+  positionConvention: 'last_token',
 };
 
 export const useSettingsStore = create<SettingsState>((set) => ({
@@ -57,5 +60,6 @@ export function requestFrom(settings: GenerationSettings, mode: Mode, startPause
     startPaused,
     // Verify runs carry the baseline's verdicts anyway; baseline runs have nothing to check.
     audit: mode === 'hamburger' && settings.audit,
+    positionConvention: settings.positionConvention,
   };
 }

@@ -7,6 +7,7 @@ import { ThroughputChart } from '../charts/ThroughputChart';
 import { RACE_LANES } from '../controller';
 import type { ChartLane } from '../hooks/useLaneSeries';
 import { useRun } from '../hooks/useRun';
+import { firstTokenText } from '../model/firstTokenTime';
 import { KvStrip } from './KvStrip';
 import { RenderBoundary } from './RenderBoundary';
 import { RunStatus } from './RunStatus';
@@ -25,6 +26,7 @@ function Tally({ lane }: { lane: LaneId }) {
     ['KV entries', last === null ? '–' : String(last.kvEntries)],
     ['tokens', last === null ? '–' : String(last.tokens)],
     ['tokens/s', last === null ? '–' : String(Math.round(last.tokensPerSecond))],
+    ['first token', firstTokenText(last)],
   ];
   const checked = last?.verification;
   if (checked?.kind === 'verify') {

@@ -2,6 +2,7 @@
 import type { LaneId } from '../../../host/protocol';
 import { describeError } from '../controller';
 import { useRun } from '../hooks/useRun';
+import { firstTokenText } from '../model/firstTokenTime';
 
 const PHASE_LABEL = {
   running: 'running',
@@ -32,6 +33,17 @@ export function RunStatus({ lane }: { lane: LaneId }) {
       {last !== null && (
         <span className="figures">
           {last.tokens} tokens · {last.macroSteps} steps · {last.tokensPerStep.toFixed(2)} tok/step · {Math.round(last.tokensPerSecond)} tok/s
+          {last.firstTokenMs !== undefined && (
+            <span title="Time to first token: the prefill and the first token's micro step (verify: and the baseline's first check)" data-testid={`first-token-${lane}`} data-ms={last.firstTokenMs}>
+              {' '}
+              · first token {firstTokenText(last)}
+            </span>
+          )}
+        </span>
+      )}
+      {record.started.settings.positionConvention === 'tokens_so_far' && (
+        <span className="muted" data-testid={`positions-${lane}`} title="Each fed-back group sits at the number of tokens so far, one above its last token (the authors' HF generation routine)">
+          group positions: tokens so far
         </span>
       )}
       {record.error !== null && (

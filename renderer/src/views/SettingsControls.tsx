@@ -1,6 +1,7 @@
 // Generation settings: confidence level, max new tokens, greedy or sampled. Values are sent
 // as typed; the engine refuses bad ones and the message appears under the field it names.
 import type { ReactNode } from 'react';
+import type { PositionConvention } from '../../../engine/api';
 import { describeError } from '../controller';
 import { useFormErrorStore } from '../stores/formErrorStore';
 import { useSettingsStore, type GenerationSettings } from '../stores/settingsStore';
@@ -38,6 +39,7 @@ export function SettingsControls() {
   const sampled = useSettingsStore((state) => state.sampled);
   const chatTemplate = useSettingsStore((state) => state.chatTemplate);
   const audit = useSettingsStore((state) => state.audit);
+  const positionConvention = useSettingsStore((state) => state.positionConvention);
   const update = useSettingsStore((state) => state.update);
   return (
     <fieldset className="settings">
@@ -85,6 +87,14 @@ export function SettingsControls() {
         Audit HAMburger with the baseline
       </label>
       <FieldError fields={['audit']} />
+      <label className="field" title="Research setting: the position id of the KV entry a macro step writes for the previous group (baseline runs ignore it)">
+        <span>Group position</span>
+        <select value={positionConvention} onChange={(e) => update({ positionConvention: e.target.value as PositionConvention })} data-testid="setting-positionConvention">
+          <option value="last_token">its last token&apos;s index (as trained)</option>
+          <option value="tokens_so_far">tokens so far (authors&apos; HF generate)</option>
+        </select>
+      </label>
+      <FieldError fields={['positionConvention']} />
     </fieldset>
   );
 }
