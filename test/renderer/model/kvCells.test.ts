@@ -24,6 +24,14 @@ describe('kvLayout', () => {
     expect(layout.pending[0]!.positionId).toBe(n - 1 + 1 + 3 + 2 + 4);
   });
 
+  it('places the pending group as the next step would, one higher under tokens_so_far', () => {
+    const n = PROMPT_IDS.length;
+    // After step 0 the first group is pending: its last token's index n - 1 + 1, or n + 1.
+    expect(kvLayout(run, 1, 'last_token').pending[0]!.positionId).toBe(n);
+    expect(kvLayout(run, 1, 'tokens_so_far').pending[0]!.positionId).toBe(n + 1);
+    expect(kvLayout(run, run.length, 'tokens_so_far').pending[0]!.positionId).toBe(n + 1 + 3 + 2 + 4);
+  });
+
   it('follows the on-screen cursor', () => {
     expect(kvLayout(run, 0, 'last_token')).toMatchObject({ cells: [], pending: [] });
     const two = kvLayout(run, 2, 'last_token');
