@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { POSITION_CONVENTIONS, traceSchema, type MacroStep } from '../../engine/api.js';
+import { requestFromFlags } from '../../engine/cli/requestOptions.js';
 import { HamburgerEngine } from '../../engine/engine.js';
 import { TraceRecorder } from '../../engine/traceRecorder.js';
 import { engineThrow } from '../support/engineRejection.js';
@@ -121,6 +122,11 @@ describe('position convention', () => {
     const parsed = traceSchema.safeParse(relabelled);
     expect(parsed.success).toBe(false);
     expect(parsed.error!.issues[0]!.path).toEqual(['steps', 1, 'appended', 0, 'positionId']);
+  });
+
+  it('the CLI passes --position-convention on, for the engine to check', () => {
+    expect(requestFromFlags({ 'position-convention': 'tokens_so_far' }, 'p').positionConvention).toBe('tokens_so_far');
+    expect(requestFromFlags({}, 'p').positionConvention).toBeUndefined();
   });
 
   it('an unknown convention is refused, naming the field and the allowed values', () => {
