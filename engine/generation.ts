@@ -24,6 +24,8 @@ import type { TokenSampler } from './sampling/tokenSampler.js';
 import type { SessionClock } from './timedSession.js';
 import type { StreamingTokenDecoder } from './textDecoder.js';
 import type { TextTokenizer } from './tokenizer.js';
+import { ForcedTextGroups } from './forcedText.js';
+import { textAnalysisOf } from './textAnalysis.js';
 import { VerificationTally } from './verificationTally.js';
 import { groupStrategy, type RunVerification } from './verificationStrategy.js';
 
@@ -41,6 +43,8 @@ export interface GenerationInput {
   /** Chooses each token (verify: each draft; the speculation of `verification`). */
   sampler: TokenSampler;
   verification: RunVerification | null;
+  /** An analysis: the text every token is forced to (null: a generation). */
+  forcedText: readonly number[] | null;
   gate: StepGate;
   startPaused: boolean;
   clock: SessionClock;
@@ -85,13 +89,16 @@ export class Generation {
   private waitedAtMark = 0;
   private prefillMs = 0;
   private sessionAtStart = 0;
+  /** An analysis: every token's micro step, for the text's figures. */
+  private readonly scored: MicroStep[] | null;
 
   constructor(private readonly input: GenerationInput) {
     this.textDecoder = input.tokenizer.streamingDecoder();
     const v = input.verification;
     this.tally = v === null ? null : new VerificationTally(v.kind, v.verifier.kind);
     const { decoders, prompt, stopIds, settings, sampler } = input;
-    const groups = groupStrategy(sampler, v, this.textOf);
+    const groups = input.forcedText === null ? groupStrategy(sampler, v, this.textOf) : new ForcedTextGroups(input.forcedText);
+    this.scored = input.forcedText === null ? null : [];
     this.loop = new DecodeLoop({ decoders, promptIds: prompt.tokenIds, stopIds, settings }, groups, (moment) => this.report(moment));
   }
 
@@ -173,6 +180,7 @@ export class Generation {
         // The gate sits before every micro step: the next one waits here unless this token ended the step.
         const micro = this.describe(moment.choice, moment.stopReason);
         this.openStep.micros.push(micro);
+        this.scored?.push(micro);
         emit({ type: 'micro', runId, micro });
         const stepEnds = moment.stopReason !== null;
         gate.leave(stepEnds);
@@ -303,6 +311,7 @@ export class Generation {
     };
     if (this.tally !== null) result.verification = this.tally.totals(tokens);
     if (finishReason === 'eos') result.stopTokenId = output.at(-1)!;
+    if (this.scored !== null) result.analysis = textAnalysisOf(this.scored);
     result.memory = this.memory();
     return result;
   }
