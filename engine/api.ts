@@ -100,8 +100,8 @@ export const generateRequestSchema = z
 export type GenerateRequestInput = z.input<typeof generateRequestSchema>;
 export type GenerateRequest = z.output<typeof generateRequestSchema>;
 
-/** A text this long (characters) is refused before tokenizing. */
-export const MAX_TEXT_CHARS = MAX_PROMPT_CHARS;
+/** A text this long (characters) is refused before tokenizing: half a prompt's, so a call with both fits a socket message (host/protocol.ts). */
+export const MAX_TEXT_CHARS = MAX_PROMPT_CHARS / 2;
 
 /**
  * What a caller sends to analyse a text: HAMburger run over `text` teacher-forced after
