@@ -280,7 +280,7 @@ export class HamburgerEngine {
     const settings: RunSettings = {
       mode: request.mode,
       decoder: decoders.kind,
-      label: runLabel(decoders.kind, verification === null ? null : { kind: verification.kind, verifier: verification.verifier.kind }),
+      label: forcedText !== null ? 'HAMburger scoring a given text (analysis)' : runLabel(decoders.kind, verification === null ? null : { kind: verification.kind, verifier: verification.verifier.kind }),
       confidence,
       maxNewTokens,
       minNewTokens: request.minNewTokens,
