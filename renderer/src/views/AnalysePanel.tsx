@@ -34,7 +34,7 @@ export function AnalyseBox() {
         value={text}
         onChange={(e) => setText(e.target.value)}
         placeholder="A text to score (the prompt above may be empty)."
-        rows={4}
+        rows={3}
         data-testid="analysis-text"
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void analyseText();
@@ -67,21 +67,12 @@ export function AnalysisFigures({ lane }: { lane: LaneId }) {
   if (!analysis || figures === null) return null;
   return (
     <section className="analysis-figures chart" data-testid="analysis-figures" data-perplexity={figures.perplexity} data-kv-entries={figures.kvEntries} data-tokens={figures.tokens}>
-      <h3>Analysis of the given text</h3>
-      <dl className="tally">
-        <dt>perplexity</dt>
-        <dd data-testid="analysis-perplexity">{figures.perplexity.toFixed(3)}</dd>
-        <dt>KV entries (groups)</dt>
-        <dd data-testid="analysis-kv-entries">
-          {figures.kvEntries} for {figures.tokens} tokens
-        </dd>
-        <dt>tokens per step</dt>
-        <dd data-testid="analysis-tokens-per-step">{figures.tokensPerStep.toFixed(2)}</dd>
-        <dt>greedy choice</dt>
-        <dd>{(100 * figures.greedyAgreement).toFixed(1)}% of tokens</dd>
-        <dt>groups cut where the model would diverge</dt>
-        <dd data-testid="analysis-divergences">{figures.divergences}</dd>
-      </dl>
+      <p className="analysis-line">
+        <span className="chart-title">Analysis</span> perplexity <strong data-testid="analysis-perplexity">{figures.perplexity.toFixed(3)}</strong> ·{' '}
+        <strong data-testid="analysis-kv-entries">{figures.kvEntries}</strong> KV entries for {figures.tokens} tokens ·{' '}
+        <strong data-testid="analysis-tokens-per-step">{figures.tokensPerStep.toFixed(2)}</strong> tokens/step · greedy choice{' '}
+        {(100 * figures.greedyAgreement).toFixed(1)}% · cut where the model would diverge (≠): <strong data-testid="analysis-divergences">{figures.divergences}</strong>
+      </p>
       <div className="analysis-tokens">
         <table data-testid="analysis-tokens">
           <thead>
