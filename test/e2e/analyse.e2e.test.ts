@@ -85,6 +85,7 @@ describe('analyse a text', () => {
     expect(await page.innerText('[data-testid="analysis-divergences"]')).toBe(String(analysis.divergences));
     expect(await page.locator('[data-testid="analysis-tokens"] tbody tr').count()).toBe(analysis.tokens);
     expect(await page.innerText('[data-testid="status-playground"]')).toContain('analysis');
+    expect(await page.innerText('[data-testid="finish-playground"]')).toBe('ended: end of the text');
     expect(pageErrors).toEqual([]);
     if (process.env.HAMBURGER_SCREENSHOTS === '1') {
       mkdirSync(SCREENSHOTS, { recursive: true });
