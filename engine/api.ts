@@ -114,6 +114,24 @@ export const generateRequestSchema = z
 export type GenerateRequestInput = z.input<typeof generateRequestSchema>;
 export type GenerateRequest = z.output<typeof generateRequestSchema>;
 
+/** A text this long (characters) is refused before tokenizing: half a prompt's, so a call with both fits a socket message (host/protocol.ts). */
+export const MAX_TEXT_CHARS = MAX_PROMPT_CHARS / 2;
+
+/**
+ * What a caller sends to analyse a text: HAMburger run over `text` teacher-forced after
+ * `prompt` (docs/engine.md, "Analysing a text"). An empty prompt scores the text as a
+ * document of its own, after the package's bos token alone.
+ */
+export const analyseRequestSchema = generateRequestSchema
+  .pick({ confidence: true, chatTemplate: true, startPaused: true })
+  .extend({
+    prompt: z.string({ error: () => 'prompt must be a string' }).default(''),
+    text: z.string({ error: () => 'text must be a string' }),
+  })
+  .strict();
+export type AnalyseRequestInput = z.input<typeof analyseRequestSchema>;
+export type AnalyseRequest = z.output<typeof analyseRequestSchema>;
+
 export const CONTROL_ACTIONS = ['pause', 'resume', 'stepMacro', 'stepMicro', 'cancel'] as const;
 export const controlActionSchema = z.enum(CONTROL_ACTIONS, {
   error: () => `control action must be one of: ${CONTROL_ACTIONS.join(', ')}`,
@@ -133,6 +151,8 @@ export const ERROR_CODES = [
   'invalid_min_new_tokens',
   'unknown_mode',
   'invalid_sampling',
+  'empty_text',
+  'text_too_long',
   'busy',
   'no_run',
   'not_owner',
@@ -233,8 +253,11 @@ export type LoadProgress = z.infer<typeof loadProgressSchema>;
 // ---------------------------------------------------------------------------------------
 // Events of one generation
 
-/** `forced`: a timing simulation's recorded group size was reached (forcedGroupSizes), not the stop head's choice. */
-export const STOP_REASONS = ['stop_head', 'max_steps', 'eos', 'limit', 'forced'] as const;
+/**
+ * `forced`: a timing simulation's recorded group size was reached (forcedGroupSizes), not the stop head's choice.
+ * `diverged`: an analysis (a text forced token by token) reached a token that differs from the model's greedy choice.
+ */
+export const STOP_REASONS = ['stop_head', 'max_steps', 'eos', 'limit', 'forced', 'diverged'] as const;
 export const stopReasonSchema = z.enum(STOP_REASONS);
 /** Why a macro step ended after this micro step: the stop head said so, the group is full, end of sequence, or the token limit. */
 export type StopReason = z.infer<typeof stopReasonSchema>;
@@ -443,8 +466,31 @@ export const runSettingsSchema = z.object({
   forcedGroupSizes: z.array(z.number()).optional(),
   /** Where fed-back group entries sat (absent in traces older than the option: `last_token`). */
   positionConvention: positionConventionSchema.optional(),
+  /** An analysis: every generated token was forced to a given text's (maxNewTokens is its length). */
+  analysis: z.boolean().optional(),
 });
 export type RunSettings = z.infer<typeof runSettingsSchema>;
+
+/** What an analysis found about its text, from the tokens' micro steps (engine/textAnalysis.ts). */
+export const textAnalysisSchema = z.object({
+  /** Tokens of the text scored. */
+  tokens: z.number(),
+  /** KV entries the text takes: one per group (the last one pending, as a run counts it). */
+  kvEntries: z.number(),
+  /** tokens / kvEntries: the mean group size. */
+  tokensPerStep: z.number(),
+  /** exp of the mean negative log probability of the text's tokens. */
+  perplexity: z.number(),
+  /** Mean negative log probability, nats per token. */
+  meanNll: z.number(),
+  /** Mean entropy of the distributions the tokens were scored from, nats. */
+  meanEntropy: z.number(),
+  /** Share of the text's tokens equal to the model's greedy choice at their place. */
+  greedyAgreement: z.number(),
+  /** Groups that ended because the model's greedy choice differed from the text (`diverged`). */
+  divergences: z.number(),
+});
+export type TextAnalysis = z.infer<typeof textAnalysisSchema>;
 
 export const resultSchema = z.object({
   runId: z.string(),
@@ -471,6 +517,8 @@ export const resultSchema = z.object({
   verification: verificationTotalsSchema.optional(),
   /** Absent in traces older than it. */
   memory: memoryFiguresSchema.optional(),
+  /** Analyses only: the text's figures. */
+  analysis: textAnalysisSchema.optional(),
 });
 export type GenerationResult = z.infer<typeof resultSchema>;
 

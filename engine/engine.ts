@@ -15,11 +15,12 @@ import {
   controlActionSchema,
 } from './api.js';
 import { createRunDecoders, isOpen, openPart, partsFor, prepareDecoding, type OnDemandPart, type RunNeeds, type SharedDecoding } from './decoderSet.js';
+import { planAnalysis } from './analysisRequest.js';
 import { EngineError, toErrorInfo } from './errors.js';
 import { Generation } from './generation.js';
 import { stopIdsOf } from './manifest.js';
 import { loadModelPackage, releaseModelPackage, throwIfCancelled, type LoadOptions, type ModelPackage } from './modelPackage.js';
-import { checkPromptLength, validateRequest } from './requestValidation.js';
+import { checkPromptLength, validateRequest, type ValidRequest } from './requestValidation.js';
 import { createSpeculativeSampler } from './sampling/speculativeSampler.js';
 import { createSampler, type TokenSampler } from './sampling/tokenSampler.js';
 import type { KvCache } from './kvCache.js';
@@ -37,6 +38,12 @@ export interface RunHandle {
 export interface EncodedPrompt {
   rendered: string;
   tokenIds: number[];
+}
+
+/** A checked request, its prompt as the model sees it, and the text an analysis forces (null: a generation). */
+interface RunPlan extends ValidRequest {
+  prompt: EncodedPrompt;
+  forcedText: number[] | null;
 }
 
 interface ActiveRun {
@@ -206,6 +213,24 @@ export class HamburgerEngine {
    * starting with `started`.
    */
   generate(input: unknown, onEvent: (event: EngineEvent) => void, options: GenerateOptions = {}): RunHandle {
+    const runId = this.claimRun(options);
+    return this.launch(input, onEvent, runId, this.turns?.join() ?? null, true);
+  }
+
+  /**
+   * Starts an analysis: a HAMburger run over a given text, each token forced to the text's
+   * (docs/engine.md, "Analysing a text"). Events and handle as `generate`'s; the result
+   * carries `analysis`. Bad input throws an EngineError here and changes nothing.
+   */
+  analyse(input: unknown, onEvent: (event: EngineEvent) => void, options: GenerateOptions = {}): RunHandle {
+    if (this.disposed) throw new EngineError('no_model', 'the engine was disposed');
+    const plan = planAnalysis(input, this.pkg, this.shared.context);
+    const runId = this.claimRun(options);
+    return this.start({ ...plan, forcedText: plan.textIds }, onEvent, runId, this.turns?.join() ?? null, true);
+  }
+
+  /** A new run's id; throws while as many generations run as the load allows. */
+  private claimRun(options: GenerateOptions): string {
     if (this.busy) {
       const running = [...this.active.keys()].join(', ');
       throw new EngineError('busy', `${this.maxRuns === 1 ? 'a generation is' : `${this.maxRuns} generations are`} running (${running}); cancel one or wait for it to finish`, {
@@ -216,19 +241,22 @@ export class HamburgerEngine {
       throw new EngineError('invalid_request', `a generation named ${options.runId} is running`, { field: 'runId' });
     }
     this.runCount += 1;
-    const runId = options.runId ?? `run-${Date.now().toString(36)}-${this.runCount}`;
-    return this.launch(input, onEvent, runId, this.turns?.join() ?? null, true);
+    return options.runId ?? `run-${Date.now().toString(36)}-${this.runCount}`;
   }
 
   /** A run, counted among the engine's (`counted`) or not (a warm-up). */
   private launch(input: unknown, onEvent: (event: EngineEvent) => void, runId: string, turn: Turn | null, counted: boolean): RunHandle {
     if (this.disposed) throw new EngineError('no_model', 'the engine was disposed');
-    const manifest = this.pkg.manifest;
-    const context = this.shared.context;
-    const { request, confidence, maxNewTokens } = validateRequest(input, manifest, context);
-    const prompt = this.encodePrompt(request.prompt, request.chatTemplate);
-    checkPromptLength(prompt.tokenIds.length, context);
+    const valid = validateRequest(input, this.pkg.manifest, this.shared.context);
+    const prompt = this.encodePrompt(valid.request.prompt, valid.request.chatTemplate);
+    checkPromptLength(prompt.tokenIds.length, this.shared.context);
+    return this.start({ ...valid, prompt, forcedText: null }, onEvent, runId, turn, counted);
+  }
 
+  /** A checked request's run. */
+  private start(plan: RunPlan, onEvent: (event: EngineEvent) => void, runId: string, turn: Turn | null, counted: boolean): RunHandle {
+    const manifest = this.pkg.manifest;
+    const { request, confidence, maxNewTokens, prompt, forcedText } = plan;
     const need = needsOf(request);
     const closed = partsFor(this.pkg, need).filter((part) => !isOpen(this.shared, part));
     if (closed.length > 0) {
@@ -252,7 +280,7 @@ export class HamburgerEngine {
     const settings: RunSettings = {
       mode: request.mode,
       decoder: decoders.kind,
-      label: runLabel(decoders.kind, verification === null ? null : { kind: verification.kind, verifier: verification.verifier.kind }),
+      label: forcedText !== null ? 'HAMburger scoring a given text (analysis)' : runLabel(decoders.kind, verification === null ? null : { kind: verification.kind, verifier: verification.verifier.kind }),
       confidence,
       maxNewTokens,
       minNewTokens: request.minNewTokens,
@@ -265,6 +293,7 @@ export class HamburgerEngine {
       ...(request.forcedGroupSizes === undefined ? {} : { forcedGroupSizes: request.forcedGroupSizes }),
       // Only HAMburger's groups have a convention: a baseline decoder puts each token at its own index.
       positionConvention: decoders.kind === 'hamburger' ? request.positionConvention : 'last_token',
+      ...(forcedText === null ? {} : { analysis: true }),
     };
     const end = (): void => {
       turn?.give();
@@ -289,6 +318,7 @@ export class HamburgerEngine {
       tokenizer: this.pkg.tokenizer,
       sampler,
       verification,
+      forcedText,
       gate,
       startPaused: request.startPaused,
       clock,

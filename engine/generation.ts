@@ -24,6 +24,8 @@ import type { TokenSampler } from './sampling/tokenSampler.js';
 import type { SessionClock } from './timedSession.js';
 import type { StreamingTokenDecoder } from './textDecoder.js';
 import type { TextTokenizer } from './tokenizer.js';
+import { ForcedTextGroups } from './forcedText.js';
+import { textAnalysisOf } from './textAnalysis.js';
 import { VerificationTally } from './verificationTally.js';
 import { groupStrategy, type RunVerification } from './verificationStrategy.js';
 
@@ -41,6 +43,8 @@ export interface GenerationInput {
   /** Chooses each token (verify: each draft; the speculation of `verification`). */
   sampler: TokenSampler;
   verification: RunVerification | null;
+  /** An analysis: the text every token is forced to (null: a generation). */
+  forcedText: readonly number[] | null;
   gate: StepGate;
   startPaused: boolean;
   clock: SessionClock;
@@ -87,13 +91,16 @@ export class Generation {
   /** Time to first token: active time from macro step 0's start to the run's first emitted token. */
   private firstTokenMs: number | null = null;
   private sessionAtStart = 0;
+  /** An analysis: every token's micro step, for the text's figures. */
+  private readonly scored: MicroStep[] | null;
 
   constructor(private readonly input: GenerationInput) {
     this.textDecoder = input.tokenizer.streamingDecoder();
     const v = input.verification;
     this.tally = v === null ? null : new VerificationTally(v.kind, v.verifier.kind);
     const { decoders, prompt, stopIds, settings, sampler } = input;
-    const groups = groupStrategy(sampler, v, this.textOf);
+    const groups = input.forcedText === null ? groupStrategy(sampler, v, this.textOf) : new ForcedTextGroups(input.forcedText);
+    this.scored = input.forcedText === null ? null : [];
     this.loop = new DecodeLoop({ decoders, promptIds: prompt.tokenIds, stopIds, settings }, groups, (moment) => this.report(moment));
   }
 
@@ -177,6 +184,7 @@ export class Generation {
         const open = this.openStep;
         this.firstTokenMs ??= performance.now() - open.startMs - (gate.waitedMs - open.waitedAtStart);
         open.micros.push(micro);
+        this.scored?.push(micro);
         emit({ type: 'micro', runId, micro });
         const stepEnds = moment.stopReason !== null;
         gate.leave(stepEnds);
@@ -309,6 +317,7 @@ export class Generation {
     if (this.firstTokenMs !== null) result.firstTokenMs = this.firstTokenMs;
     if (this.tally !== null) result.verification = this.tally.totals(tokens);
     if (finishReason === 'eos') result.stopTokenId = output.at(-1)!;
+    if (this.scored !== null) result.analysis = textAnalysisOf(this.scored);
     result.memory = this.memory();
     return result;
   }

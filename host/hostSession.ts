@@ -100,6 +100,8 @@ export class HostSession {
         return this.engine.generate(await this.modelInUse(), call.lane, call.request, client);
       case 'control':
         return this.engine.control(call.lane, call.action, client);
+      case 'analyse':
+        return this.engine.analyse(await this.modelInUse(), call.lane, call.request, client);
     }
   }
 

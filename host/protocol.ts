@@ -49,8 +49,10 @@ export const hostCallSchema = z.discriminatedUnion(
     /** `request` is checked by the engine, which names the field and limit at fault. */
     z.object({ method: z.literal('generate'), lane: laneIdSchema, request: z.unknown() }).strict(),
     z.object({ method: z.literal('control'), lane: laneIdSchema, action: controlActionSchema }).strict(),
+    /** A text scored by HAMburger teacher-forced (a run whose tokens are forced); `request` is checked by the engine. */
+    z.object({ method: z.literal('analyse'), lane: laneIdSchema, request: z.unknown() }).strict(),
   ],
-  { error: () => 'method must be one of: currentModel, loadModel, cancelLoad, encode, generate, control' },
+  { error: () => 'method must be one of: currentModel, loadModel, cancelLoad, encode, generate, control, analyse' },
 );
 export type HostCall = z.input<typeof hostCallSchema>;
 export type HostMethod = HostCall['method'];
@@ -63,6 +65,7 @@ export interface HostReplies {
   encode: EncodedPromptInfo;
   generate: { runId: string };
   control: null;
+  analyse: { runId: string };
 }
 
 export const laneEventSchema = z.object({ lane: laneIdSchema, event: engineEventSchema });
@@ -70,7 +73,7 @@ export type LaneEvent = z.infer<typeof laneEventSchema>;
 
 /**
  * Largest WebSocket message a window may send. A call carries at most one prompt of
- * MAX_PROMPT_CHARS characters, which JSON writes in at most 6 bytes each (`\u001f`): every
+ * MAX_PROMPT_CHARS characters (an analysis: a prompt and a text of MAX_TEXT_CHARS), which JSON writes in at most 6 bytes each (`\u001f`): every
  * valid call fits, and a hostile message costs the server no more than this.
  */
 export const SOCKET_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;

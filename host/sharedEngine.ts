@@ -11,7 +11,7 @@
 // model in place and is remembered: calls for that folder answer the same error instead of
 // loading again, until the session asks for a load (`forgetFailures`). Each run belongs to
 // the client (a window) that started it: only it may control the run.
-import type { ControlAction, EncodedPromptInfo, GenerateRequestInput, LoadProgress, ModelInfo } from '../engine/api.js';
+import type { AnalyseRequestInput, ControlAction, EncodedPromptInfo, GenerateRequestInput, LoadProgress, ModelInfo } from '../engine/api.js';
 import type { LaneEvent, LaneId } from './protocol.js';
 import { LANE_IDS } from './protocol.js';
 import { EngineError } from '../engine/errors.js';
@@ -101,7 +101,16 @@ export class SharedEngine {
   }
 
   /** `request` goes to the engine unchecked: the engine validates it and names the field at fault. */
-  async generate(model: ModelSpec, lane: LaneId, request: unknown, owner: string): Promise<{ runId: string }> {
+  generate(model: ModelSpec, lane: LaneId, request: unknown, owner: string): Promise<{ runId: string }> {
+    return this.startRun(model, lane, owner, (host, runId) => host.generate(request as GenerateRequestInput, runId, this.options.onLoadProgress));
+  }
+
+  /** An analysis on `lane`: a run like a generation's (same lane rules and events); the engine validates `request`. */
+  analyse(model: ModelSpec, lane: LaneId, request: unknown, owner: string): Promise<{ runId: string }> {
+    return this.startRun(model, lane, owner, (host, runId) => host.analyse(request as AnalyseRequestInput, runId));
+  }
+
+  private async startRun(model: ModelSpec, lane: LaneId, owner: string, start: (host: EngineHost, runId: string) => Promise<{ runId: string }>): Promise<{ runId: string }> {
     await this.ensureModel(model);
     if (this.runs.has(lane)) {
       throw new EngineError('busy', `lane ${lane} is running a generation; cancel it or wait for it to finish`, {
@@ -113,7 +122,7 @@ export class SharedEngine {
     // Set before the call: the run's first events, even its last, arrive before the reply.
     this.runs.set(lane, run);
     try {
-      return await this.liveHost().generate(request as GenerateRequestInput, run.runId, this.options.onLoadProgress);
+      return await start(this.liveHost(), run.runId);
     } catch (error) {
       if (this.runs.get(lane) === run) this.runs.delete(lane);
       throw error;

@@ -1,4 +1,5 @@
 // `npm run cli -- <command>`: the engine without the app, for scripts and checks.
+import { analyseCommand, ANALYSE_USAGE } from './analyseCommand.js';
 import { benchCommand, BENCH_USAGE } from './benchCommand.js';
 import { evalCommand, EVAL_USAGE } from './evalCommand.js';
 import { generateCommand, GENERATE_USAGE } from './generateCommand.js';
@@ -10,9 +11,10 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   bench: benchCommand,
   eval: evalCommand,
   'kv-cost': kvCostCommand,
+  analyse: analyseCommand,
 };
 
-const USAGE = ['commands: generate, bench, eval, kv-cost', GENERATE_USAGE, BENCH_USAGE, EVAL_USAGE, KV_COST_USAGE].join('\n\n');
+const USAGE = ['commands: generate, analyse, bench, eval, kv-cost', GENERATE_USAGE, ANALYSE_USAGE, BENCH_USAGE, EVAL_USAGE, KV_COST_USAGE].join('\n\n');
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

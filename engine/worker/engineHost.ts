@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ControlAction, EncodedPromptInfo, EngineEvent, GenerateRequestInput, LoadProgress, ModelInfo, Trace } from '../api.js';
+import type { AnalyseRequestInput, ControlAction, EncodedPromptInfo, EngineEvent, GenerateRequestInput, LoadProgress, ModelInfo, Trace } from '../api.js';
 import { EngineError } from '../errors.js';
 import { workerMessageSchema, type HostRequest, type ReplyValues } from './protocol.js';
 
@@ -108,6 +108,11 @@ export class EngineHost {
    */
   generate(request: GenerateRequestInput, runId?: string, onProgress?: (progress: LoadProgress) => void): Promise<{ runId: string }> {
     return this.call<'generate'>(runId === undefined ? { kind: 'generate', request } : { kind: 'generate', request, runId }, onProgress);
+  }
+
+  /** An analysis (HamburgerEngine.analyse): a run like `generate`'s, named and reported the same way. */
+  analyse(request: AnalyseRequestInput, runId?: string): Promise<{ runId: string }> {
+    return this.call<'analyse'>(runId === undefined ? { kind: 'analyse', request } : { kind: 'analyse', request, runId });
   }
 
   control(action: ControlAction, runId?: string): Promise<null> {

@@ -30,6 +30,12 @@ function requireEngine(): HamburgerEngine {
   return engine;
 }
 
+/** A run's trace for `trace` requests, the oldest dropped past KEPT_TRACES. */
+function keepTrace(runId: string, recorder: TraceRecorder): void {
+  traces.set(runId, recorder);
+  while (traces.size > KEPT_TRACES) traces.delete(traces.keys().next().value!);
+}
+
 async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['kind']]> {
   switch (request.kind) {
     case 'load': {
@@ -63,8 +69,21 @@ async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['ki
         },
         request.runId === undefined ? {} : { runId: request.runId },
       );
-      traces.set(handle.runId, recorder);
-      while (traces.size > KEPT_TRACES) traces.delete(traces.keys().next().value!);
+      keepTrace(handle.runId, recorder);
+      return { runId: handle.runId };
+    }
+    case 'analyse': {
+      const current = requireEngine();
+      const recorder = new TraceRecorder({ name: current.info.name, description: current.info.description });
+      const handle = current.analyse(
+        request.request,
+        (event) => {
+          recorder.record(event);
+          post({ kind: 'event', event });
+        },
+        request.runId === undefined ? {} : { runId: request.runId },
+      );
+      keepTrace(handle.runId, recorder);
       return { runId: handle.runId };
     }
     case 'control':

@@ -27,6 +27,8 @@ export const hostRequestSchema = z.discriminatedUnion('kind', [
   /** `runId`: the caller's name for the run, so that it can route the run's events before the reply. The graphs the run needs are opened first. */
   z.object({ id: z.number(), kind: z.literal('generate'), request: z.unknown(), runId: z.string().min(1).optional() }),
   z.object({ id: z.number(), kind: z.literal('control'), action: controlActionSchema, runId: z.string().optional() }),
+  /** A text scored by HAMburger teacher-forced: a run like `generate`'s, whose tokens are the text's. */
+  z.object({ id: z.number(), kind: z.literal('analyse'), request: z.unknown(), runId: z.string().min(1).optional() }),
   z.object({ id: z.number(), kind: z.literal('trace'), runId: z.string() }),
   z.object({ id: z.number(), kind: z.literal('encode'), prompt: z.string(), chatTemplate: z.boolean() }),
   z.object({ id: z.number(), kind: z.literal('dispose') }),
@@ -40,6 +42,7 @@ export interface ReplyValues {
   load: z.infer<typeof modelInfoSchema>;
   generate: { runId: string };
   control: null;
+  analyse: { runId: string };
   trace: z.infer<typeof traceSchema> | null;
   encode: EncodedPromptInfo;
   dispose: null;

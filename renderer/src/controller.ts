@@ -161,7 +161,7 @@ async function stopQuietly(lane: LaneId): Promise<void> {
   if (isActive(useRunStore.getState().runs[lane])) await hostApi().call({ method: 'control', lane, action: 'cancel' });
 }
 
-function refuse(error: EngineErrorInfo): void {
+export function refuse(error: EngineErrorInfo): void {
   useFormErrorStore.getState().set(error);
   notify('error', `Not started: ${describeError(error)}`);
 }

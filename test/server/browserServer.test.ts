@@ -105,7 +105,7 @@ describe('browser-mode server', () => {
     ws.send(JSON.stringify({ id: 9, call: { method: 'prepare', lanes: ['race-0', 'race-1'] } }));
     const answer = await reply(9);
     expect(answer).toMatchObject({ ok: false, error: { code: 'invalid_request', field: 'method' } });
-    expect(answer.kind === 'reply' && !answer.ok ? answer.error.message : '').toBe('bad call: method: method must be one of: currentModel, loadModel, cancelLoad, encode, generate, control');
+    expect(answer.kind === 'reply' && !answer.ok ? answer.error.message : '').toBe('bad call: method: method must be one of: currentModel, loadModel, cancelLoad, encode, generate, control, analyse');
   });
 
   it('keeps a run when another window closes; only the window that started it controls it', async () => {

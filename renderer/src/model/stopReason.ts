@@ -7,4 +7,5 @@ export const STOP_MARKS: Record<StopReason, { mark: string; label: string }> = {
   eos: { mark: 'EOS', label: 'end of sequence' },
   limit: { mark: 'LIM', label: 'token limit reached' },
   forced: { mark: '▯', label: 'group size forced (timing simulation)' },
+  diverged: { mark: '≠', label: 'the model would have chosen another token (analysis)' },
 };

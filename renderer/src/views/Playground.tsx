@@ -8,6 +8,7 @@ import { TokenProbabilityChart } from '../charts/TokenProbabilityChart';
 import { TokensPerStepChart } from '../charts/TokensPerStepChart';
 import type { ChartLane } from '../hooks/useLaneSeries';
 import { useRun } from '../hooks/useRun';
+import { AnalysisFigures } from './AnalysePanel';
 import { DebuggerPanel } from './DebuggerPanel';
 import { ContextBar } from './ContextBar';
 import { KvStrip, KvSummary } from './KvStrip';
@@ -42,6 +43,7 @@ export function Playground({ debug }: { debug: boolean }) {
             <DebuggerPanel />
           ) : (
             <>
+              <AnalysisFigures lane="playground" />
               <TokensPerStepChart lane="playground" />
               <TokenProbabilityChart lane="playground" />
               <ThroughputChart lanes={PLAYGROUND_LANES} />

@@ -9,6 +9,7 @@ import { useModelStore } from '../stores/modelStore';
 import { useRunStore } from '../stores/runStore';
 import { useSettingsStore } from '../stores/settingsStore';
 import { useViewStore } from '../stores/viewStore';
+import { AnalyseBox } from './AnalysePanel';
 import { ModelPicker } from './ModelPicker';
 import { SettingsControls } from './SettingsControls';
 
@@ -97,6 +98,7 @@ export function PromptPanel() {
         )}
         <span className="muted small">Ctrl+Enter</span>
       </div>
+      {view === 'playground' && <AnalyseBox />}
       <SettingsControls />
       <ModelPicker />
     </aside>

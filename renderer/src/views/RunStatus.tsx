@@ -26,7 +26,8 @@ export function RunStatus({ lane }: { lane: LaneId }) {
       <span>{record.started.settings.label}</span>
       {finish !== undefined && record.shown === record.steps.length && (
         <span className="muted" data-testid={`finish-${lane}`}>
-          ended: {finish.replace(/_/g, ' ')}
+          {/* An analysis ends at the end of its text, its maxNewTokens. */}
+          ended: {record.started.settings.analysis === true && finish === 'max_new_tokens' ? 'end of the text' : finish.replace(/_/g, ' ')}
           {stopId !== undefined && ` (${JSON.stringify(stopText)}, id ${stopId})`}
         </span>
       )}
