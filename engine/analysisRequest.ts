@@ -72,6 +72,7 @@ export function planAnalysis(input: unknown, pkg: Pick<ModelPackage, 'manifest' 
     chatTemplate: !standalone && analyse.chatTemplate,
     startPaused: analyse.startPaused,
     audit: false,
+    positionConvention: analyse.positionConvention,
   };
   return { request, confidence, maxNewTokens: textIds.length, prompt: { rendered, tokenIds: promptIds }, textIds };
 }

@@ -123,7 +123,7 @@ export const MAX_TEXT_CHARS = MAX_PROMPT_CHARS / 2;
  * document of its own, after the package's bos token alone.
  */
 export const analyseRequestSchema = generateRequestSchema
-  .pick({ confidence: true, chatTemplate: true, startPaused: true })
+  .pick({ confidence: true, chatTemplate: true, startPaused: true, positionConvention: true })
   .extend({
     prompt: z.string({ error: () => 'prompt must be a string' }).default(''),
     text: z.string({ error: () => 'text must be a string' }),
