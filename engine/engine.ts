@@ -21,7 +21,9 @@ import { stopIdsOf } from './manifest.js';
 import { loadModelPackage, releaseModelPackage, throwIfCancelled, type LoadOptions, type ModelPackage } from './modelPackage.js';
 import { checkPromptLength, validateRequest } from './requestValidation.js';
 import { createSpeculativeSampler } from './sampling/speculativeSampler.js';
+import { ForcedFirstToken } from './sampling/forcedFirstToken.js';
 import { createSampler, type TokenSampler } from './sampling/tokenSampler.js';
+import { runContext } from './runContext.js';
 import type { KvCache } from './kvCache.js';
 import { StepGate } from './stepGate.js';
 import { SessionClock } from './timedSession.js';
@@ -226,7 +228,11 @@ export class HamburgerEngine {
     const manifest = this.pkg.manifest;
     const context = this.shared.context;
     const { request, confidence, maxNewTokens } = validateRequest(input, manifest, context);
-    const prompt = this.encodePrompt(request.prompt, request.chatTemplate);
+    const stopIds = new Set(stopIdsOf(manifest));
+    const { tokenizer, chatTemplate } = this.pkg;
+    const arch = manifest.architecture;
+    // The prompt, and a fork's or a conversation's earlier tokens before it (runContext.ts).
+    const prompt = runContext(request, { tokenizer, chatTemplate, stopIds, vocabSize: arch.vocab_size, maxGroup: arch.max_steps, composesGroups: request.mode !== 'baseline' });
     checkPromptLength(prompt.tokenIds.length, context);
 
     const need = needsOf(request);
@@ -246,7 +252,8 @@ export class HamburgerEngine {
       sampler = speculation;
       verification = { kind: 'verify', verifier, speculation };
     } else {
-      sampler = createSampler(request.sampling, vocabSize);
+      sampler = createSampler(request.sampling, vocabSize, prompt.replayedTokens);
+      if (request.fork?.token !== undefined) sampler = new ForcedFirstToken(sampler, request.fork.token);
       if (request.audit && verifier !== null) verification = { kind: 'audit', verifier };
     }
     const settings: RunSettings = {
@@ -282,7 +289,8 @@ export class HamburgerEngine {
       modelName: manifest.name,
       settings,
       prompt: { text: request.prompt, rendered: prompt.rendered, tokenIds: prompt.tokenIds },
-      stopIds: new Set(stopIdsOf(manifest)),
+      ...(prompt.history === undefined ? {} : { context: { history: prompt.history, calls: prompt.calls } }),
+      stopIds,
       decoders,
       tokenizer: this.pkg.tokenizer,
       sampler,
