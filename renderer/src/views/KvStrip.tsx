@@ -12,6 +12,7 @@ import { useElementSize } from '../hooks/useElementSize';
 import { useKvPalette } from '../hooks/useKvPalette';
 import { useRun } from '../hooks/useRun';
 import { holdsRejection, kvLayout, type KvCell } from '../model/kvCells';
+import { contextMarks } from '../model/runHistory';
 import { cellAt, cellInNextRow, kvGeometry, KV_METRICS, stripCells, type KvGeometry } from '../model/kvGeometry';
 import { entriesWithPending } from '../model/chartSeries';
 import { flaggedTokens } from '../model/tokenChecks';
@@ -70,6 +71,7 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
   const [area, size] = useElementSize<HTMLDivElement>();
   const layout = useMemo(() => (record === undefined ? null : kvLayout(record.steps, record.shown)), [record?.steps, record?.shown]);
   const cells = useMemo(() => (layout === null ? [] : stripCells(layout)), [layout]);
+  const marks = useMemo(() => (record === undefined ? [] : contextMarks(record)), [record?.started, record?.steps]);
   const geometry = useMemo(() => (size.width > 0 ? kvGeometry(cells, size.width, metrics) : NO_CELLS), [cells, size.width, metrics]);
   const viewHeight = Math.min(geometry.height, maxHeight);
   const pixelRatio = window.devicePixelRatio || 1;
@@ -201,6 +203,7 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
         data-group-entries={counts.groups}
         data-pending-entries={counts.pending}
         data-flagged-entries={counts.flagged}
+        data-context-marks={marks.map((m) => m.entry).join(' ')}
       >
         {cells.length === 0 && (
           <span className="muted">
@@ -215,6 +218,18 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
             height={Math.round(viewHeight * pixelRatio)}
             style={{ width: size.width, height: viewHeight }}
           />
+          {marks
+            .filter((mark) => mark.entry < geometry.x.length)
+            .map((mark) => (
+              <div
+                key={`${mark.kind}-${mark.entry}`}
+                className={`kv-mark kv-mark-${mark.kind}`}
+                title={mark.label}
+                data-testid="kv-mark"
+                data-entry={mark.entry}
+                style={{ left: geometry.x[mark.entry]! - 3, top: geometry.y[mark.entry], height: metrics.cellHeight }}
+              />
+            ))}
           {chosen !== undefined && chosen.index < geometry.x.length && (
             <div
               id={`kv-selected-${lane}`}
@@ -245,7 +260,7 @@ function KvCellDetails({ cells, pending, selected }: { cells: KvCell[]; pending:
   return (
     <div className="kv-details" data-testid="kv-details">
       <span>
-        Entry <b>{cell.index}</b> · position id <b>{cell.positionId}</b> · {cell.kind === 'prompt' ? 'prompt token' : cell.kind === 'pending' ? 'pending group' : `group of macro step ${cell.emittedBy}`}
+        Entry <b>{cell.index}</b> · position id <b>{cell.positionId}</b> · {cell.kind === 'prompt' ? 'prompt token' : cell.kind === 'pending' ? 'pending group' : cell.emittedBy === null ? "an earlier run's group (a fork's prefix or an earlier answer)" : `group of macro step ${cell.emittedBy}`}
         {cellCheck(cell)}
       </span>
       <span className="kv-detail-tokens" data-testid="kv-detail-tokens">
