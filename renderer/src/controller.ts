@@ -164,6 +164,12 @@ export async function forkFrom(step: number, mode: Mode, token: number | null): 
   const built = forkRequest(record, step, requestFrom(useSettingsStore.getState(), mode, false), token);
   if (!built.ok) return refuse(built.error);
   await stopQuietly('fork');
+  // A cursor put on the step by hand left the pace at one step per key: the fork is followed as it runs.
+  const pace = usePaceStore.getState();
+  if (pace.pace.kind === 'manual') {
+    pace.setPace({ kind: 'realtime' });
+    forgetCursors();
+  }
   await startInLane('fork', built.request);
 }
 

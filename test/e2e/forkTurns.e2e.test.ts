@@ -61,6 +61,9 @@ beforeAll(async () => {
   browser = await launchChromium({ width: 1440, height: 800 });
   page = await browser.context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
   page.setDefaultNavigationTimeout(90_000);
   await page.goto(app.url);
   await page.waitForSelector('[data-testid="connection"]:has-text("engine ready")');
@@ -85,6 +88,7 @@ describe('a fork from a step', () => {
     await page.waitForSelector('[data-testid="fork-controls"][data-step="3"]');
     const forced = await page.locator('[data-testid="fork-token"] option').nth(2).getAttribute('value');
     await page.selectOption('[data-testid="fork-token"]', forced!);
+    const forcedText = (await page.locator(`[data-testid="fork-token"] option[value="${forced}"]`).innerText()).replace(/^force /, '').replace(/ \([^)]*\)$/, '');
     await startAndWait('[data-testid="fork-here"]', 'fork');
     const column = page.locator('[data-testid="fork-column"]');
     expect(await column.getAttribute('data-from-step')).toBe('3');
@@ -100,7 +104,6 @@ describe('a fork from a step', () => {
     expect((await page.innerText('[data-testid="fork-prefix"]')).length).toBeGreaterThan('shared prefix · '.length);
     // The first token of the fork is the one forced.
     const first = await page.locator('[data-testid="stream-fork"] .token').first().innerText();
-    const forcedText = (await page.locator(`[data-testid="fork-token"] option[value="${forced}"]`).innerText()).replace(/^force /, '').replace(/ \([^)]*\)$/, '');
     expect(first).toBe(forcedText);
     await shot('fork');
   });
