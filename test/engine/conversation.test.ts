@@ -121,6 +121,18 @@ describe('a two-turn conversation', () => {
     expect(step0.length - kept.steps[0]!.appended.length).toBe(turn1.result!.tokens - turn1.steps.length);
   });
 
+  it("an answer that ended with its stop id holds the template's end of message; one cut short gets it with the next turn", async () => {
+    const eos = 2; // the shipped package's eos_id, which its template writes after an assistant message
+    const answer = [[100, 101], [102]];
+    const ended = await run({ prompt: SECOND, ...SETTINGS, turns: [{ user: FIRST, answer: [...answer.slice(0, -1), [102, eos]] }] });
+    const cut = await run({ prompt: SECOND, ...SETTINGS, turns: [{ user: FIRST, answer }] });
+    const prompt1 = engine.encodePrompt(FIRST).tokenIds.length;
+    const after = (trace: Trace, answerTokens: number): number[] => trace.started.prompt.tokenIds.slice(prompt1 + answerTokens);
+    expect(after(cut, 3)[0]).toBe(eos);
+    expect(after(ended, 4)).toEqual(after(cut, 3).slice(1));
+    expect(engine.decode(after(ended, 4))).toContain(SECOND);
+  });
+
   it.each([
     [{ turns: [{ user: FIRST, answer: [[5]] }], chatTemplate: false }, 'chatTemplate'],
     [{ turns: [{ user: FIRST, answer: [[5], [99999]] }] }, 'turns.0.answer.1.0'],
