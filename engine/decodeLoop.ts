@@ -3,7 +3,8 @@
 // V = vocab_size.
 //
 //   prefill      macro step 0: the prompt's embeddings [n, D] through `base`, one KV entry
-//                per token at positions 0..n-1
+//                per token at positions 0..n-1 (a fork or a later turn: the context's
+//                recorded calls replayed, each entry at its last token's position: runContext.ts)
 //   macro step   s > 0: the previous group's embeddings [k, D] through `base`, which composes
 //                them into ONE KV entry at the position of the group's last token
 //   micro step   token 0 from `base`'s heads; token i > 0 from `micro` over [F feature rows of
