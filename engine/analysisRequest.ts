@@ -73,6 +73,7 @@ export function planAnalysis(input: unknown, pkg: Pick<ModelPackage, 'manifest' 
     startPaused: analyse.startPaused,
     audit: false,
     positionConvention: analyse.positionConvention,
+    turnCache: 'smashed',
   };
   return { request, confidence, maxNewTokens: textIds.length, prompt: { rendered, tokenIds: promptIds }, textIds };
 }

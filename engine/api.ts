@@ -3,6 +3,7 @@
 // the TypeScript types are inferred from them, so a payload that passes `schema.parse`
 // is exactly the type the code expects. Browser-safe: imports nothing from Node.
 import { z } from 'zod';
+import { forkRequestSchema, runHistorySchema, turnCacheSchema, turnsSchema } from './history.js';
 import { traceInconsistency } from './traceConsistency.js';
 
 // ---------------------------------------------------------------------------------------
@@ -109,6 +110,11 @@ export const generateRequestSchema = z
       .optional(),
     /** A research setting: the position of a fed-back group's entry (HAMburger's groups only; baseline mode is plain next-token decoding). */
     positionConvention: positionConventionSchema.default('last_token'),
+    /** Start after an earlier run's groups: a fork from one of its steps (engine/history.ts). */
+    fork: forkRequestSchema.optional(),
+    /** A conversation's earlier turns; `prompt` is the new user message (needs the chat template). */
+    turns: turnsSchema.optional(),
+    turnCache: turnCacheSchema.default('smashed'),
   })
   .strict();
 export type GenerateRequestInput = z.input<typeof generateRequestSchema>;
@@ -153,6 +159,8 @@ export const ERROR_CODES = [
   'invalid_sampling',
   'empty_text',
   'text_too_long',
+  'invalid_fork',
+  'invalid_turns',
   'busy',
   'no_run',
   'not_owner',
@@ -529,6 +537,8 @@ export const startedEventSchema = z.object({
   settings: runSettingsSchema,
   prompt: z.object({ text: z.string(), rendered: z.string(), tokenIds: z.array(z.number()), tokens: z.array(z.string()) }),
   paused: z.boolean(),
+  /** A fork or a later turn: what the run started after (prompt.tokenIds then hold the whole context; absent in traces before version 2). */
+  history: runHistorySchema.optional(),
 });
 /** A macro step's base forward: what its micro decoder starts from (its macro step repeats these fields). */
 export const baseForwardSchema = z.object({ step: z.number(), kvEntry: z.number(), positionId: z.number(), features: z.array(featureSummarySchema) });
@@ -573,11 +583,13 @@ export type EngineEvent = z.infer<typeof engineEventSchema>;
 // Traces: a whole generation as one JSON document, replayable without the model
 
 export const TRACE_FORMAT = 'hamburger-trace';
-export const TRACE_VERSION = 1;
+export const TRACE_VERSION = 2;
+/** Versions a trace file may have: version 1 (before forks and turns) reads as it is. */
+export const TRACE_VERSIONS = [1, TRACE_VERSION] as const;
 
 const traceDocumentSchema = z.object({
   format: z.literal(TRACE_FORMAT),
-  version: z.literal(TRACE_VERSION),
+  version: z.union([z.literal(1), z.literal(TRACE_VERSION)], { error: () => `version must be one of: ${TRACE_VERSIONS.join(', ')}` }),
   createdAt: z.string(),
   model: z.object({ name: z.string(), description: z.string() }),
   /** Settings and prompt of the run: enough to run it again. */

@@ -2,6 +2,11 @@
 import { Template } from '@huggingface/jinja';
 import { EngineError } from './errors.js';
 
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
 export class ChatTemplate {
   private constructor(
     private readonly template: Template,
@@ -30,11 +35,11 @@ export class ChatTemplate {
 
   /** The text the model sees before it answers `user`. */
   renderUserPrompt(user: string): string {
-    return this.template.render({
-      messages: [{ role: 'user', content: user }],
-      add_generation_prompt: true,
-      bos_token: this.bosToken,
-      eos_token: this.eosToken,
-    });
+    return this.renderMessages([{ role: 'user', content: user }]);
+  }
+
+  /** A conversation ending with a user message, with the prompt for the assistant's answer after it. */
+  renderMessages(messages: readonly ChatMessage[]): string {
+    return this.template.render({ messages: [...messages], add_generation_prompt: true, bos_token: this.bosToken, eos_token: this.eosToken });
   }
 }

@@ -3,7 +3,8 @@
 // V = vocab_size.
 //
 //   prefill      macro step 0: the prompt's embeddings [n, D] through `base`, one KV entry
-//                per token at positions 0..n-1
+//                per token at positions 0..n-1 (a fork or a later turn: the context's
+//                recorded calls replayed, each entry at its last token's position: runContext.ts)
 //   macro step   s > 0: the previous group's embeddings [k, D] through `base`, which composes
 //                them into ONE KV entry at the position of the group's last token (or one
 //                higher: the run's position convention, positionConvention.ts)
@@ -18,7 +19,8 @@
 // the baseline check them (verificationStrategy.ts).
 import type { FinishReason, KvEntry, RunSettings, StepVerification, StopReason } from './api.js';
 import type { DecoderSet } from './decoderSet.js';
-import { conventionOf, fedEntryPosition } from './positionConvention.js';
+import { contextEntryPosition, conventionOf, fedEntryPosition } from './positionConvention.js';
+import type { ReplayCall } from './runContext.js';
 import { sigmoid, summarizeLogits, tokenProbability, type LogitsSummary } from './sampling/distribution.js';
 import type { TokenSampler } from './sampling/tokenSampler.js';
 import { stopHeadSaysStop } from './stopRule.js';
@@ -78,6 +80,8 @@ export interface GroupStrategy {
 export interface DecodeInput {
   decoders: DecoderSet;
   promptIds: readonly number[];
+  /** Step 0's base-forward calls over promptIds (a fork's or conversation's context: runContext.ts); default the prompt unmerged in one call. */
+  calls?: readonly ReplayCall[];
   /** Ids that end the run when chosen (end of sequence; Llama 3 has three). */
   stopIds: ReadonlySet<number>;
   settings: Pick<RunSettings, 'maxNewTokens' | 'minNewTokens' | 'maxTokensPerStep' | 'confidence' | 'forcedGroupSizes' | 'positionConvention'>;
@@ -88,6 +92,8 @@ export class DecodeLoop {
   readonly output: number[] = [];
   /** Max new tokens, or fewer when the context ends first. */
   readonly tokenLimit: number;
+  /** KV entries step 0 writes (the prompt's; with a fork or earlier turns, the whole context's). */
+  readonly promptEntries: number;
   /** KV entries written after the prompt's, and those the next macro step appends. */
   generatedEntries = 0;
   pendingEntries = 0;
@@ -106,6 +112,7 @@ export class DecodeLoop {
     // fed, so an entry holds at most tokenLimit - 1 tokens so far: p <= n - 1 + tokenLimit - 1
     // (last_token), one more under tokens_so_far; context - 1 at most under both.
     this.tokenLimit = Math.min(settings.maxNewTokens, decoders.context - promptIds.length);
+    this.promptEntries = input.calls?.reduce((sum, call) => sum + call.length, 0) ?? promptIds.length;
     const d = decoders.architecture.hidden_size;
     this.tokenEmbedding = new Float32Array(d);
     this.groupEmbeddings = new Float32Array(settings.maxTokensPerStep * d);
@@ -127,15 +134,33 @@ export class DecodeLoop {
     }
   }
 
-  /** Macro step 0: the prompt, unmerged, one entry per token at positions 0..n-1. */
+  /**
+   * Macro step 0: the prompt, unmerged, one entry per token at positions 0..n-1; a fork's or
+   * a conversation's context as the calls that wrote it, each entry where they put it (positionConvention.ts).
+   */
   private async prefill(): Promise<void> {
     const { decoders, promptIds: ids } = this.input;
-    const embeddings = new Float32Array(ids.length * decoders.architecture.hidden_size); // [n, D]
+    const calls = this.input.calls ?? [ids.map((id) => ({ tokenIds: [id], kind: 'prompt' as const }))];
+    const d = decoders.architecture.hidden_size;
+    const embeddings = new Float32Array(ids.length * d); // [n, D]
     await decoders.embedder.embedInto(ids, embeddings);
     this.report({ kind: 'embedded' });
-    const positions = ids.map((_, i) => i);
-    await decoders.base.runEntries(embeddings, positions.map(() => 1), positions);
-    const entries = ids.map((id, i) => ({ index: i, positionId: i, kind: 'prompt' as const, tokenIds: [id] }));
+    const convention = conventionOf(this.input.settings);
+    const entries: AppendedEntry[] = [];
+    let tokens = 0;
+    for (const call of calls) {
+      const sizes = call.map((entry) => entry.tokenIds.length);
+      const positions: number[] = [];
+      let last = tokens - 1;
+      for (const entry of call) {
+        last += entry.tokenIds.length;
+        positions.push(contextEntryPosition(convention, entry.kind, last));
+      }
+      await decoders.base.runEntries(embeddings.subarray(tokens * d), sizes, positions);
+      call.forEach((entry, i) => entries.push({ index: entries.length, positionId: positions[i]!, kind: entry.kind, tokenIds: entry.tokenIds }));
+      tokens = last + 1;
+    }
+    if (tokens !== ids.length) throw new Error(`step 0's calls cover ${tokens} of the context's ${ids.length} tokens`);
     this.report({ kind: 'appended', step: 0, entries, features: decoders.base.lastFeatures });
   }
 
@@ -156,7 +181,7 @@ export class DecodeLoop {
     }
     // `base` composes each group of k > 1 into one entry; a one-token entry is its plain embedding.
     await decoders.base.runEntries(this.groupEmbeddings, entries.map((ids) => ids.length), positions);
-    const appended = entries.map((tokenIds, i) => ({ index: n + this.generatedEntries + i, positionId: positions[i]!, kind: 'group' as const, tokenIds }));
+    const appended = entries.map((tokenIds, i) => ({ index: this.promptEntries + this.generatedEntries + i, positionId: positions[i]!, kind: 'group' as const, tokenIds }));
     this.generatedEntries += entries.length;
     this.pendingEntries = 0;
     this.report({ kind: 'appended', step, entries: appended, features: decoders.base.lastFeatures });

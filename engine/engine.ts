@@ -22,7 +22,9 @@ import { stopIdsOf } from './manifest.js';
 import { loadModelPackage, releaseModelPackage, throwIfCancelled, type LoadOptions, type ModelPackage } from './modelPackage.js';
 import { checkPromptLength, validateRequest, type ValidRequest } from './requestValidation.js';
 import { createSpeculativeSampler } from './sampling/speculativeSampler.js';
+import { ForcedFirstToken } from './sampling/forcedFirstToken.js';
 import { createSampler, type TokenSampler } from './sampling/tokenSampler.js';
+import { runContext, type RunContext } from './runContext.js';
 import type { KvCache } from './kvCache.js';
 import { StepGate } from './stepGate.js';
 import { SessionClock } from './timedSession.js';
@@ -42,7 +44,8 @@ export interface EncodedPrompt {
 
 /** A checked request, its prompt as the model sees it, and the text an analysis forces (null: a generation). */
 interface RunPlan extends ValidRequest {
-  prompt: EncodedPrompt;
+  /** A generation's: with a fork's or a conversation's context before its prompt (runContext.ts). */
+  prompt: EncodedPrompt & Partial<Pick<RunContext, 'calls' | 'history' | 'replayedTokens'>>;
   forcedText: number[] | null;
 }
 
@@ -248,7 +251,12 @@ export class HamburgerEngine {
   private launch(input: unknown, onEvent: (event: EngineEvent) => void, runId: string, turn: Turn | null, counted: boolean): RunHandle {
     if (this.disposed) throw new EngineError('no_model', 'the engine was disposed');
     const valid = validateRequest(input, this.pkg.manifest, this.shared.context);
-    const prompt = this.encodePrompt(valid.request.prompt, valid.request.chatTemplate);
+    const { request } = valid;
+    const { tokenizer, chatTemplate, manifest } = this.pkg;
+    const arch = manifest.architecture;
+    // The prompt, and a fork's or a conversation's earlier tokens before it (runContext.ts).
+    const stopIds = new Set(stopIdsOf(manifest));
+    const prompt = runContext(request, { tokenizer, chatTemplate, stopIds, vocabSize: arch.vocab_size, maxGroup: arch.max_steps, composesGroups: request.mode !== 'baseline' });
     checkPromptLength(prompt.tokenIds.length, this.shared.context);
     return this.start({ ...valid, prompt, forcedText: null }, onEvent, runId, turn, counted);
   }
@@ -274,7 +282,8 @@ export class HamburgerEngine {
       sampler = speculation;
       verification = { kind: 'verify', verifier, speculation };
     } else {
-      sampler = createSampler(request.sampling, vocabSize);
+      sampler = createSampler(request.sampling, vocabSize, prompt.replayedTokens ?? 0);
+      if (request.fork?.token !== undefined) sampler = new ForcedFirstToken(sampler, request.fork.token);
       if (request.audit && verifier !== null) verification = { kind: 'audit', verifier };
     }
     const settings: RunSettings = {
@@ -313,6 +322,7 @@ export class HamburgerEngine {
       modelName: manifest.name,
       settings,
       prompt: { text: request.prompt, rendered: prompt.rendered, tokenIds: prompt.tokenIds },
+      ...(prompt.history === undefined || prompt.calls === undefined ? {} : { context: { history: prompt.history, calls: prompt.calls } }),
       stopIds: new Set(stopIdsOf(manifest)),
       decoders,
       tokenizer: this.pkg.tokenizer,

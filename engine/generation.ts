@@ -19,6 +19,8 @@ import type {
 } from './api.js';
 import { DecodeLoop, type Choice, type Moment } from './decodeLoop.js';
 import type { DecoderSet } from './decoderSet.js';
+import type { RunHistory } from './history.js';
+import type { ReplayCall } from './runContext.js';
 import { RunCancelled, type StepGate } from './stepGate.js';
 import type { TokenSampler } from './sampling/tokenSampler.js';
 import type { SessionClock } from './timedSession.js';
@@ -36,6 +38,8 @@ export interface GenerationInput {
   modelName: string;
   settings: RunSettings;
   prompt: { text: string; rendered: string; tokenIds: number[] };
+  /** A fork's or a later turn's context: what it started after, and step 0's calls over prompt.tokenIds. */
+  context?: { history: RunHistory; calls: readonly ReplayCall[] };
   /** Ids that end the run when chosen (end of sequence; Llama 3 has three). */
   stopIds: ReadonlySet<number>;
   decoders: DecoderSet;
@@ -101,7 +105,8 @@ export class Generation {
     const { decoders, prompt, stopIds, settings, sampler } = input;
     const groups = input.forcedText === null ? groupStrategy(sampler, v, this.textOf) : new ForcedTextGroups(input.forcedText);
     this.scored = input.forcedText === null ? null : [];
-    this.loop = new DecodeLoop({ decoders, promptIds: prompt.tokenIds, stopIds, settings }, groups, (moment) => this.report(moment));
+    const calls = input.context === undefined ? {} : { calls: input.context.calls };
+    this.loop = new DecodeLoop({ decoders, promptIds: prompt.tokenIds, ...calls, stopIds, settings }, groups, (moment) => this.report(moment));
   }
 
   /** Runs to the end; emits started, micro, macro and finished (or failed) events. */
@@ -116,6 +121,7 @@ export class Generation {
       settings: input.settings,
       prompt: { ...input.prompt, tokens: input.prompt.tokenIds.map((id) => input.tokenizer.tokenText(id)) },
       paused: input.startPaused,
+      ...(input.context === undefined ? {} : { history: input.context.history }),
     });
     let finish: FinishReason;
     try {
@@ -158,7 +164,8 @@ export class Generation {
         if (moment.step === 0) this.prefillMs = ms;
         gate.throwIfCancelled();
         const { tokenizer } = this.input;
-        const texts = moment.step === 0 ? moment.entries.map((e) => tokenizer.tokenText(e.tokenIds[0]!)) : this.feedbackTexts;
+        // Step 0's group entries are an earlier run's (a fork's prefix, an earlier answer).
+        const texts = moment.step === 0 ? moment.entries.map((e) => (e.kind === 'prompt' ? tokenizer.tokenText(e.tokenIds[0]!) : tokenizer.decode(e.tokenIds))) : this.feedbackTexts;
         step.appended = moment.entries.map((entry, i) => ({ ...entry, text: texts[i]! }));
         step.features = this.summarizeFeatures(moment.features);
         const last = step.appended[step.appended.length - 1]!;
@@ -267,8 +274,7 @@ export class Generation {
   }
 
   private totals(macroSteps: number): Totals {
-    const { output, generatedEntries, pendingEntries } = this.loop;
-    const promptEntries = this.input.prompt.tokenIds.length;
+    const { output, generatedEntries, pendingEntries, promptEntries } = this.loop;
     const tokens = output.length;
     const elapsedMs = this.activeMs();
     const totals: Totals = {
@@ -307,7 +313,7 @@ export class Generation {
       tokens,
       macroSteps: this.macroSteps,
       tokensPerStep: this.macroSteps > 0 ? tokens / this.macroSteps : 0,
-      kvEntries: { prompt: this.input.prompt.tokenIds.length, generated: generatedEntries + pendingEntries },
+      kvEntries: { prompt: this.loop.promptEntries, generated: generatedEntries + pendingEntries },
       tokensPerSecond: elapsedMs > 0 ? (tokens * 1000) / elapsedMs : 0,
       elapsedMs,
       prefillMs: this.prefillMs,

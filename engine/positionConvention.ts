@@ -18,3 +18,12 @@ export function fedEntryPosition(convention: PositionConvention, promptTokens: n
   const lastToken = promptTokens - 1 + tokensSoFar;
   return convention === 'tokens_so_far' ? lastToken + 1 : lastToken;
 }
+
+/**
+ * Position of an entry of a run's context (a fork's or a conversation's step 0) whose last
+ * token is the context's token `lastToken`: a prompt token at its own index, a group an
+ * earlier decode smashed where that decode put it, so the replay writes the same rows.
+ */
+export function contextEntryPosition(convention: PositionConvention, kind: 'prompt' | 'group', lastToken: number): number {
+  return kind === 'group' && convention === 'tokens_so_far' ? lastToken + 1 : lastToken;
+}

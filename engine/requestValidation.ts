@@ -11,6 +11,9 @@ const CODE_BY_FIELD: Record<string, EngineErrorCode> = {
   maxNewTokens: 'invalid_max_new_tokens',
   minNewTokens: 'invalid_min_new_tokens',
   sampling: 'invalid_sampling',
+  fork: 'invalid_fork',
+  turns: 'invalid_turns',
+  turnCache: 'invalid_turns',
 };
 
 export interface ValidRequest {

@@ -4,7 +4,7 @@
 // the step before it, the stream and the hover card find a kept draft's verdict, and counts,
 // indexes and totals add up. Browser-safe: the renderer checks its files through api.ts.
 import type { MacroStep, RunSettings, StepVerification, Trace, VerificationTotals } from './api.js';
-import { conventionOf, fedEntryPosition } from './positionConvention.js';
+import { contextEntryPosition, conventionOf, fedEntryPosition } from './positionConvention.js';
 
 export interface TraceIssue {
   /** Where in the document, as zod paths go (["steps", 3, "appended", 0, "kind"]). */
@@ -90,6 +90,7 @@ function checkAppended(trace: Trace, s: number, previous: MacroStep | undefined,
   const step = trace.steps[s]!;
   const at = (i: number, key: string): Path => ['steps', s, 'appended', i, key];
   const promptIds = trace.started.prompt.tokenIds;
+  if (previous === undefined && trace.started.history !== undefined) return checkContextEntries(trace);
   const kind = previous === undefined ? 'prompt' : 'group';
   step.appended.forEach((entry, i) => {
     expectEqual(entry.kind, kind, at(i, 'kind'), previous === undefined ? "step 0 appends only the prompt's entries; kind" : "a step after the first appends only group entries (the previous step's tokens); kind");
@@ -125,6 +126,44 @@ function checkAppended(trace: Trace, s: number, previous: MacroStep | undefined,
     index += 1;
     from += size;
   });
+}
+
+/**
+ * Step 0 of a fork or a later turn writes the whole context: its entries hold the context's
+ * tokens in order, each where the run's convention puts it (one-token prompt entries, and the
+ * groups an earlier run smashed), and the turns and the fork start at entries it has.
+ */
+function checkContextEntries(trace: Trace): void {
+  const step = trace.steps[0]!;
+  const history = trace.started.history!;
+  const at = (i: number, key: string): Path => ['steps', 0, 'appended', i, key];
+  const convention = conventionOf(trace.started.settings);
+  let tokens = 0;
+  step.appended.forEach((entry, i) => {
+    expectEqual(entry.index, i, at(i, 'index'), 'context entries are numbered 0, 1, … in order; index');
+    if (entry.tokenIds.length === 0 || (entry.kind === 'prompt' && entry.tokenIds.length !== 1)) fail(at(i, 'tokenIds'), `a ${entry.kind} entry holds ${entry.kind === 'prompt' ? 'one token' : 'one or more tokens'}, got ${entry.tokenIds.length}`);
+    expectIds(entry.tokenIds, trace.started.prompt.tokenIds.slice(tokens, tokens + entry.tokenIds.length), at(i, 'tokenIds'), `context entry ${i} holds the context's next tokens`);
+    tokens += entry.tokenIds.length;
+    const position = contextEntryPosition(convention, entry.kind, tokens - 1);
+    const where = position === tokens - 1 ? 'the position of its last token' : 'one above its last token (tokens_so_far)';
+    expectEqual(entry.positionId, position, at(i, 'positionId'), `a ${entry.kind} entry sits at ${where}; positionId`);
+  });
+  expectEqual(tokens, trace.started.prompt.tokenIds.length, ['steps', 0, 'appended'], "step 0's entries hold every context token; tokens");
+  const entries = step.appended.length;
+  history.turnStarts.forEach((start, k) => {
+    const previous = k === 0 ? -1 : history.turnStarts[k - 1]!;
+    if (!Number.isInteger(start) || start <= previous || start >= entries) fail(['started', 'history', 'turnStarts', k], `turns start at increasing entries of step 0's ${entries}, got ${start}`);
+  });
+  expectEqual(history.turnStarts.length, history.turns.length + 1, ['started', 'history', 'turnStarts'], 'one start per earlier turn and one for this run; turnStarts');
+  const forkStart = history.forkStart;
+  if ((forkStart === undefined) !== (history.fork === undefined)) fail(['started', 'history', 'forkStart'], 'a fork names where its groups start, and only a fork does');
+  if (forkStart !== undefined && (!Number.isInteger(forkStart) || forkStart < 0 || forkStart > entries)) fail(['started', 'history', 'forkStart'], `the fork's groups start at one of step 0's ${entries} entries (or after them), got ${forkStart}`);
+}
+
+/** Entries step 0 writes: one per prompt token, or (a fork or a later turn) the context's, which step 0 lists. */
+function promptEntriesOf(trace: Trace): number | null {
+  if (trace.started.history === undefined) return trace.started.prompt.tokenIds.length;
+  return trace.steps[0]?.appended.length ?? null;
 }
 
 function checkMicroSteps(trace: Trace, s: number): void {
@@ -216,11 +255,11 @@ function checkTotals(trace: Trace, s: number, tokens: number, tally: Tally, kind
   const step = trace.steps[s]!;
   const t = step.totals;
   const at = (key: string): Path => ['steps', s, 'totals', key];
-  const promptEntries = trace.started.prompt.tokenIds.length;
+  const promptEntries = promptEntriesOf(trace)!;
   const generatedEntries = step.kvEntry + 1 - promptEntries;
   expectEqual(t.tokens, tokens, at('tokens'), `tokens emitted by steps 0..${s}`);
   expectEqual(t.macroSteps, s + 1, at('macroSteps'), `macro steps 0..${s}`);
-  expectEqual(t.promptEntries, promptEntries, at('promptEntries'), 'one entry per prompt token; promptEntries');
+  expectEqual(t.promptEntries, promptEntries, at('promptEntries'), "one entry per prompt token (a fork's or a later turn's: step 0's entries); promptEntries");
   expectEqual(t.generatedEntries, generatedEntries, at('generatedEntries'), 'group entries appended so far; generatedEntries');
   expectEqual(t.kvEntries, promptEntries + generatedEntries, at('kvEntries'), 'kvEntries = promptEntries + generatedEntries');
   const pending = feedbackSizes(step).length;
@@ -233,7 +272,7 @@ function checkTotals(trace: Trace, s: number, tokens: number, tally: Tally, kind
 function checkResult(trace: Trace, emitted: number[], tally: Tally, kind: StepVerification['kind'] | null): void {
   const result = trace.result;
   if (result === null) return;
-  const { settings, prompt } = trace.started;
+  const { settings } = trace.started;
   const at = (...keys: string[]): Path => ['result', ...keys];
   expectEqual(result.runId, trace.started.runId, at('runId'), 'the result of the started run; runId');
   expectEqual(result.macroSteps, trace.steps.length, at('macroSteps'), 'one macro step per recorded step; macroSteps');
@@ -249,7 +288,8 @@ function checkResult(trace: Trace, emitted: number[], tally: Tally, kind: StepVe
   expectIds(result.tokenIds.slice(0, emitted.length), emitted, at('tokenIds'), "the run's tokens begin with its steps' tokens");
   if (result.tokens > settings.maxNewTokens) fail(at('tokens'), `at most maxNewTokens = ${settings.maxNewTokens} tokens, got ${result.tokens}`);
   expectRatio(result.tokensPerStep, result.tokens, result.macroSteps, at('tokensPerStep'), 'tokensPerStep = tokens / macroSteps');
-  expectEqual(result.kvEntries.prompt, prompt.tokenIds.length, at('kvEntries', 'prompt'), 'one entry per prompt token; kvEntries.prompt');
+  const promptEntries = promptEntriesOf(trace);
+  if (promptEntries !== null) expectEqual(result.kvEntries.prompt, promptEntries, at('kvEntries', 'prompt'), "one entry per prompt token (a fork's or a later turn's: step 0's entries); kvEntries.prompt");
   const last = trace.steps[trace.steps.length - 1];
   const generated = last === undefined ? 0 : last.totals.generatedEntries + feedbackSizes(last).length;
   expectEqual(result.kvEntries.generated, generated, at('kvEntries', 'generated'), "the last step's generated entries plus its pending ones; kvEntries.generated");

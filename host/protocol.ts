@@ -17,7 +17,8 @@ import {
   type ModelInfo,
 } from '../engine/api.js';
 
-export const LANE_IDS = ['playground', 'race-0', 'race-1', 'race-2'] as const;
+/** `fork`: a run forked from a step of the playground's, shown beside it. */
+export const LANE_IDS = ['playground', 'race-0', 'race-1', 'race-2', 'fork'] as const;
 export const laneIdSchema = z.enum(LANE_IDS, { error: () => `lane must be one of: ${LANE_IDS.join(', ')}` });
 export type LaneId = z.infer<typeof laneIdSchema>;
 

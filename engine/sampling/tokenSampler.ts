@@ -68,13 +68,19 @@ export class RandomSampler implements TokenSampler {
   }
 }
 
-/** A seeded sampler for a sampling setting: temperature, top-k, top-p in that order, then a draw. */
-export function createRandomSampler(sampling: Extract<Sampling, { kind: 'sample' }>, vocabSize: number): RandomSampler {
+/**
+ * A seeded sampler for a sampling setting: temperature, top-k, top-p in that order, then a
+ * draw. `skippedDraws`: draws made before (a fork continues after the tokens it replays, one
+ * draw each), so the generator stands where the original run's stood.
+ */
+export function createRandomSampler(sampling: Extract<Sampling, { kind: 'sample' }>, vocabSize: number, skippedDraws = 0): RandomSampler {
   const processors = [new TemperatureScaling(sampling.temperature), new TopKFilter(sampling.topK, vocabSize), new TopPFilter(sampling.topP, vocabSize)];
-  return new RandomSampler(processors, new SeededRandom(sampling.seed), vocabSize);
+  const random = new SeededRandom(sampling.seed);
+  for (let i = 0; i < skippedDraws; i++) random.next();
+  return new RandomSampler(processors, random, vocabSize);
 }
 
 /** The sampler for one generation's settings (a fresh generator per run: same seed, same output). */
-export function createSampler(sampling: Sampling, vocabSize: number): TokenSampler {
-  return sampling.kind === 'greedy' ? new GreedySampler() : createRandomSampler(sampling, vocabSize);
+export function createSampler(sampling: Sampling, vocabSize: number, skippedDraws = 0): TokenSampler {
+  return sampling.kind === 'greedy' ? new GreedySampler() : createRandomSampler(sampling, vocabSize, skippedDraws);
 }

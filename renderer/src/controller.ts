@@ -1,11 +1,13 @@
 // What the UI's buttons do: host calls, with every failure turned into a message the user
 // sees. Views call these; they never talk to the host directly.
-import { MAX_PROMPT_CHARS, type ControlAction, type EngineErrorInfo, type Mode } from '../../engine/api';
+import { MAX_PROMPT_CHARS, type ControlAction, type EngineErrorInfo, type GenerateRequestInput, type Mode } from '../../engine/api';
+import type { TurnCache } from '../../engine/history';
 import { type AppCommand, type LaneId } from '../../host/protocol';
 import { hostApi } from './bridge/hostApi';
 import { downloadBlob } from './download';
 import { enqueueEvent, forgetCursors, wakeFrameLoop } from './frameLoop';
 import { isActive } from './model/runRecord';
+import { forkRequest, nextTurnRequest } from './model/runHistory';
 import { readTraceFile, traceFileName, traceOf } from './model/traceFile';
 import { useFormErrorStore } from './stores/formErrorStore';
 import { useModelStore } from './stores/modelStore';
@@ -150,6 +152,42 @@ export async function race(): Promise<void> {
     await Promise.all(RACE_LANES.map(({ lane }) => stopQuietly(lane)));
     refuse(failed.error);
   }
+}
+
+/**
+ * Forks the playground's run from its step `step` into the fork lane, beside it: the steps
+ * before are replayed, then `mode` and the form's settings decide (`token`: a forced first token).
+ */
+export async function forkFrom(step: number, mode: Mode, token: number | null): Promise<void> {
+  const record = useRunStore.getState().runs.playground;
+  if (record === undefined) return notify('error', 'Nothing to fork: run a generation or open a trace first.');
+  const built = forkRequest(record, step, requestFrom(useSettingsStore.getState(), mode, false), token);
+  if (!built.ok) return refuse(built.error);
+  await stopQuietly('fork');
+  // A cursor put on the step by hand left the pace at one step per key: the fork is followed as it runs.
+  const pace = usePaceStore.getState();
+  if (pace.pace.kind === 'manual') {
+    pace.setPace({ kind: 'realtime' });
+    forgetCursors();
+  }
+  await startInLane('fork', built.request);
+}
+
+/** The conversation's next turn in the playground: the run's answer kept (smashed, or re-prefilled unmerged), then `message`. */
+export async function sendNextTurn(message: string, turnCache: TurnCache): Promise<void> {
+  const record = useRunStore.getState().runs.playground;
+  if (record === undefined) return notify('error', 'No answer yet: a next turn follows a finished run.');
+  const built = nextTurnRequest(record, message, requestFrom(useSettingsStore.getState(), record.started.settings.mode, false), turnCache);
+  if (!built.ok) return refuse(built.error);
+  useViewStore.getState().selectEntry(null);
+  await startInLane('playground', built.request);
+}
+
+async function startInLane(lane: LaneId, request: GenerateRequestInput): Promise<void> {
+  useFormErrorStore.getState().set(null);
+  const reply = await hostApi().call({ method: 'generate', lane, request });
+  if (!reply.ok) refuse(reply.error);
+  else wakeFrameLoop();
 }
 
 export async function control(lane: LaneId, action: ControlAction): Promise<void> {

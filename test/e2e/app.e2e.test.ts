@@ -342,7 +342,7 @@ describe('traces', () => {
     const wrong = path.join(tmpdir(), `e2e-wrong-${Date.now()}.json`);
     writeFileSync(wrong, JSON.stringify({ format: 'hamburger-trace', version: 1, steps: 'none' }));
     await page.setInputFiles('[data-testid="trace-file"]', wrong);
-    await page.waitForSelector('[data-testid="notice-error"]:has-text("not a hamburger-trace v1 file")');
+    await page.waitForSelector('[data-testid="notice-error"]:has-text("not a hamburger-trace v2 file")');
     expect(await stepCount()).toEqual(before);
   });
 });

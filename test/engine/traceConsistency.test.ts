@@ -149,7 +149,7 @@ describe('inconsistent traces', () => {
     const parsed = parseTraceText(text);
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
-    expect(parsed.message).toMatch(new RegExp(`^not a hamburger-trace v1 file: ${escape(field)}: `));
+    expect(parsed.message).toMatch(new RegExp(`^not a hamburger-trace v2 file: ${escape(field)}: `));
     expect(parsed.message).toMatch(message);
     // The engine's reader refuses it the same way.
     expect(engineThrow(() => parseTrace(text))).toMatchObject({ code: 'trace_invalid', field });

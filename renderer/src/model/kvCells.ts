@@ -25,6 +25,7 @@ export interface KvLayout {
   cells: KvCell[];
   /** The last shown step's tokens, as the entries the next step would write (two in verify runs). */
   pending: KvCell[];
+  /** Entries step 0 wrote: the prompt's, or a fork's or a later turn's whole context. */
   promptEntries: number;
   groupEntries: number;
 }
@@ -53,9 +54,10 @@ const cellOfEntry = new WeakMap<KvEntry, KvCell>();
 function entryCell(steps: readonly MacroStep[], s: number, entry: KvEntry, from: number): KvCell {
   const cached = cellOfEntry.get(entry);
   if (cached !== undefined) return cached;
+  // Step 0's group entries are an earlier run's (a fork's prefix, an earlier turn's answer): no step of this run emitted them.
   const cell: KvCell =
-    entry.kind === 'prompt'
-      ? { index: entry.index, positionId: entry.positionId, kind: 'prompt', tokenIds: entry.tokenIds, texts: [entry.text], probs: [], stopProbs: [], emittedBy: null, checks: [] }
+    entry.kind === 'prompt' || s === 0
+      ? { index: entry.index, positionId: entry.positionId, kind: entry.kind, tokenIds: entry.tokenIds, texts: [entry.text], probs: [], stopProbs: [], emittedBy: null, checks: [] }
       : groupCell(steps[s - 1]!, from, from + entry.tokenIds.length, entry.index, entry.positionId, 'group');
   cellOfEntry.set(entry, cell);
   return cell;
@@ -70,7 +72,7 @@ export function kvLayout(steps: readonly MacroStep[], shown: number, convention:
     let from = 0;
     for (const entry of steps[s]!.appended) {
       cells.push(entryCell(steps, s, entry, from));
-      if (entry.kind === 'prompt') promptEntries += 1;
+      if (s === 0) promptEntries += 1;
       else from += entry.tokenIds.length;
     }
   }
@@ -78,9 +80,11 @@ export function kvLayout(steps: readonly MacroStep[], shown: number, convention:
   if (visible > 0) {
     const last = steps[visible - 1]!;
     const fedBefore = last.totals.tokens - last.tokenIds.length;
+    // The context's tokens (a fork's or a later turn's step 0 holds merged groups: entries are fewer).
+    const contextTokens = steps[0]!.appended.reduce((sum, entry) => sum + entry.tokenIds.length, 0);
     let from = 0;
     for (const size of feedSizes(last)) {
-      const position = fedEntryPosition(convention, last.totals.promptEntries, fedBefore + from + size);
+      const position = fedEntryPosition(convention, contextTokens, fedBefore + from + size);
       pending.push(groupCell(last, from, from + size, last.kvEntry + 1 + pending.length, position, 'pending'));
       from += size;
     }

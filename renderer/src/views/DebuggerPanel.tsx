@@ -4,6 +4,7 @@
 import type { MacroStep, MicroStep } from '../../../engine/api';
 import { control } from '../controller';
 import { useRun } from '../hooks/useRun';
+import { promptEntriesOf } from '../model/runHistory';
 import { isActive } from '../model/runRecord';
 import { STOP_MARKS } from '../model/stopReason';
 import { tokenBackground } from '../model/tokenColor';
@@ -49,7 +50,8 @@ function MicroRow({ micro, threshold }: { micro: MicroStep; threshold: number | 
   );
 }
 
-function InputGroup({ steps, index, promptTokens }: { steps: MacroStep[]; index: number; promptTokens: number }) {
+function InputGroup({ steps, index, promptTokens, replayed }: { steps: MacroStep[]; index: number; promptTokens: number; replayed: boolean }) {
+  if (index === 0 && replayed) return <p>Prefill: the context's {promptTokens} entries, replayed as the earlier runs wrote them (a fork's prefix, earlier turns' answers smashed).</p>;
   if (index === 0) return <p>Prefill: the {promptTokens} prompt tokens, one KV entry each, unmerged.</p>;
   const group = steps[index - 1]!;
   const position = group.positionId + group.tokenIds.length;
@@ -85,7 +87,7 @@ export function DebuggerPanel() {
   const features = open ? record.openBase?.features : step?.features;
   const confidence = record.started.settings.confidence;
   const threshold = confidence === null ? null : 1 - confidence;
-  const promptTokens = record.started.prompt.tokenIds.length;
+  const promptTokens = promptEntriesOf(record);
   return (
     <section className="debugger" data-testid="debugger">
       <div className="debug-controls">
@@ -108,7 +110,7 @@ export function DebuggerPanel() {
       <h2>
         Macro step {index} {open ? '(in progress)' : step === undefined ? '(waiting for the first forward)' : ''}
       </h2>
-      <InputGroup steps={record.steps} index={index} promptTokens={promptTokens} />
+      <InputGroup steps={record.steps} index={index} promptTokens={promptTokens} replayed={record.started.history !== undefined} />
       <h3>Features into the micro decoder</h3>
       {features === undefined ? (
         <p className="muted">Shown when the step's base forward has been reported.</p>

@@ -13,6 +13,7 @@ import { useKvPalette } from '../hooks/useKvPalette';
 import { useRun } from '../hooks/useRun';
 import { conventionOf } from '../../../engine/positionConvention';
 import { holdsRejection, kvLayout, type KvCell } from '../model/kvCells';
+import { contextMarks } from '../model/runHistory';
 import { cellAt, cellInNextRow, kvGeometry, KV_METRICS, stripCells, type KvGeometry } from '../model/kvGeometry';
 import { entriesWithPending } from '../model/chartSeries';
 import { flaggedTokens } from '../model/tokenChecks';
@@ -71,6 +72,7 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
   const [area, size] = useElementSize<HTMLDivElement>();
   const layout = useMemo(() => (record === undefined ? null : kvLayout(record.steps, record.shown, conventionOf(record.started.settings))), [record?.steps, record?.shown, record?.started.settings]);
   const cells = useMemo(() => (layout === null ? [] : stripCells(layout)), [layout]);
+  const marks = useMemo(() => (record === undefined ? [] : contextMarks(record)), [record?.started, record?.steps]);
   const geometry = useMemo(() => (size.width > 0 ? kvGeometry(cells, size.width, metrics) : NO_CELLS), [cells, size.width, metrics]);
   const viewHeight = Math.min(geometry.height, maxHeight);
   const pixelRatio = window.devicePixelRatio || 1;
@@ -202,6 +204,7 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
         data-group-entries={counts.groups}
         data-pending-entries={counts.pending}
         data-flagged-entries={counts.flagged}
+        data-context-marks={marks.map((m) => m.entry).join(' ')}
       >
         {cells.length === 0 && (
           <span className="muted">
@@ -216,6 +219,18 @@ export function KvStrip({ lane, compact = false }: { lane: LaneId; compact?: boo
             height={Math.round(viewHeight * pixelRatio)}
             style={{ width: size.width, height: viewHeight }}
           />
+          {marks
+            .filter((mark) => mark.entry < geometry.x.length)
+            .map((mark) => (
+              <div
+                key={`${mark.kind}-${mark.entry}`}
+                className={`kv-mark kv-mark-${mark.kind}`}
+                title={mark.label}
+                data-testid="kv-mark"
+                data-entry={mark.entry}
+                style={{ left: geometry.x[mark.entry]! - 3, top: geometry.y[mark.entry], height: metrics.cellHeight }}
+              />
+            ))}
           {chosen !== undefined && chosen.index < geometry.x.length && (
             <div
               id={`kv-selected-${lane}`}
@@ -246,7 +261,7 @@ function KvCellDetails({ cells, pending, selected }: { cells: KvCell[]; pending:
   return (
     <div className="kv-details" data-testid="kv-details">
       <span>
-        Entry <b>{cell.index}</b> · position id <b>{cell.positionId}</b> · {cell.kind === 'prompt' ? 'prompt token' : cell.kind === 'pending' ? 'pending group' : `group of macro step ${cell.emittedBy}`}
+        Entry <b>{cell.index}</b> · position id <b>{cell.positionId}</b> · {cell.kind === 'prompt' ? 'prompt token' : cell.kind === 'pending' ? 'pending group' : cell.emittedBy === null ? "an earlier run's group (a fork's prefix or an earlier answer)" : `group of macro step ${cell.emittedBy}`}
         {cellCheck(cell)}
       </span>
       <span className="kv-detail-tokens" data-testid="kv-detail-tokens">

@@ -11,6 +11,9 @@ import { useRun } from '../hooks/useRun';
 import { AnalysisFigures } from './AnalysePanel';
 import { DebuggerPanel } from './DebuggerPanel';
 import { ContextBar } from './ContextBar';
+import { ConversationBar } from './ConversationBar';
+import { ForkColumn } from './ForkColumn';
+import { ForkControls } from './ForkControls';
 import { KvStrip, KvSummary } from './KvStrip';
 import { RenderBoundary } from './RenderBoundary';
 import { ReplayBar } from './ReplayBar';
@@ -23,8 +26,9 @@ const LANES = ['playground'] as const;
 
 export function Playground({ debug }: { debug: boolean }) {
   const checked = useRun('playground', (record) => record.started.settings.verifier !== undefined) ?? false;
+  const forked = useRun('fork', () => true) ?? false;
   return (
-    <div className="playground">
+    <div className={`playground${forked ? ' with-fork' : ''}`}>
       <div className="run-column">
         <RunStatus lane="playground" />
         <RenderBoundary what="the KV cache strip" lanes={LANES}>
@@ -36,7 +40,14 @@ export function Playground({ debug }: { debug: boolean }) {
           <TokenStream lane="playground" />
         </RenderBoundary>
         <ReplayBar lane="playground" />
+        <ForkControls />
+        <ConversationBar />
       </div>
+      {forked && (
+        <RenderBoundary what="the fork" lanes={['fork']}>
+          <ForkColumn />
+        </RenderBoundary>
+      )}
       <div className={`side-column${checked ? ' checked' : ''}`}>
         <RenderBoundary what={debug ? 'the step-through panel' : 'the charts'} lanes={LANES}>
           {debug ? (

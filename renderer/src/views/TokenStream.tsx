@@ -10,6 +10,7 @@ import { useRun } from '../hooks/useRun';
 import { followRange } from '../model/followRange';
 import { STOP_MARKS } from '../model/stopReason';
 import { streamRows } from '../model/streamRows';
+import { promptEntriesOf } from '../model/runHistory';
 import { rejectedDrafts, tokenChecks, type TokenCheck } from '../model/tokenChecks';
 import { tokenBackground } from '../model/tokenColor';
 import { formatProb, visibleToken } from '../model/tokenText';
@@ -71,7 +72,7 @@ export function TokenStream({ lane }: { lane: LaneId }) {
   const hover = useViewStore((state) => state.hover);
   const scroller = useRef<HTMLDivElement>(null);
   const rows = useMemo(() => (record === undefined ? [] : streamRows(record.steps, record.shown, CHARS_PER_ROW)), [record?.steps, record?.shown]);
-  const promptEntries = record?.started.prompt.tokenIds.length ?? 0;
+  const promptEntries = record === undefined ? 0 : promptEntriesOf(record);
   const selectedStep = selectedEntry !== null && selectedEntry >= promptEntries ? selectedEntry - promptEntries : null;
   const open = record !== undefined && record.shown === record.steps.length ? record.openMicros : [];
 

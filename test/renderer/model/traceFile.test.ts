@@ -32,7 +32,7 @@ describe('trace files', () => {
 
   it('corrupt files get a message that says what is wrong', () => {
     expect(parseTraceText('{"format":')).toMatchObject({ ok: false, message: expect.stringMatching(/not valid JSON/) });
-    expect(parseTraceText('[]')).toMatchObject({ ok: false, message: expect.stringMatching(/hamburger-trace v1/) });
+    expect(parseTraceText('[]')).toMatchObject({ ok: false, message: expect.stringMatching(/hamburger-trace v2/) });
     const wrongStep = JSON.parse(JSON.stringify(traceOf(record, ''))) as { steps: { tokenIds: unknown }[] };
     wrongStep.steps[1]!.tokenIds = 'abc';
     expect(parseTraceText(JSON.stringify(wrongStep))).toMatchObject({ ok: false, message: expect.stringMatching(/steps\.1\.tokenIds/) });
@@ -43,7 +43,7 @@ describe('trace files', () => {
     groupInPrompt.steps[0]!.appended[0]!.kind = 'group';
     expect(parseTraceText(JSON.stringify(groupInPrompt))).toEqual({
       ok: false,
-      message: 'not a hamburger-trace v1 file: steps.0.appended.0.kind: step 0 appends only the prompt\'s entries; kind: expected "prompt", got "group"',
+      message: 'not a hamburger-trace v2 file: steps.0.appended.0.kind: step 0 appends only the prompt\'s entries; kind: expected "prompt", got "group"',
     });
   });
 
