@@ -34,6 +34,7 @@ MAX_VOCAB = 32767                   # the LM stream is stored as int16
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = REPO / "training" / "work"
+DEFAULT_PACKAGE = REPO / "models" / "hamburger-tiny"
 
 # Stage budgets on a CPU (every stage once in about 100 minutes on 2 cores: pipeline.sh; the shipped
 # model took many more steps, recipes/hamburger-tiny.sh) and on a CUDA GPU.
@@ -46,6 +47,14 @@ PRESETS = {
             "baseline": dict(steps=3000, batch_size=64, lr=3e-4, warmup=100, ckpt_every=500),
             "hamburger": dict(steps=6000, batch_size=64, lr=1e-4, grafted_lr=1e-3, warmup=200, ckpt_every=500),
             "stop": dict(steps=1000, batch_size=64, lr=1e-3, warmup=50, ckpt_every=250)},
+    # The authors' 1B run (recipes/hamburger-1b.sh; their train.yaml and configure_optimizers): 128 rows a step
+    # (8 a pass x 2 accumulated x 8 GPUs), AdamW with weight decay 0.01, the LLM at 5e-5 and the grafted modules
+    # at 1e-4, no warm-up, a checkpoint every 2,048 steps; steps: one epoch of the data, which the recipe counts.
+    "reference-1b": {"base": dict(steps=20000, batch_size=64, lr=1e-3, warmup=500, ckpt_every=1000),
+                     "baseline": dict(steps=1000, batch_size=128, lr=5e-5, warmup=0, weight_decay=0.01, ckpt_every=2048),
+                     "hamburger": dict(steps=1000, batch_size=128, lr=5e-5, grafted_lr=1e-4, warmup=0,
+                                       weight_decay=0.01, ckpt_every=2048),
+                     "stop": dict(steps=1000, batch_size=128, lr=1e-3, warmup=50, ckpt_every=250)},
 }
 
 
@@ -96,6 +105,11 @@ def _data_vocab(work: Path) -> int | None:
     so a byte-level work folder (`prepare --vocab-size 261`) needs no other flag."""
     meta = work / "data" / "data.json"
     return json.loads(meta.read_text())["vocab_size"] if meta.exists() else None
+
+
+def _grown(work: Path) -> bool:
+    from .hf_llama import grown_from
+    return grown_from(work) is not None
 
 
 def _grown_config(args: argparse.Namespace, mcfg: ModelConfig) -> ModelConfig:
@@ -155,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--batch-size", type=int, default=64, help="examples per forward (default 64; fewer for long "
                    "examples or a large vocabulary: the entropies take batch x length x vocabulary floats)")
     s = sub.add_parser("export", help="write the model package from the checkpoints")
-    s.add_argument("--out", type=Path, default=REPO / "models" / "hamburger-tiny")
+    s.add_argument("--out", type=Path, default=DEFAULT_PACKAGE)
     s.add_argument("--overwrite", action="store_true")
     s.add_argument("--hamburger-stage", choices=HAMBURGER_STAGES, default="hamburger",
                    help="whose checkpoint holds the HAMburger weights: the hamburger stage's (default) or the "
@@ -267,6 +281,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(segment(args.work, mcfg, args.strategy, limit, device, args.entropy_from,
                                  _bounded("--batch-size", args.batch_size, 1, 4096), args.data or "",
                                  args.init_from_hf or "")))
+    elif args.command == "export" and _grown(args.work):
+        from .export_grown import export_grown
+        if args.out == DEFAULT_PACKAGE:
+            raise SystemExit(f"error: {args.work} grows from a Hugging Face Llama; name its package with --out "
+                             f"(the default is the shipped model's folder)")
+        print(export_grown(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
+                           baseline_weights=args.baseline_weights,
+                           command="cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv)))
     elif args.command == "export":
         from .export import export_from_checkpoints
         export_from_checkpoints(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,

@@ -14,6 +14,7 @@ from hamburger.chat import render_prompt
 from hamburger.chat_data import ProjectChat, read_chat_jsonl
 from hamburger.hf_llama import RECORD, HfChat, graft_onto, hf_model_config, load_llama
 from hamburger.model import Hamburger
+from hamburger.package import load_models
 from hamburger.synthetic_release import SYNTHETIC_CHAT_TEMPLATE
 from hamburger.tokenizer import ByteLevelBPE
 
@@ -194,6 +195,19 @@ def test_a_short_run_grows_and_trains_from_the_folder(hf_dir, tmp_path):
     assert torch.load(work / "stop" / "checkpoint.pt")["step"] == 2
     assert main([*common, "baseline", "--steps", "2", *grow]) == 0
     assert torch.load(work / "baseline" / "checkpoint.pt")["step"] == 2
+    with pytest.raises(SystemExit, match="name its package with --out"):
+        main([*common, "export", "--hamburger-stage", "stop"])
+    package = tmp_path / "package"
+    assert main([*common, "export", "--hamburger-stage", "stop", "--out", str(package)]) == 0
+    h, baseline, manifest = load_models(package)
+    stop = torch.load(work / "stop" / "checkpoint.pt")["model"]
+    assert all(torch.equal(v, stop[k].half().float()) for k, v in h.state_dict().items())
+    trained = torch.load(work / "baseline" / "checkpoint.pt")["model"]
+    assert all(torch.equal(v, trained[k].half().float()) for k, v in baseline.state_dict().items())
+    assert manifest["tokens"]["chat_template"] == SYNTHETIC_CHAT_TEMPLATE and manifest["tokens"]["eos_id"] == \
+        json.loads((hf_dir / "config.json").read_text())["eos_token_id"]
+    assert manifest["provenance"]["grown_from"] == str(hf_dir.resolve())
+    assert (package / "tokenizer.json").read_bytes() == (hf_dir / "tokenizer.json").read_bytes()
     with pytest.raises(SystemExit, match="was cut from a --data file with sha256 .* but this command trains on --data"):
         main([*common, "stop", "--steps", "4", "--data", str(other)])
     with pytest.raises(SystemExit, match="--repeat-rows adds the project's synthetic copy requests"):
