@@ -166,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                    "work folder then grows from it")
     s.add_argument("--data", metavar="FILE", help="segment this JSONL file of chat examples instead of the "
                    "project's task data (give the later stages the same file)")
-    s.add_argument("--batch-size", type=int, default=64, help="examples per forward (default 64; fewer for long "
-                   "examples or a large vocabulary: the entropies take batch x length x vocabulary floats)")
+    s.add_argument("--batch-size", type=int, default=64, metavar="N", help="examples per forward (default 64; "
+                   "fewer for long examples or a large vocabulary: the entropies take N x length x vocabulary floats)")
     s = sub.add_parser("export", help="write the model package from the checkpoints")
     s.add_argument("--out", type=Path, default=DEFAULT_PACKAGE)
     s.add_argument("--overwrite", action="store_true")
@@ -281,19 +281,19 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(segment(args.work, mcfg, args.strategy, limit, device, args.entropy_from,
                                  _bounded("--batch-size", args.batch_size, 1, 4096), args.data or "",
                                  args.init_from_hf or "")))
-    elif args.command == "export" and _grown(args.work):
-        from .export_grown import export_grown
-        if args.out == DEFAULT_PACKAGE:
-            raise SystemExit(f"error: {args.work} grows from a Hugging Face Llama; name its package with --out "
-                             f"(the default is the shipped model's folder)")
-        print(export_grown(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
-                           baseline_weights=args.baseline_weights,
-                           command="cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv)))
     elif args.command == "export":
-        from .export import export_from_checkpoints
-        export_from_checkpoints(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
-                                baseline_weights=args.baseline_weights,
-                                command="cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv))
+        command = "cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv)
+        if _grown(args.work):
+            from .export_grown import export_grown
+            if args.out == DEFAULT_PACKAGE:
+                raise SystemExit(f"error: {args.work} grows from a Hugging Face Llama; name its package with --out "
+                                 "(the default is the shipped model's folder)")
+            print(export_grown(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
+                               baseline_weights=args.baseline_weights, command=command))
+        else:
+            from .export import export_from_checkpoints
+            export_from_checkpoints(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
+                                    baseline_weights=args.baseline_weights, command=command)
     elif args.command == "heldout":
         from .data import heldout_split, write_heldout
         try:

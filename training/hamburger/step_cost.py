@@ -73,19 +73,25 @@ def step_flops(cfg: ModelConfig, examples: list[SftExample], groups: list[list[i
     return 3 * (base + compose + micro + heads)
 
 
-def memory_bytes(cfg: ModelConfig, rows: int, length: int, response: int) -> dict[str, float]:
-    """A GPU step's memory under bf16 autocast: fp32 weights, gradients and AdamW's two moments;
-    per layer and token the bf16 inputs each matmul saves and the fp32 residual stream; model.py's
-    explicit attention keeps each head's fp32 softmax and its bf16 copy (6 bytes per score);
+def memory_bytes(cfg: ModelConfig, rows: int, prompt: int, response: int) -> dict[str, float]:
+    """A GPU step's memory under bf16 autocast, groups as `sample_batch` cuts them: fp32 weights,
+    gradients and AdamW's two moments; per layer and position the bf16 inputs each matmul saves
+    and the fp32 residual stream, for the base's positions (prompt + one a group) and the micro
+    decoder's (features + 3 tokens for each group of two or more); model.py's explicit attention
+    keeps each head's fp32 softmax and its bf16 copy (6 bytes a score) over the base's padded rows;
     the LM head's bf16 logits, their fp32 copy and its softmax over the response tokens."""
     with torch.device("meta"):
         params = count_params(Hamburger(cfg))
     d, q, kv = cfg.hidden_size, cfg.num_heads * cfg.head_dim, cfg.num_kv_heads * cfg.head_dim
-    per_token_layer = 2 * (6 * d + 2 * q + 2 * kv + 3 * cfg.intermediate_size) + 4 * 2 * d
-    tokens = rows * length
+    per_position_layer = 2 * (6 * d + 2 * q + 2 * kv + 3 * cfg.intermediate_size) + 4 * 2 * d
+    groups = len(GROUP_CYCLE) * response / sum(GROUP_CYCLE)
+    multi = groups * sum(k > 1 for k in GROUP_CYCLE) / len(GROUP_CYCLE)
+    base_positions = prompt + groups
+    micro_positions = multi * (len(cfg.feature_layers) + cfg.max_steps - 1)
     return {"params": params, "weights_and_adam": 16 * params,
-            "activations": tokens * cfg.num_layers * per_token_layer,
-            "attention": rows * cfg.num_layers * cfg.num_heads * length * length * 6,
+            "base_activations": rows * base_positions * cfg.num_layers * per_position_layer,
+            "micro_activations": rows * micro_positions * cfg.micro_layers * per_position_layer,
+            "attention": rows * cfg.num_layers * cfg.num_heads * base_positions ** 2 * 6,
             "logits": rows * response * cfg.vocab_size * 10}
 
 
@@ -123,7 +129,7 @@ def main() -> None:
     per_flop = []
     for width in (int(w) for w in args.widths.split(",")):
         r = measure(narrowed(width), args.rows, args.prompt, args.response, args.repeats)
-        per_flop.append(r["seconds"] / r["flops"])
+        per_flop.append((r["seconds"] / r["flops"], r["cpu_seconds"] / r["flops"]))
         print(f"width {width}: {r['params'] / 1e6:.1f} M parameters, {r['flops'] / 1e9:.2f} GFLOP a step "
               f"(FlopCounterMode: {r['counted'] / 1e9:.2f}), {r['seconds']:.2f} s a step ({r['cpu_seconds']:.2f} "
               f"CPU-s on {torch.get_num_threads()} threads), {r['seconds'] / r['tokens'] * 1e3:.2f} ms a token, "
@@ -132,18 +138,18 @@ def main() -> None:
     examples, groups = sample_batch(args.rows, args.prompt, args.response, cfg.vocab_size)
     flops = step_flops(cfg, examples, groups)
     tokens = args.rows * (args.prompt + args.response)
-    cpu = flops * per_flop[-1]
+    wall, cpu = (flops * x for x in per_flop[-1])
     print(f"REFERENCE_1B: {flops / 1e12:.2f} TFLOP a step, {flops / tokens / 1e9:.2f} GFLOP a token; at the widest "
-          f"width's s/FLOP here {cpu:.0f} s a step, {cpu / tokens * 1e3:.0f} ms a token")
+          f"width's time per FLOP here {wall:.0f} s a step ({cpu:.0f} CPU-s), {wall / tokens:.2f} s a token")
     gpu_hours_per_gtoken = flops / tokens * 1e9 / (H100_BF16_FLOPS * ASSUMED_MFU) / 3600
     print(f"one H100 at {ASSUMED_MFU:.0%} of {H100_BF16_FLOPS / 1e12:.0f} TFLOP/s: {gpu_hours_per_gtoken:.1f} GPU-hours "
           f"per billion training tokens; 8 x H100: {gpu_hours_per_gtoken / 8:.2f} hours per billion")
-    for length in (1024, 2048):
-        m = memory_bytes(cfg, 8, length, length * 2 // 3)
+    for length in (1024, 2048, 8192):
+        m = memory_bytes(cfg, 8, length // 3, length - length // 3)
         parts = ", ".join(f"{k} {v / 2**30:.1f}" for k, v in m.items() if k != "params")
-        print(f"memory of a step of 8 rows x {length} tokens (2/3 response): {sum(v for k, v in m.items() if k != 'params') / 2**30:.1f} GiB "
-              f"({parts} GiB; {m['params'] / 1e9:.3f} B parameters)")
-
+        print(f"memory of a pass of 8 rows x {length} tokens (2/3 response): "
+              f"{sum(v for k, v in m.items() if k != 'params') / 2**30:.1f} GiB ({parts} GiB; "
+              f"{m['params'] / 1e9:.3f} B parameters)")
 
 if __name__ == "__main__":
     main()

@@ -22,8 +22,8 @@ from typing import Callable, Iterator
 import torch
 from tqdm import tqdm
 
-from .config import ModelConfig
 from .chat_data import ChatFormat, ProjectChat, data_digest, read_chat_jsonl
+from .config import ModelConfig
 from .data import SftExample, load_sft
 from .ema import CHECKPOINT_WEIGHTS, WeightAverage, chosen_weights
 from .hf_llama import HfChat, graft_onto, grown_from, load_llama
