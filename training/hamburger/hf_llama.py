@@ -52,16 +52,19 @@ def hf_model_config(folder: Path, micro_layers: int | None = None) -> ModelConfi
 
 
 def record_growth(work: Path, folder: Path, cfg: ModelConfig) -> None:
-    """Writes WORK/hf-llama.json; refuses a work folder already grown from another model."""
+    """Writes WORK/hf-llama.json; refuses a work folder already grown from another folder or
+    model (its segmentation and checkpoints are that model's, its data that tokenizer's)."""
     path = Path(work) / RECORD
     entry = {"folder": str(Path(folder).resolve()), "model_config": cfg.to_dict()}
     if path.exists():
         old = json.loads(path.read_text())
-        if old["model_config"] != entry["model_config"]:
-            diff = [f"{k}: {old['model_config'].get(k)!r} -> {v!r}" for k, v in entry["model_config"].items()
-                    if old["model_config"].get(k) != v]
-            raise fail(f"{work} grows from {old['folder']}; --init-from-hf {folder} makes another model "
-                       f"({'; '.join(diff)}); use another --work")
+        diff = [f"{k}: {old['model_config'].get(k)!r} -> {v!r}" for k, v in entry["model_config"].items()
+                if old["model_config"].get(k) != v]
+        if diff or old["folder"] != entry["folder"]:
+            what = f"model ({'; '.join(diff)})" if diff else "folder"
+            raise fail(f"{work} grows from {old['folder']}; --init-from-hf {folder} is another {what}; "
+                       "use another --work")
+        return
     path.write_text(json.dumps(entry, indent=2) + "\n")
 
 

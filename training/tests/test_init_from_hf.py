@@ -210,5 +210,11 @@ def test_a_short_run_grows_and_trains_from_the_folder(hf_dir, tmp_path):
     assert (package / "tokenizer.json").read_bytes() == (hf_dir / "tokenizer.json").read_bytes()
     with pytest.raises(SystemExit, match="was cut from a --data file with sha256 .* but this command trains on --data"):
         main([*common, "stop", "--steps", "4", "--data", str(other)])
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for f in hf_dir.iterdir():
+        (copy / f.name).write_bytes(f.read_bytes())
+    with pytest.raises(SystemExit, match=f"grows from {hf_dir.resolve()}; --init-from-hf {copy} is another folder"):
+        main([*common, "hamburger", "--steps", "4", "--init-from-hf", str(copy), "--data", str(data)])
     with pytest.raises(SystemExit, match="--repeat-rows adds the project's synthetic copy requests"):
         main([*common, "hamburger", "--steps", "4", "--repeat-rows", "2", *grow])
