@@ -33,7 +33,10 @@ MERGER_HEAD_SIZE = REFERENCE_1B.hidden_size // REFERENCE_1B.compose_heads
 def hf_model_config(folder: Path, micro_layers: int | None = None) -> ModelConfig:
     """The HAMburger config of a Llama folder: the base's from config.json, the grafted
     modules' as the authors'."""
-    hf = read_hf_folder(Path(folder))
+    return grown_config(read_hf_folder(Path(folder)), micro_layers)
+
+
+def grown_config(hf: HfFolder, micro_layers: int | None = None) -> ModelConfig:
     c, src = hf.config, hf.path / "config.json"
     if not c.get("tie_word_embeddings", False):
         raise fail(f"{src}: tie_word_embeddings is not true; model.py's Llama ties its output head to the "

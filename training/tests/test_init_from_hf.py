@@ -1,6 +1,7 @@
 """Growing a HAMburger from a Hugging Face Llama (`--init-from-hf`) and training on a user's
 chat JSONL (`--data`), on a Llama folder that transformers itself writes (random weights,
 hidden 64) with a small BPE tokenizer and a Llama 3.2-shaped chat template."""
+import dataclasses
 import json
 
 import pytest
@@ -12,10 +13,12 @@ from conftest import SHIPPED
 from hamburger.__main__ import main
 from hamburger.chat import render_prompt
 from hamburger.chat_data import ProjectChat, read_chat_jsonl
-from hamburger.hf_llama import RECORD, HfChat, graft_onto, hf_model_config, load_llama
+from hamburger.config import REFERENCE_1B
+from hamburger.hf_llama import RECORD, HfChat, graft_onto, grown_config, hf_model_config, load_llama
+from hamburger.import_reference import HfFolder
 from hamburger.model import Hamburger
 from hamburger.package import load_models
-from hamburger.synthetic_release import SYNTHETIC_CHAT_TEMPLATE
+from hamburger.synthetic_release import SYNTHETIC_CHAT_TEMPLATE, hf_config
 from hamburger.tokenizer import ByteLevelBPE
 
 SPECIALS = ["<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"]
@@ -83,6 +86,12 @@ def test_the_base_computes_the_logits_transformers_computes(hf_dir):
     assert want.std() > 0.5                     # logits that tell tokens apart
     assert (ours - want).abs().max() < 2e-5
     assert torch.equal(grafted, ours)
+
+
+def test_llama_3_2_1b_instructs_config_grows_the_authors_shape(tmp_path):
+    # Its config.json as the synthetic release writes it (the real file's keys and values).
+    cfg = grown_config(HfFolder(tmp_path, hf_config(REFERENCE_1B), {}, {}, None))
+    assert cfg == dataclasses.replace(REFERENCE_1B, max_position=8192)
 
 
 def test_a_folder_that_does_not_fit_is_named(hf_dir, tmp_path):
