@@ -14,6 +14,7 @@ the record, and `--data` is tokenized with the folder's tokenizer and chat templ
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -106,6 +107,8 @@ class HfChat:
         tc = self.hf.tokenizer_config
         self.specials = {name: _content(tc.get(name)) for name in ("bos_token", "eos_token", "pad_token")}
         self.eos_id = tokens["eos_id"]
+        self.identity = hashlib.sha256((self.hf.path / "tokenizer.json").read_bytes()
+                                       + json.dumps(self.specials).encode() + tokens["chat_template"].encode()).hexdigest()
 
     def render(self, messages: list[dict], add_generation_prompt: bool) -> str:
         return self.template.render(messages=messages, add_generation_prompt=add_generation_prompt, **self.specials)

@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 import torch
 from tqdm import tqdm
 
-from .chat_data import ChatFormat, ProjectChat, data_digest, read_chat_jsonl
+from .chat_data import ChatFormat, ProjectChat, cached_chat_jsonl, data_digest
 from .config import ModelConfig
 from .data import SftExample, load_sft
 from .ema import CHECKPOINT_WEIGHTS, WeightAverage, chosen_weights
@@ -415,13 +415,14 @@ def chat_format(work: Path, mcfg: ModelConfig) -> ChatFormat:
     if not tokenizer.is_file():
         raise SystemExit(f"error: --data is tokenized with {tokenizer}, which does not exist; run `prepare` "
                          "first, or grow from a Hugging Face Llama with --init-from-hf DIR (its tokenizer)")
-    return ProjectChat(ByteLevelBPE.load(tokenizer))
+    return ProjectChat(tokenizer)
 
 
 def training_examples(work: Path, mcfg: ModelConfig, data: str) -> list[SftExample]:
-    """The stage's SFT examples: the --data file's, else the project's (work/data/sft.pt)."""
+    """The stage's SFT examples: the --data file's (their tokens cached in work/chat-tokens),
+    else the project's (work/data/sft.pt)."""
     if data:
-        return read_chat_jsonl(Path(data), chat_format(work, mcfg), mcfg.max_position)
+        return cached_chat_jsonl(Path(data), chat_format(work, mcfg), mcfg.max_position, work / "chat-tokens")
     return load_sft(work / "data")
 
 

@@ -151,7 +151,7 @@ def test_chat_examples_render_as_the_templates_do(hf_dir, tmp_path):
     tok = ByteLevelBPE.load(SHIPPED / "tokenizer.json")
     _write_jsonl(data, [{"messages": [{"role": "user", "content": "Copy: red green"},
                                       {"role": "assistant", "content": "red green"}]}])
-    [example] = read_chat_jsonl(data, ProjectChat(tok), 256)
+    [example] = read_chat_jsonl(data, ProjectChat(SHIPPED / "tokenizer.json"), 256)
     assert example.prompt_ids == tok.encode(render_prompt("Copy: red green"))
     assert example.response_ids == tok.encode("red green") + [tok.special_id("<|eos|>")]
 
@@ -167,9 +167,8 @@ def test_bad_lines_are_named_with_their_numbers(tmp_path):
                         {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": " "}]}])
     with data.open("ab") as f:
         f.write(b"\xff\xfe\n")
-    tok = ByteLevelBPE.load(SHIPPED / "tokenizer.json")
     with pytest.raises(SystemExit) as failure:
-        read_chat_jsonl(data, ProjectChat(tok), 256)
+        read_chat_jsonl(data, ProjectChat(SHIPPED / "tokenizer.json"), 256)
     message = str(failure.value)
     assert "has 9 bad line(s)" in message
     for expected in ["line 2: not JSON", "line 3: the last message is the response trained on and must be the "
@@ -204,6 +203,7 @@ def test_a_short_run_grows_and_trains_from_the_folder(hf_dir, tmp_path):
     assert torch.load(work / "stop" / "checkpoint.pt")["step"] == 2
     assert main([*common, "baseline", "--steps", "2", *grow]) == 0
     assert torch.load(work / "baseline" / "checkpoint.pt")["step"] == 2
+    assert len(list((work / "chat-tokens").iterdir())) == 1    # one file of tokens, read by every command
     with pytest.raises(SystemExit, match="name its package with --out"):
         main([*common, "export", "--hamburger-stage", "stop"])
     package = tmp_path / "package"
