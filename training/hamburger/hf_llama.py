@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import jinja2
@@ -69,7 +70,9 @@ def record_growth(work: Path, folder: Path, cfg: ModelConfig) -> None:
             raise fail(f"{work} grows from {old['folder']}; --init-from-hf {folder} is another {what}; "
                        "use another --work")
         return
-    path.write_text(json.dumps(entry, indent=2) + "\n")
+    part = path.with_name(f"{RECORD}.{os.getpid()}")          # every process of a launch writes it at once
+    part.write_text(json.dumps(entry, indent=2) + "\n")
+    part.replace(path)
 
 
 def grown_from(work: Path) -> dict | None:
