@@ -39,6 +39,7 @@ def hf_model_config(folder: Path, micro_layers: int | None = None) -> ModelConfi
 
 
 def grown_config(hf: HfFolder, micro_layers: int | None = None) -> ModelConfig:
+    """`hf_model_config` of a folder already read."""
     c, src = hf.config, hf.path / "config.json"
     if not c.get("tie_word_embeddings", False):
         raise fail(f"{src}: tie_word_embeddings is not true; model.py's Llama ties its output head to the "
