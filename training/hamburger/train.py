@@ -22,9 +22,11 @@ from typing import Callable, Iterator
 import torch
 from tqdm import tqdm
 
+from .chat_data import ChatFormat, ProjectChat, cached_chat_jsonl, data_digest
 from .config import ModelConfig
 from .data import SftExample, load_sft
 from .ema import CHECKPOINT_WEIGHTS, WeightAverage, chosen_weights
+from .hf_llama import HfChat, graft_onto, grown_from, load_llama
 from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
 from .probe import HeldoutProbe
 from .repeats import REPEAT_PROMPTS, REPEAT_SOURCES, copy_wrappers, repeated_copy, repeated_spans
@@ -41,13 +43,13 @@ REPEAT_STAGES = ("baseline", "hamburger")         # the stages whose repeat rows
 
 
 def _option(stages: tuple[str, ...], help: str, default=MISSING, *, low=None, high=None, exclusive: str = "",
-            choices: tuple[str, ...] | None = None) -> Field:
+            choices: tuple[str, ...] | None = None, metavar: str = "") -> Field:
     """A `StageConfig` field that `stages` take on the command line as --<name-with-dashes>.
     `low` and `high` bound it, each a number or a function of the stage's config and the model
     config; `exclusive` names an open end ("low" or "high"); `choices` are a string's values or
-    a tuple's members."""
+    a tuple's members; `metavar` names a path option's value in the help."""
     return field(default=default, metadata={"stages": stages, "help": help, "low": low, "high": high,
-                                            "exclusive": exclusive, "choices": choices})
+                                            "exclusive": exclusive, "choices": choices, "metavar": metavar})
 
 
 def _below_batch(cfg: StageConfig, mcfg: ModelConfig) -> int:
@@ -111,6 +113,12 @@ class StageConfig:
     weights: str = _option(("stop",), "which hamburger weights to calibrate and ship: the checkpoint's last "
                            "(default) or the moving average it keeps when trained with --ema-decay",
                            "last", choices=CHECKPOINT_WEIGHTS)
+    init_from_hf: str = _option(("baseline", "hamburger"), "start the LLM from this Hugging Face Llama folder "
+                                "(config.json, model.safetensors or its shards, tokenizer files) when the stage has "
+                                "no checkpoint yet; the work folder then grows from it (hf_llama.py)", "",
+                                metavar="DIR")
+    data: str = _option(("baseline", "hamburger", "stop"), "train on this JSONL file of chat examples instead of the "
+                        "project's task data (chat_data.py; docs/training.md)", "", metavar="FILE")
 
 
 def stage_options(stage: str) -> list[Field]:
@@ -160,6 +168,11 @@ def stage_config(stage: str, budget: dict, options: dict, mcfg: ModelConfig) -> 
     if cfg.unmerged_families and not cfg.unmerged_rows:
         raise SystemExit("error: --unmerged-families needs --unmerged-rows N (N > 0): it says where those rows "
                          "come from")
+    if cfg.data and cfg.repeat_rows:
+        raise SystemExit("error: --repeat-rows adds the project's synthetic copy requests; with --data the batch "
+                         "holds the file's examples only")
+    if cfg.init_from and cfg.init_from_hf:
+        raise SystemExit("error: --init-from CKPT and --init-from-hf DIR both say where the LLM starts; give one")
     if bool(cfg.focus_rows) != bool(cfg.focus_families):
         raise SystemExit("error: --focus-rows N (N > 0) and --focus-families F1,F2 go together: the one says how "
                          "many rows per batch, the other which families they are drawn from")
@@ -392,15 +405,39 @@ def _copy_rows(work: Path, mcfg: ModelConfig,
     return draw
 
 
+def chat_format(work: Path, mcfg: ModelConfig) -> ChatFormat:
+    """How `--data` is rendered and tokenized: with the Llama folder's template and tokenizer
+    in a work folder grown from one, else with the project's template and `prepare`'s tokenizer."""
+    grown = grown_from(work)
+    if grown is not None:
+        return HfChat(Path(grown["folder"]), mcfg.vocab_size)
+    tokenizer = work / "data" / "tokenizer.json"
+    if not tokenizer.is_file():
+        raise SystemExit(f"error: --data is tokenized with {tokenizer}, which does not exist; run `prepare` "
+                         "first, or grow from a Hugging Face Llama with --init-from-hf DIR (its tokenizer)")
+    return ProjectChat(tokenizer)
+
+
+def training_examples(work: Path, mcfg: ModelConfig, data: str) -> list[SftExample]:
+    """The stage's SFT examples: the --data file's (their tokens cached in work/chat-tokens),
+    else the project's (work/data/sft.pt)."""
+    if data:
+        return cached_chat_jsonl(Path(data), chat_format(work, mcfg), mcfg.max_position, work / "chat-tokens")
+    return load_sft(work / "data")
+
+
 def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
     """Next-token SFT on the task responses, plus `repeat_rows` synthetic copy requests per batch
     when asked: the same data the hamburger stage saw, so that the comparison is fair
     (training-log run 17)."""
-    examples = load_sft(work / "data")
+    examples = training_examples(work, mcfg, cfg.data)
     run = Run(work, "baseline", cfg)
     llm = LlamaForCausalLM(baseline_config(mcfg))
     if not run.ckpt.exists():          # a resumed stage (or one seeded by import-package) has its own weights
-        load_state(llm, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
+        if cfg.init_from_hf:
+            llm.load_state_dict(load_llama(Path(cfg.init_from_hf), mcfg).state_dict())
+        else:
+            load_state(llm, load_checkpoint(work / "base" / "checkpoint.pt")["model"], "the base checkpoint")
     sample = _sft_sampler(examples, cfg.batch_size - cfg.repeat_rows, cfg.seed, cfg.length_groups)
     copies = _copy_rows(work, mcfg, cfg)
 
@@ -409,25 +446,31 @@ def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torc
         inputs, targets = sft_batch(chunk, PAD_ID)
         return sft_loss(llm, inputs, targets), {}
 
-    probe = HeldoutProbe(work / "data")
-    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, lambda: probe.measure(llm))
+    probe = None if cfg.data else HeldoutProbe(work / "data")      # it measures the project's task families
+    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device,
+          probe and (lambda: probe.measure(llm)))
 
 
 def segment(work: Path, mcfg: ModelConfig, strategy: str, limit: int, device: torch.device,
-            entropy_from: str, batch_size: int = 64) -> dict:
+            entropy_from: str, batch_size: int = 64, data: str = "", init_from_hf: str = "") -> dict:
     """Writes segments.pt: per example id, its group sizes, for a seeded sample of `limit`
     examples across families (0: all); the hamburger stage trains on those. `entropy_from`:
     whose entropies cut the responses, the base stage's or the SFT baseline's (the model a
     HAMburger stage started `--init-from` the baseline grows from: the base of run 4 does not
-    copy prose, its SFT baseline does; docs/history/training-log.md)."""
-    examples = load_sft(work / "data")
+    copy prose, its SFT baseline does; docs/history/training-log.md); `init_from_hf`: a Hugging
+    Face Llama folder's instead (the model a HAMburger grown from it starts as, as the authors
+    segment). `data`: the --data file's examples instead of the project's."""
+    examples = training_examples(work, mcfg, data)
     if limit:
         # sft.pt is grouped by family: a prefix would hold only the first families.
         examples = random.Random(SEGMENT_SAMPLE_SEED).sample(examples, min(limit, len(examples)))
     # Batches of similar length waste little on padding.
     examples = sorted(examples, key=lambda e: len(e.prompt_ids) + len(e.response_ids))
-    llm = LlamaForCausalLM(baseline_config(mcfg))
-    load_state(llm, load_checkpoint(work / entropy_from / "checkpoint.pt")["model"], f"the {entropy_from} checkpoint")
+    if init_from_hf:
+        llm, entropy_from = load_llama(Path(init_from_hf), mcfg), "hf"
+    else:
+        llm = LlamaForCausalLM(baseline_config(mcfg))
+        load_state(llm, load_checkpoint(work / entropy_from / "checkpoint.pt")["model"], f"the {entropy_from} checkpoint")
     llm.to(device).eval()
     split = STRATEGIES[strategy]
     out: dict[str, list[int]] = {}
@@ -435,18 +478,26 @@ def segment(work: Path, mcfg: ModelConfig, strategy: str, limit: int, device: to
         chunk = examples[i:i + batch_size]
         for e, ent in zip(chunk, response_entropies(llm, chunk, PAD_ID)):
             out[e.id] = split(ent, mcfg.max_steps, mcfg.vocab_size)
-    torch.save({"strategy": strategy, "entropy_from": entropy_from, "groups": out}, work / "segments.pt")
+    torch.save({"strategy": strategy, "entropy_from": entropy_from, "groups": out,
+                "data": data_digest(Path(data)) if data else "project"}, work / "segments.pt")
     sizes = [k for gs in out.values() for k in gs]
     return {"strategy": strategy, "entropy_from": entropy_from, "groups": len(sizes),
             "tokens_per_group": sum(sizes) / len(sizes)}
 
 
-def _segmentation(work: Path) -> tuple[list[SftExample], dict[str, list[int]]]:
-    """Every SFT example, and the group sizes of the segmented ones by example id."""
+def _segmentation(work: Path, mcfg: ModelConfig, data: str) -> tuple[list[SftExample], dict[str, list[int]]]:
+    """Every SFT example (the --data file's, else the project's), and the group sizes of the
+    segmented ones by example id; refused when the segmentation was cut from other data."""
     seg_path = work / "segments.pt"
     if not seg_path.exists():
         raise SystemExit(f"error: {seg_path} does not exist; run the segment stage first")
-    return load_sft(work / "data"), torch.load(seg_path)["groups"]
+    seg = torch.load(seg_path)
+    cut_from, given = seg.get("data", "project"), data_digest(Path(data)) if data else "project"
+    if cut_from != given:
+        what = {"project": "the project's task data"}
+        raise SystemExit(f"error: {seg_path} was cut from {what.get(cut_from, 'a --data file with sha256 ' + cut_from)}, "
+                         f"but this command trains on {what.get(given, '--data ' + data)}; segment that data first")
+    return training_examples(work, mcfg, data), seg["groups"]
 
 
 def _segmented(responses: list[SftExample], groups: dict[str, list[int]]) -> list[SftExample]:
@@ -468,7 +519,7 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     """`cfg.init_from`: the checkpoint whose LLM weights start the base (default: the base
     stage's; the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
     reference starts from Llama-3.2-1B-Instruct)."""
-    responses, groups = _segmentation(work)
+    responses, groups = _segmentation(work, mcfg, cfg.data)
     examples = _segmented(responses, groups)
     run = Run(work, "hamburger", cfg)
     torch.manual_seed(cfg.seed)
@@ -476,8 +527,11 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
     init_weights(h.comp_embedder)
     init_weights(h.micro_step_decoder)
     if not run.ckpt.exists():          # a resumed stage (or one seeded by import-package) has its own weights
-        start = Path(cfg.init_from) if cfg.init_from else work / "base" / "checkpoint.pt"
-        load_state(h.model, load_checkpoint(start)["model"], str(start))
+        if cfg.init_from_hf:
+            graft_onto(h, Path(cfg.init_from_hf))
+        else:
+            start = Path(cfg.init_from) if cfg.init_from else work / "base" / "checkpoint.pt"
+            load_state(h.model, load_checkpoint(start)["model"], str(start))
     grafted = [(n, p) for n, p in h.named_parameters() if not n.startswith("model.")]
     param_groups = _param_groups(list(h.model.named_parameters()), cfg.lr) + _param_groups(grafted, cfg.grafted_lr)
     n = cfg.unmerged_rows
@@ -515,7 +569,7 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
     segmentation's group ends plus every token whose successor the model gets wrong (argmax,
     teacher-forced) are stop targets; everything but the stop head stays frozen. Writes
     work/stop/checkpoint.pt, the whole model, which `export --hamburger-stage stop` ships."""
-    responses, groups = _segmentation(work)
+    responses, groups = _segmentation(work, mcfg, cfg.data)
     examples = _segmented(responses, groups)
     source = work / "hamburger" / "checkpoint.pt"
     if not source.exists():
