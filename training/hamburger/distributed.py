@@ -27,7 +27,15 @@ from torch.nn.parallel import DistributedDataParallel
 # What torch.distributed.run sets for each process it starts.
 LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 
-LossOfRows = Callable[[slice], tuple[torch.Tensor, dict]]   # a step's batch: the loss share of some of its rows
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A step's whole batch, drawn alike by every process: how many rows it has (the tail of an
+    epoch may have fewer than the stage's batch size) and the loss of a slice of them, with its
+    figures, each as that slice's share of the whole batch's (objective.py's `rows`)."""
+    rows: int
+    loss: Callable[[slice], tuple[torch.Tensor, dict]]
 
 
 def launched() -> bool:
@@ -51,26 +59,27 @@ class Processes:
         """The process that writes the checkpoint and the log."""
         return self.rank == 0
 
-    def slices(self, batch_size: int, accumulation: int) -> list[slice]:
-        """This process's rows of a batch of `batch_size`, one slice per accumulation step: the
-        batch is cut into world x accumulation contiguous runs (sizes differing by at most one)
-        and process r takes the r-th `accumulation` of them, so that N processes with K steps
-        each compute the same slices as one process with N x K steps."""
+    def slices(self, rows: int, accumulation: int) -> list[slice]:
+        """This process's rows of a batch, one slice per accumulation pass: the batch is cut into
+        world x accumulation contiguous runs (sizes differing by at most one; empty ones where
+        the batch has fewer rows) and process r takes the r-th `accumulation` of them, so that
+        N processes of K passes compute the same slices as one process of N x K passes."""
         parts = self.world * accumulation
-        if batch_size < parts:
-            raise SystemExit(f"error: a batch of {batch_size} rows cannot be cut into {self.world} processes x "
-                             f"{accumulation} accumulation steps ({parts} slices of at least one row); lower "
-                             "--grad-accum or --nproc_per_node")
         first = self.rank * accumulation
-        return [slice(batch_size * p // parts, batch_size * (p + 1) // parts) for p in range(first, first + accumulation)]
+        return [slice(rows * p // parts, rows * (p + 1) // parts) for p in range(first, first + accumulation)]
 
-    def sum(self, figures: dict[str, float], device: torch.device) -> dict[str, float]:
-        """Each figure summed over the processes (every process must call this at the same step)."""
+    def sum(self, figures: dict[str, float]) -> dict[str, float]:
+        """Each figure summed over the processes (a process whose slices were empty has none);
+        every process must call this at the same step."""
         if not self.grouped:
             return figures
-        values = torch.tensor(list(figures.values()), dtype=torch.float64, device=device)
-        dist.all_reduce(values)
-        return dict(zip(figures, values.tolist()))
+        every: list[dict[str, float]] = [{} for _ in range(self.world)]
+        dist.all_gather_object(every, figures)
+        total: dict[str, float] = {}
+        for one in every:
+            for name, value in one.items():
+                total[name] = total.get(name, 0.0) + value
+        return total
 
 
 def join(device: torch.device) -> tuple[Processes, torch.device]:
@@ -114,26 +123,33 @@ class _LossRunner(torch.nn.Module):
 class DataParallel:
     """One optimizer step's forward and backward passes over this process's slices of a batch."""
 
-    def __init__(self, model: torch.nn.Module, processes: Processes, device: torch.device):
-        self.processes, self.device = processes, device
+    def __init__(self, model: torch.nn.Module, processes: Processes, device: torch.device, accumulation: int):
+        self.processes, self.accumulation = processes, accumulation
+        self.trained = [p for p in model.parameters() if p.requires_grad]
         runner = _LossRunner(model)
         # No buffer of these models changes in training (the rotary tables are fixed): synced once, at the start.
         self.runner = (DistributedDataParallel(runner, device_ids=[device] if device.type == "cuda" else None,
                                                forward_sync_buffers=False) if processes.grouped else runner)
 
-    def backward(self, batch: LossOfRows, slices: list[slice],
-                 autocast: Callable[[], ContextManager]) -> dict[str, float]:
+    def backward(self, batch: Batch, autocast: Callable[[], ContextManager]) -> dict[str, float]:
         """Leaves the whole batch's gradient in the parameters and returns its loss and figures
-        (each slice's share, summed over slices and processes). The last slice's backward pass
+        (each slice's share, summed over slices and processes). The last pass's backward
         reduces across processes; DDP averages there, which the share times the process count
         turns into the sum."""
         figures: dict[str, float] = {}
+        slices = self.processes.slices(batch.rows, self.accumulation)
         for i, rows in enumerate(slices):
             last = i == len(slices) - 1
+            loss_of = partial(batch.loss, rows) if rows.stop > rows.start else self._nothing
             with nullcontext() if last or not self.processes.grouped else self.runner.no_sync():
                 with autocast():
-                    loss, metrics = self.runner(partial(batch, rows))
+                    loss, metrics = self.runner(loss_of)
                 (loss * self.processes.world).backward()
             for name, value in {"loss": loss.item(), **metrics}.items():
                 figures[name] = figures.get(name, 0.0) + value
-        return self.processes.sum(figures, self.device)
+        return self.processes.sum(figures)
+
+    def _nothing(self) -> tuple[torch.Tensor, dict]:
+        """An empty slice's loss: zero, through every trained parameter, so that DDP's backward
+        still reduces each of them (with zeros) as the other processes expect."""
+        return sum(p.sum() for p in self.trained) * 0.0, {}

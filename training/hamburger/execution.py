@@ -30,8 +30,14 @@ class Execution:
         bf16 = self.precision == "bf16" or (self.precision == "auto" and device.type == "cuda")
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16)
 
-    def slices(self, batch_size: int) -> list[slice]:
-        return self.processes.slices(batch_size, self.grad_accum)
+    def check_batch(self, batch_size: int) -> None:
+        """A stage's batch fills every process's every accumulation pass (the tail of an epoch may
+        still leave some empty)."""
+        parts = self.processes.world * self.grad_accum
+        if batch_size < parts:
+            raise SystemExit(f"error: a batch of {batch_size} rows cannot be cut into {self.processes.world} "
+                             f"processes x {self.grad_accum} accumulation passes ({parts} slices of at least one "
+                             "row); lower --grad-accum or --nproc_per_node")
 
     def prepare(self, model: torch.nn.Module) -> None:
         if self.activation_checkpointing:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from .config import ModelConfig
 from .data import SftExample, load_sft
-from .distributed import DataParallel, LossOfRows
+from .distributed import Batch, DataParallel
 from .execution import Execution
 from .ema import CHECKPOINT_WEIGHTS, WeightAverage, chosen_weights
 from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
@@ -227,14 +227,14 @@ def lr_at(step: int, cfg: StageConfig, peak: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Callable[[int], LossOfRows],
+def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Callable[[int], Batch],
           device: torch.device, execution: Execution, probe: Callable[[], dict] | None = None,
           extra: dict | None = None) -> None:
     """`batch_loss(step)`: the step's whole batch, drawn by every process alike (distributed.py).
     `extra`: entries stored in every checkpoint beside the model and optimizer."""
     cfg = run.cfg
     main = execution.processes.main
-    slices = execution.slices(cfg.batch_size)
+    execution.check_batch(cfg.batch_size)
     model.to(device)
     opt = torch.optim.AdamW(groups, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
     peaks = [g["peak_lr"] for g in opt.param_groups]
@@ -279,7 +279,7 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
             return extra or {}
         return {**(extra or {}), "ema": average.state_dict(), "ema_since": since}
     execution.prepare(model)
-    parallel = DataParallel(model, execution.processes, device)
+    parallel = DataParallel(model, execution.processes, device, execution.grad_accum)
     model.train()
     end = cfg.pause_at or cfg.steps
     bar = tqdm(total=end, initial=step, desc=run.stage, dynamic_ncols=True, disable=not main)
@@ -288,7 +288,7 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg, g["peak_lr"])
         opt.zero_grad(set_to_none=True)
-        metrics = parallel.backward(batch_loss(step), slices, lambda: execution.autocast(device))
+        metrics = parallel.backward(batch_loss(step), lambda: execution.autocast(device))
         loss = metrics.pop("loss")
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -336,10 +336,10 @@ def train_base(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
         starts = torch.randint(0, len(stream) - cfg.seq_len - 1, (cfg.batch_size - cfg.repeat_rows,))
         windows = torch.stack([stream[s:s + cfg.seq_len + 1] for s in starts.tolist()])
         if not cfg.repeat_rows:
-            return lambda rows: (lm_loss(llm, windows, rows), {})
+            return Batch(len(windows), lambda rows: (lm_loss(llm, windows, rows), {}))
         spans, span_targets = repeated_spans(cfg.repeat_rows, cfg.seq_len, len(SPECIAL_TOKENS), mcfg.vocab_size)
         inputs, targets = torch.cat([windows[:, :-1], spans]), torch.cat([windows[:, 1:], span_targets])
-        return lambda rows: (sft_loss(llm, inputs, targets, rows), {})
+        return Batch(len(inputs), lambda rows: (sft_loss(llm, inputs, targets, rows), {}))
 
     probe = HeldoutProbe(work / "data")
     _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, execution,
@@ -415,7 +415,7 @@ def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torc
     def batch(step: int):
         chunk = sample(step) + [example for example, _ in copies(_step_rng(cfg, step))]
         inputs, targets = sft_batch(chunk, PAD_ID)
-        return lambda rows: (sft_loss(llm, inputs, targets, rows), {})
+        return Batch(len(chunk), lambda rows: (sft_loss(llm, inputs, targets, rows), {}))
 
     probe = HeldoutProbe(work / "data")
     _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, execution,
@@ -516,8 +516,8 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
             rows.append(split_groups(sizes, cfg.split_rate, rng))
         group_sizes, ends = [sizes for sizes, _ in rows], [ends for _, ends in rows]
         supervised = [False] * n + [True] * (len(chunk) - n)
-        return lambda part: hamburger_loss(h, chunk, group_sizes, stop_at_end=ends, supervise_stop=supervised,
-                                           rows=part)
+        return Batch(len(chunk), lambda part: hamburger_loss(h, chunk, group_sizes, stop_at_end=ends,
+                                                             supervise_stop=supervised, rows=part))
 
     _loop(run, h, param_groups, batch, device, execution)
 
@@ -555,7 +555,8 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
 
     def batch(step: int):
         chunk = sample(step)
-        return lambda rows: hamburger_loss(h, chunk, [groups[e.id] for e in chunk], stop_on_miss=True, rows=rows)
+        return Batch(len(chunk), lambda rows: hamburger_loss(h, chunk, [groups[e.id] for e in chunk],
+                                                             stop_on_miss=True, rows=rows))
 
     _loop(run, h, _param_groups(list(stop_head.named_parameters()), cfg.lr), batch, device, execution,
           extra={"hamburger_step": source_ck["step"], "calibrated": which})
