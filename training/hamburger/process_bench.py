@@ -4,7 +4,7 @@
 WORK is a prepared work folder holding what the stage starts from (base: the data; baseline: a
 base checkpoint; ...). It is copied, less the stage's own folder, into two scratch folders; the
 stage trains from scratch in each for --steps steps with the same global batch, once in one
-process of P x T threads and once in P processes of T threads started by torch.distributed.run
+process of P x T threads (or --single-threads) and once in P processes of T threads started by torch.distributed.run
 (the same cores either way), and the milliseconds per step of each are printed from the stage's
 log, from step --skip to the last (leaving out start-up and the first steps' warm-up; the log's
 times have 0.1 s resolution), with the last loss of each, which agree.
@@ -41,17 +41,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--device", default="cpu", help="cpu, or cuda (each process its own GPU)")
     p.add_argument("--nproc", type=int, default=2, help="processes of the several-process run (default 2)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per process of that run (default 1)")
+    p.add_argument("--single-threads", type=int, help="torch threads of the one-process run (default: nproc x threads)")
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--skip", type=int, default=5, help="the step the timing starts after (default 5)")
     p.add_argument("stage_options", nargs="*", help="further options of the stage (after --)")
     args = p.parse_args(argv)
     if not (args.work / "data" / "data.json").exists():
         raise SystemExit(f"error: {args.work} is not a prepared work folder (no data/data.json)")
-    if args.nproc < 2 or args.threads < 1:
-        raise SystemExit("error: --nproc must be at least 2 and --threads at least 1")
+    single = args.single_threads or args.nproc * args.threads
+    if args.nproc < 2 or args.threads < 1 or single < 1:
+        raise SystemExit("error: --nproc must be at least 2, --threads and --single-threads at least 1")
     common = ["--config", args.config, "--device", args.device]
     stage = [args.stage, "--steps", str(args.steps), "--log-every", "1", *args.stage_options]
-    runs = {f"1 process x {args.nproc * args.threads} threads": (["-m", "hamburger"], args.nproc * args.threads),
+    runs = {f"1 process x {single} threads": (["-m", "hamburger"], single),
             f"{args.nproc} processes x {args.threads} threads": (
                 ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(args.nproc), "-m", "hamburger"],
                 args.threads)}
