@@ -28,7 +28,6 @@ from torch.nn.parallel import DistributedDataParallel
 LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 
 
-
 @dataclass(frozen=True)
 class Batch:
     """A step's whole batch, drawn alike by every process: how many rows it has (the tail of an
