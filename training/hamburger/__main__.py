@@ -18,7 +18,9 @@ import torch
 
 from .config import CONFIGS, ModelConfig
 from .data import DataConfig
+from .distributed import join, launched_world, leave
 from .ema import CHECKPOINT_WEIGHTS
+from .execution import add_execution_options, execution_options
 from .onnx_io import WEIGHT_FORMATS
 from .segment import ENTROPY_SOURCES, STRATEGIES
 from .synthetic_release import SHAPES
@@ -152,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--max-len", type=int, default=DataConfig.max_len,
                    help=f"longest task example kept, in tokens (default {DataConfig.max_len})")
     for stage in STAGES:
-        _add_stage_options(sub.add_parser(stage, help=f"{STAGE_HELP[stage]} (resumable)"), stage)
+        stage_parser = sub.add_parser(stage, help=f"{STAGE_HELP[stage]} (resumable)")
+        _add_stage_options(stage_parser, stage)
+        add_execution_options(stage_parser)
     s = sub.add_parser("segment", help="segment SFT responses by the base's (or the baseline's) entropy")
     s.add_argument("--strategy", choices=tuple(STRATEGIES), default="sliding",
                    help="how entropies cut a response into groups (default sliding, the shipped model's)")
@@ -247,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
     s.add_argument("--overwrite", action="store_true")
     args = p.parse_args(argv)
+    if launched_world() > 1 and args.command not in STAGES:
+        raise SystemExit(f"error: {args.command} runs in one process; torch.distributed.run starts only the "
+                         f"training stages ({', '.join(STAGES)}) on several")
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -272,7 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         given = {f.name: getattr(args, f.name) for f in stage_options(args.command)
                  if getattr(args, f.name) is not None}
         cfg = stage_config(args.command, PRESETS[args.preset][args.command], given, mcfg)
-        TRAINERS[args.command](args.work, mcfg, cfg, device)
+        execution = execution_options(args)
+        processes, device = join(device)
+        try:
+            TRAINERS[args.command](args.work, mcfg, cfg, device, dataclasses.replace(execution, processes=processes))
+        finally:
+            leave(processes)
     elif args.command == "segment":
         from .train import segment
         budget = PRESETS[args.preset]["hamburger"]

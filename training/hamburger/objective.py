@@ -13,11 +13,19 @@ IGNORE = -100
 STOP_WEIGHT = 0.5
 
 
-def lm_loss(llm: LlamaForCausalLM, windows: torch.Tensor) -> torch.Tensor:
+# `rows` of the losses below: which rows of the batch one call computes, when the batch is cut
+# into slices across processes and accumulation steps (distributed.py). The call's loss and
+# figures are then those rows' share of the whole batch's means (sums over the rows divided by
+# the whole batch's counts), so that the shares of its slices add up to what one call over the
+# whole batch returns, however unequal the slices' token counts.
+
+
+def lm_loss(llm: LlamaForCausalLM, windows: torch.Tensor, rows: slice | None = None) -> torch.Tensor:
     """windows [B, T+1] of a token stream: next-token cross-entropy."""
-    windows = windows.to(llm.lm_head.weight.device)
+    whole = windows[:, 1:].numel()
+    windows = windows[rows or slice(None)].to(llm.lm_head.weight.device)
     logits = llm(windows[:, :-1])
-    return F.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten())
+    return F.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten(), reduction="sum") / whole
 
 
 def sft_batch(examples: list, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,11 +41,15 @@ def sft_batch(examples: list, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     return inputs, targets
 
 
-def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def sft_loss(llm: LlamaForCausalLM, inputs: torch.Tensor, targets: torch.Tensor,
+             rows: slice | None = None) -> torch.Tensor:
     """Mean next-token cross-entropy over the scored targets."""
     device = llm.lm_head.weight.device
+    whole = max(int((targets != IGNORE).sum()), 1)
+    inputs, targets = inputs[rows or slice(None)], targets[rows or slice(None)]
     logits = llm(inputs.to(device))
-    return F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten(), ignore_index=IGNORE)
+    return F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten(), ignore_index=IGNORE,
+                           reduction="sum") / whole
 
 
 @dataclass
@@ -103,7 +115,7 @@ def group_forward(h: Hamburger, examples: list, groups: list[list[int]]) -> Grou
 
 def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
                    supervise_stop: list[bool] | None = None, stop_on_miss: bool = False,
-                   stop_at_end: list[list[bool]] | None = None) -> tuple[torch.Tensor, dict]:
+                   stop_at_end: list[list[bool]] | None = None, rows: slice | None = None) -> tuple[torch.Tensor, dict]:
     """Token cross-entropy over every micro step + 0.5 x stop BCE, teacher-forced per group
     (`group_forward`).
     `supervise_stop[b]` False leaves example b's stop head untrained: its groups are not cut
@@ -112,13 +124,21 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     model's argmax gets wrong, so that the stop head learns where its own micro steps fail.
     `stop_at_end[b][j]` False: group j of example b ends where no macro step should (a cut of
     `split_groups`), so its last token is no stop target.
+    `rows`: the slice of the batch this call computes (above `lm_loss`); every figure is its share.
     """
+    supervise_stop = supervise_stop or [True] * len(examples)
+    # The whole batch's counts: response tokens, those with a stop target, groups.
+    tokens = max(sum(sum(gs) for gs in groups), 1)
+    stop_tokens = max(sum(sum(gs) for gs, s in zip(groups, supervise_stop) if s), 1)
+    group_count = max(sum(len(gs) for gs in groups), 1)
+    if rows is not None:
+        examples, groups, supervise_stop = examples[rows], groups[rows], supervise_stop[rows]
+        stop_at_end = stop_at_end[rows] if stop_at_end is not None else None
     out = group_forward(h, examples, groups)
     valid, s_max = out.valid, h.cfg.max_steps
     dev = valid.device
-    supervise_stop = supervise_stop or [True] * len(examples)
     sizes = valid.sum(1, keepdim=True)
-    ce = F.cross_entropy(out.logits.float(), out.targets)
+    ce = F.cross_entropy(out.logits.float(), out.targets, reduction="sum") / tokens
     stop_grid = torch.arange(s_max, device=dev)[None] == sizes - 1         # [G, S]
     if stop_at_end is not None:
         stop_grid &= torch.tensor([f for flags in stop_at_end for f in flags], device=dev)[:, None]
@@ -133,15 +153,14 @@ def hamburger_loss(h: Hamburger, examples: list, groups: list[list[int]],
     stop_rows = group_supervised[:, None].expand(-1, s_max)[valid]         # [N]
     stop_logit = out.stop_logit[stop_rows].float()
     stop_target = stop_target[stop_rows]
-    bce = (F.binary_cross_entropy_with_logits(stop_logit, stop_target) if len(stop_target)
-           else stop_logit.sum())
+    bce = F.binary_cross_entropy_with_logits(stop_logit, stop_target, reduction="sum") / stop_tokens
     with torch.no_grad():
-        stop_acc = ((stop_logit > 0) == (stop_target > 0.5)).float().mean() if len(stop_target) else 0.0
+        stop_acc = ((stop_logit > 0) == (stop_target > 0.5)).float().sum() / stop_tokens
     loss = ce + STOP_WEIGHT * bce
     # .item(): torch 2.x warns on float() of a tensor that requires grad
     metrics = {"ce": ce.item(), "bce": bce.item(), "stop_acc": float(stop_acc),
-               "stop_target_rate": float(stop_target.mean()) if len(stop_target) else 0.0,
-               "tokens_per_group": float(valid.sum()) / len(valid)}
+               "stop_target_rate": float(stop_target.sum()) / stop_tokens,
+               "tokens_per_group": float(valid.sum()) / group_count}
     return loss, metrics
 
 

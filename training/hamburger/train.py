@@ -25,6 +25,8 @@ from tqdm import tqdm
 from .chat_data import ChatFormat, ProjectChat, cached_chat_jsonl, data_digest
 from .config import ModelConfig
 from .data import SftExample, load_sft
+from .distributed import Batch, DataParallel
+from .execution import Execution
 from .ema import CHECKPOINT_WEIGHTS, WeightAverage, chosen_weights
 from .hf_llama import HfChat, graft_onto, grown_from, load_llama
 from .model import Hamburger, LlamaForCausalLM, count_params, init_weights
@@ -238,15 +240,14 @@ def lr_at(step: int, cfg: StageConfig, peak: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def autocast(device: torch.device):
-    """bf16 on CUDA as the reference trains; plain fp32 on CPU, where bf16 is slower here."""
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-
-
-def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Callable[[int], tuple[torch.Tensor, dict]],
-          device: torch.device, probe: Callable[[], dict] | None = None, extra: dict | None = None) -> None:
-    """`extra`: entries stored in every checkpoint beside the model and optimizer."""
+def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Callable[[int], Batch],
+          device: torch.device, execution: Execution, probe: Callable[[], dict] | None = None,
+          extra: dict | None = None) -> None:
+    """`batch_loss(step)`: the step's whole batch, drawn by every process alike (distributed.py).
+    `extra`: entries stored in every checkpoint beside the model and optimizer."""
     cfg = run.cfg
+    main = execution.processes.main
+    execution.check_batch(cfg.batch_size)
     model.to(device)
     opt = torch.optim.AdamW(groups, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
     peaks = [g["peak_lr"] for g in opt.param_groups]
@@ -279,7 +280,8 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
         kept = ck.get("ema")
         if kept is not None:
             since = ck["ema_since"]
-        average = WeightAverage(model, cfg.ema_decay, kept)
+        if main:                        # every process holds the same weights: the checkpoint's writer averages them
+            average = WeightAverage(model, cfg.ema_decay, kept)
         print(f"weight average (decay {cfg.ema_decay}) " + (f"goes on from step {since}" if kept is not None
                                                            else f"starts at step {step}'s weights"))
     elif "ema" in ck:
@@ -289,31 +291,34 @@ def _loop(run: Run, model: torch.nn.Module, groups: list[dict], batch_loss: Call
         if average is None:
             return extra or {}
         return {**(extra or {}), "ema": average.state_dict(), "ema_since": since}
+    execution.prepare(model)
+    parallel = DataParallel(model, execution.processes, device, execution.grad_accum)
     model.train()
     end = cfg.pause_at or cfg.steps
-    bar = tqdm(total=end, initial=step, desc=run.stage, dynamic_ncols=True)
+    bar = tqdm(total=end, initial=step, desc=run.stage, dynamic_ncols=True, disable=not main)
     t0 = time.time()
     while step < end:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg, g["peak_lr"])
-        with autocast(device):
-            loss, metrics = batch_loss(step)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        metrics = parallel.backward(batch_loss(step), lambda: execution.autocast(device))
+        loss = metrics.pop("loss")
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if average is not None:
             average.update(model)
         step += 1
         bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-        if step % 10 == 0 or step == end:
-            run.log({"step": step, "loss": loss.item(), "grad_norm": float(gnorm),
+        bar.set_postfix(loss=f"{loss:.3f}")
+        if not main:
+            continue
+        if step % execution.log_every == 0 or step == end:
+            run.log({"step": step, "loss": loss, "grad_norm": float(gnorm),
                      "elapsed_s": round(elapsed + time.time() - t0, 1), **metrics})
         if step % cfg.ckpt_every == 0 or step == end:
             run.save(model, opt, step, elapsed + time.time() - t0, saved_extra())
             if probe is not None:
-                with autocast(device):
+                with execution.autocast(device):
                     run.log({"step": step, **probe()})
     bar.close()
 
@@ -328,7 +333,8 @@ def _param_groups(named: list[tuple[str, torch.nn.Parameter]], lr: float) -> lis
     return [{"params": decay, "peak_lr": lr}, {"params": no_decay, "peak_lr": lr, "weight_decay": 0.0}]
 
 
-def train_base(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
+def train_base(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
+               execution: Execution = Execution()) -> None:
     """`cfg.init_from`: start from another run's base checkpoint (weights only; a fresh schedule)."""
     stream = torch.load(work / "data" / "lm.pt").long()
     run = Run(work, "base", cfg)
@@ -343,13 +349,14 @@ def train_base(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
         starts = torch.randint(0, len(stream) - cfg.seq_len - 1, (cfg.batch_size - cfg.repeat_rows,))
         windows = torch.stack([stream[s:s + cfg.seq_len + 1] for s in starts.tolist()])
         if not cfg.repeat_rows:
-            return lm_loss(llm, windows), {}
+            return Batch(len(windows), lambda rows: (lm_loss(llm, windows, rows), {}))
         spans, span_targets = repeated_spans(cfg.repeat_rows, cfg.seq_len, len(SPECIAL_TOKENS), mcfg.vocab_size)
         inputs, targets = torch.cat([windows[:, :-1], spans]), torch.cat([windows[:, 1:], span_targets])
-        return sft_loss(llm, inputs, targets), {}
+        return Batch(len(inputs), lambda rows: (sft_loss(llm, inputs, targets, rows), {}))
 
     probe = HeldoutProbe(work / "data")
-    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, lambda: probe.measure(llm))
+    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, execution,
+          lambda: probe.measure(llm))
 
 
 def _sft_sampler(examples: list[SftExample], batch_size: int, seed: int,
@@ -426,7 +433,8 @@ def training_examples(work: Path, mcfg: ModelConfig, data: str) -> list[SftExamp
     return load_sft(work / "data")
 
 
-def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
+def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
+                   execution: Execution = Execution()) -> None:
     """Next-token SFT on the task responses, plus `repeat_rows` synthetic copy requests per batch
     when asked: the same data the hamburger stage saw, so that the comparison is fair
     (training-log run 17)."""
@@ -444,10 +452,10 @@ def train_baseline(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torc
     def batch(step: int):
         chunk = sample(step) + [example for example, _ in copies(_step_rng(cfg, step))]
         inputs, targets = sft_batch(chunk, PAD_ID)
-        return sft_loss(llm, inputs, targets), {}
+        return Batch(len(chunk), lambda rows: (sft_loss(llm, inputs, targets, rows), {}))
 
     probe = None if cfg.data else HeldoutProbe(work / "data")      # it measures the project's task families
-    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device,
+    _loop(run, llm, _param_groups(list(llm.named_parameters()), cfg.lr), batch, device, execution,
           probe and (lambda: probe.measure(llm)))
 
 
@@ -515,7 +523,8 @@ def _of_families(responses: list[SftExample], families: tuple[str, ...]) -> list
     return examples
 
 
-def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
+def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
+                    execution: Execution = Execution()) -> None:
     """`cfg.init_from`: the checkpoint whose LLM weights start the base (default: the base
     stage's; the SFT baseline's makes HAMburger start from an instruction-tuned model, as the
     reference starts from Llama-3.2-1B-Instruct)."""
@@ -558,13 +567,16 @@ def train_hamburger(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: tor
         for example, sizes in copies(rng):
             chunk.append(example)
             rows.append(split_groups(sizes, cfg.split_rate, rng))
-        return hamburger_loss(h, chunk, [sizes for sizes, _ in rows], stop_at_end=[ends for _, ends in rows],
-                              supervise_stop=[False] * n + [True] * (len(chunk) - n))
+        group_sizes, ends = [sizes for sizes, _ in rows], [ends for _, ends in rows]
+        supervised = [False] * n + [True] * (len(chunk) - n)
+        return Batch(len(chunk), lambda part: hamburger_loss(h, chunk, group_sizes, stop_at_end=ends,
+                                                             supervise_stop=supervised, rows=part))
 
-    _loop(run, h, param_groups, batch, device)
+    _loop(run, h, param_groups, batch, device, execution)
 
 
-def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device) -> None:
+def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.device,
+               execution: Execution = Execution()) -> None:
     """Calibrates the stop head of the trained HAMburger model to its own micro decoder: the
     segmentation's group ends plus every token whose successor the model gets wrong (argmax,
     teacher-forced) are stop targets; everything but the stop head stays frozen. Writes
@@ -596,11 +608,12 @@ def train_stop(work: Path, mcfg: ModelConfig, cfg: StageConfig, device: torch.de
 
     def batch(step: int):
         chunk = sample(step)
-        return hamburger_loss(h, chunk, [groups[e.id] for e in chunk], stop_on_miss=True)
+        return Batch(len(chunk), lambda rows: hamburger_loss(h, chunk, [groups[e.id] for e in chunk],
+                                                             stop_on_miss=True, rows=rows))
 
-    _loop(run, h, _param_groups(list(stop_head.named_parameters()), cfg.lr), batch, device,
+    _loop(run, h, _param_groups(list(stop_head.named_parameters()), cfg.lr), batch, device, execution,
           extra={"hamburger_step": source_ck["step"], "calibrated": which})
 
 
-TRAINERS: dict[str, Callable[[Path, ModelConfig, StageConfig, torch.device], None]] = {
+TRAINERS: dict[str, Callable[[Path, ModelConfig, StageConfig, torch.device, Execution], None]] = {
     "base": train_base, "baseline": train_baseline, "hamburger": train_hamburger, "stop": train_stop}
