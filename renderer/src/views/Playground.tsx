@@ -8,9 +8,11 @@ import { TokenProbabilityChart } from '../charts/TokenProbabilityChart';
 import { TokensPerStepChart } from '../charts/TokensPerStepChart';
 import type { ChartLane } from '../hooks/useLaneSeries';
 import { useRun } from '../hooks/useRun';
+import { useResearchStore } from '../stores/researchStore';
 import { DebuggerPanel } from './DebuggerPanel';
 import { ContextBar } from './ContextBar';
 import { KvStrip, KvSummary } from './KvStrip';
+import { PerplexitySpeedPanel } from './PerplexitySpeedPanel';
 import { RenderBoundary } from './RenderBoundary';
 import { ReplayBar } from './ReplayBar';
 import { RunStatus } from './RunStatus';
@@ -22,6 +24,7 @@ const LANES = ['playground'] as const;
 
 export function Playground({ debug }: { debug: boolean }) {
   const checked = useRun('playground', (record) => record.started.settings.verifier !== undefined) ?? false;
+  const perplexity = useResearchStore((state) => state.perplexityOpen) && !debug;
   return (
     <div className="playground">
       <div className="run-column">
@@ -36,10 +39,12 @@ export function Playground({ debug }: { debug: boolean }) {
         </RenderBoundary>
         <ReplayBar lane="playground" />
       </div>
-      <div className={`side-column${checked ? ' checked' : ''}`}>
+      <div className={`side-column${perplexity ? ' research' : checked ? ' checked' : ''}`}>
         <RenderBoundary what={debug ? 'the step-through panel' : 'the charts'} lanes={LANES}>
           {debug ? (
             <DebuggerPanel />
+          ) : perplexity ? (
+            <PerplexitySpeedPanel lanes={PLAYGROUND_LANES} />
           ) : (
             <>
               <TokensPerStepChart lane="playground" />

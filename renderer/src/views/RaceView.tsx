@@ -7,6 +7,8 @@ import { ThroughputChart } from '../charts/ThroughputChart';
 import { RACE_LANES } from '../controller';
 import type { ChartLane } from '../hooks/useLaneSeries';
 import { useRun } from '../hooks/useRun';
+import { useResearchStore } from '../stores/researchStore';
+import { PerplexitySpeedPanel } from './PerplexitySpeedPanel';
 import { KvStrip } from './KvStrip';
 import { RenderBoundary } from './RenderBoundary';
 import { RunStatus } from './RunStatus';
@@ -43,6 +45,7 @@ function Tally({ lane }: { lane: LaneId }) {
 }
 
 export function RaceView() {
+  const perplexity = useResearchStore((state) => state.perplexityOpen);
   return (
     <div className="race">
       <SimulationBanner lanes={LANE_IDS} />
@@ -59,10 +62,16 @@ export function RaceView() {
           </section>
         ))}
       </div>
-      <div className="race-charts">
+      <div className={`race-charts${perplexity ? ' research' : ''}`}>
         <RenderBoundary what="the race charts" lanes={LANE_IDS}>
-          <KvGrowthChart lanes={CHART_LANES} />
-          <ThroughputChart lanes={CHART_LANES} />
+          {perplexity ? (
+            <PerplexitySpeedPanel lanes={CHART_LANES} />
+          ) : (
+            <>
+              <KvGrowthChart lanes={CHART_LANES} />
+              <ThroughputChart lanes={CHART_LANES} />
+            </>
+          )}
         </RenderBoundary>
       </div>
     </div>

@@ -3,6 +3,7 @@
 import { useRef } from 'react';
 import { openTrace, saveTrace } from '../controller';
 import { useModelStore } from '../stores/modelStore';
+import { useResearchStore } from '../stores/researchStore';
 import { VIEWS, useViewStore, type View } from '../stores/viewStore';
 
 const VIEW_LABELS: Record<View, string> = { playground: 'Playground', race: 'Race', debugger: 'Step-through' };
@@ -14,6 +15,7 @@ export function Toolbar({ onPresent }: { onPresent: () => void }) {
   const setTheme = useViewStore((state) => state.setTheme);
   const connection = useModelStore((state) => state.connection);
   const opening = useModelStore((state) => state.opening);
+  const perplexityOpen = useResearchStore((state) => state.perplexityOpen);
   const fileInput = useRef<HTMLInputElement>(null);
   return (
     <header className="toolbar">
@@ -28,6 +30,16 @@ export function Toolbar({ onPresent }: { onPresent: () => void }) {
         ))}
       </nav>
       <div className="toolbar-actions">
+        <button
+          type="button"
+          aria-pressed={perplexityOpen}
+          className={perplexityOpen ? 'on' : ''}
+          onClick={() => useResearchStore.getState().setPerplexityOpen(!perplexityOpen)}
+          data-testid="toggle-perplexity"
+          title="Perplexity against speed in place of the charts"
+        >
+          Perplexity vs speed
+        </button>
         <button type="button" onClick={() => saveTrace(view === 'race' ? 'race-0' : 'playground')} data-testid="save-trace" title="Save the run as a trace file (Ctrl+S)">
           Save trace
         </button>

@@ -1,0 +1,112 @@
+/// <reference lib="dom" />
+// The research views end to end in Debian's Chromium against the browser mode with the shipped
+// model: the perplexity-against-speed view's series equal the run's recorded steps, and the
+// one-file HTML export, opened from disk with every network request refused, replays the run
+// to its last step. With HAMBURGER_SCREENSHOTS=1 it writes docs/screenshots/perplexity-speed.png
+// and html-export.png.
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { traceSchema, type Trace } from '../../engine/api.js';
+import { startTestApp, type TestApp } from './support/appServer.js';
+import { launchChromium, type TestBrowser } from './support/chromium.js';
+
+const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots', import.meta.url));
+const PROMPT = 'Write a short note about owls and their hunting.';
+const MAX_NEW_TOKENS = 40;
+const WINDOW = 5;
+
+let app: TestApp;
+let browser: TestBrowser;
+let page: Page;
+const pageErrors: string[] = [];
+const saved: string[] = [];
+
+async function shot(target: Page, name: string): Promise<void> {
+  if (process.env.HAMBURGER_SCREENSHOTS !== '1') return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await target.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** Saves what a click downloads into the temp folder; the file's path. */
+async function download(selector: string): Promise<string> {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const target = path.join(tmpdir(), `e2e-research-${Date.now()}-${file.suggestedFilename()}`);
+  await file.saveAs(target);
+  saved.push(target);
+  return target;
+}
+
+/** A number list as the view writes it on its data attributes (empty: no value). */
+const numbers = (text: string | null): (number | null)[] => (text ?? '').split(',').map((v) => (v === '' ? null : Number(v)));
+
+beforeAll(async () => {
+  app = await startTestApp();
+  browser = await launchChromium({ width: 1400, height: 860 });
+  page = await browser.context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.setDefaultNavigationTimeout(90_000);
+  await page.goto(app.url);
+  await page.waitForSelector('[data-testid="connection"]:has-text("engine ready")');
+  await page.waitForSelector('[data-testid="model-name"]:has-text("hamburger-tiny")');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await app?.close();
+  for (const file of saved) rmSync(file, { force: true });
+  expect(pageErrors).toEqual([]);
+});
+
+describe('perplexity against speed', () => {
+  let trace: Trace;
+
+  it('draws, per macro step, the rolling perplexity, group size, rate and mean entropy of the recorded steps', async () => {
+    await page.fill('[data-testid="prompt"]', PROMPT);
+    await page.fill('[data-testid="setting-maxNewTokens"]', String(MAX_NEW_TOKENS));
+    await page.click('[data-testid="toggle-perplexity"]');
+    await page.fill('[data-testid="perplexity-window"]', String(WINDOW));
+    await page.click('[data-testid="generate"]');
+    await page.waitForSelector('[data-testid="status-playground"][data-phase="finished"]', { timeout: 30_000 });
+    trace = traceSchema.parse(JSON.parse(readFileSync(await download('[data-testid="save-trace"]'), 'utf8')));
+    const steps = trace.steps;
+    const view = page.locator('[data-testid="perplexity-playground"]');
+    await expect.poll(() => view.getAttribute('data-steps'), { timeout: 10_000 }).toBe(String(steps.length));
+    expect(await view.getAttribute('data-window')).toBe(String(WINDOW));
+
+    // The expected series straight from the events: every emitted token's -ln p, windowed.
+    const surprisals = steps.flatMap((s) => s.micro.map((m) => -Math.log(m.prob)));
+    let emitted = 0;
+    const perplexity = steps.map((s) => {
+      emitted += s.micro.length;
+      const window = surprisals.slice(Math.max(0, emitted - WINDOW), emitted);
+      return Math.exp(window.reduce((a, b) => a + b, 0) / window.length);
+    });
+    const rate = steps.map((s, i) => (s.micro.length * 1000) / (s.totals.elapsedMs - (i === 0 ? 0 : steps[i - 1]!.totals.elapsedMs)));
+    const entropy = steps.map((s) => s.micro.reduce((a, m) => a + m.entropy, 0) / s.micro.length);
+
+    expect(numbers(await view.getAttribute('data-group-size'))).toEqual(steps.map((s) => s.tokenIds.length));
+    const close = (got: (number | null)[], want: number[]) => {
+      expect(got).toHaveLength(want.length);
+      got.forEach((v, i) => expect(v, `step ${i}`).toBeCloseTo(want[i]!, 9));
+    };
+    close(numbers(await view.getAttribute('data-perplexity')), perplexity);
+    close(numbers(await view.getAttribute('data-tokens-per-second')), rate);
+    close(numbers(await view.getAttribute('data-mean-entropy')), entropy);
+    // Three stacked panels on one step axis, the scatter with a dot a step.
+    expect(await view.locator('.ppl-panel').count()).toBe(3);
+    expect(await view.locator('.ppl-scatter circle').count()).toBe(steps.length);
+    await shot(page, 'perplexity-speed');
+  }, 90_000);
+
+  it('refuses a window that is not a whole number of tokens, and keeps the last good one', async () => {
+    await page.fill('[data-testid="perplexity-window"]', '0');
+    await expect.poll(() => page.textContent('[data-testid="perplexity-window-error"]')).toContain('whole number of tokens from 1 to 4096');
+    expect(await page.getAttribute('[data-testid="perplexity-playground"]', 'data-window')).toBe(String(WINDOW));
+    await page.fill('[data-testid="perplexity-window"]', String(WINDOW));
+    await expect.poll(() => page.locator('[data-testid="perplexity-window-error"]').count()).toBe(0);
+  });
+});
