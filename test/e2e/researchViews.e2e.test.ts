@@ -15,8 +15,8 @@ import { startTestApp, type TestApp } from './support/appServer.js';
 import { launchChromium, type TestBrowser } from './support/chromium.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots', import.meta.url));
-const PROMPT = 'Write a short note about owls and their hunting.';
-const MAX_NEW_TOKENS = 40;
+const PROMPT = 'Copy the following text word for word.\n\nShe filled a big pitcher and set it, with glasses, on a tray. Carrying it to the living room, she imagined the picture she made.';
+const MAX_NEW_TOKENS = 60;
 const WINDOW = 5;
 
 let app: TestApp;
@@ -109,4 +109,32 @@ describe('perplexity against speed', () => {
     await page.fill('[data-testid="perplexity-window"]', String(WINDOW));
     await expect.poll(() => page.locator('[data-testid="perplexity-window-error"]').count()).toBe(0);
   });
+});
+
+describe('one-file HTML export', () => {
+  it('opened from disk with the network refused, replays the run to its last step', async () => {
+    const total = (await page.getAttribute('[data-testid="perplexity-playground"]', 'data-steps'))!;
+    const file = await download('[data-testid="export-html"]');
+    expect(path.basename(file)).toMatch(/hamburger-run-.*\.html$/);
+    // A browser of its own, offline, and any request but the file itself refused and recorded.
+    const reader = await launchChromium({ width: 1400, height: 860 });
+    const replay = await reader.context.newPage();
+    await reader.context.setOffline(true);
+    const requests: string[] = [];
+    await replay.route(/^(?!file:|data:|blob:)/, (route) => {
+      requests.push(route.request().url());
+      return route.abort('internetdisconnected');
+    });
+    const errors: string[] = [];
+    replay.on('pageerror', (error) => errors.push(error.message));
+    await replay.goto(pathToFileURL(file).href);
+    await replay.waitForFunction((n) => document.querySelector('[data-testid="step-count"]')?.textContent === `step ${n} / ${n}`, total, { timeout: 30_000 });
+    expect(await replay.locator('[data-testid="kv-strip-playground"]').count()).toBe(1);
+    expect(await replay.locator('.token').count()).toBeGreaterThan(0);
+    expect(await replay.locator('figure.chart').count()).toBeGreaterThanOrEqual(4);
+    await shot(replay, 'html-export');
+    expect(requests).toEqual([]);
+    expect(errors).toEqual([]);
+    await reader.close();
+  }, 90_000);
 });

@@ -13,7 +13,7 @@ import { Axis } from './Axis';
 import { ChartFrame, type PlotSize } from './ChartFrame';
 
 /** Space between stacked panels, and left of the scatter's axis. */
-const PANEL_GAP = 18;
+const PANEL_GAP = 24;
 const SCATTER_AXIS = 38;
 
 type Value = (p: PerplexitySpeedPoint) => number | null;

@@ -16,7 +16,7 @@ import { SimulationBanner } from './SimulationBanner';
 import { TokenStream } from './TokenStream';
 
 const LANE_TITLES: Record<string, string> = { hamburger: 'HAMburger', verify: 'Verified (lossless)', baseline: 'Baseline' };
-const CHART_LANES: readonly ChartLane[] = RACE_LANES.map(({ lane, mode }) => ({ lane, label: LANE_TITLES[mode] ?? mode }));
+export const CHART_LANES: readonly ChartLane[] = RACE_LANES.map(({ lane, mode }) => ({ lane, label: LANE_TITLES[mode] ?? mode }));
 const LANE_IDS = RACE_LANES.map(({ lane }) => lane);
 
 function Tally({ lane }: { lane: LaneId }) {
