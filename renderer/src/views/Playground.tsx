@@ -12,6 +12,7 @@ import { useResearchStore } from '../stores/researchStore';
 import { DebuggerPanel } from './DebuggerPanel';
 import { ContextBar } from './ContextBar';
 import { KvStrip, KvSummary } from './KvStrip';
+import { PaperExports } from './PaperExports';
 import { PerplexitySpeedPanel } from './PerplexitySpeedPanel';
 import { RenderBoundary } from './RenderBoundary';
 import { ReplayBar } from './ReplayBar';
@@ -38,6 +39,7 @@ export function Playground({ debug }: { debug: boolean }) {
           <TokenStream lane="playground" />
         </RenderBoundary>
         <ReplayBar lane="playground" />
+        <PaperExports lane="playground" />
       </div>
       <div className={`side-column${perplexity ? ' research' : checked ? ' checked' : ''}`}>
         <RenderBoundary what={debug ? 'the step-through panel' : 'the charts'} lanes={LANES}>
