@@ -10,14 +10,14 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { traceSchema, type Trace } from '../../engine/api.js';
+import { traceSchema } from '../../engine/api.js';
 import { startTestApp, type TestApp } from './support/appServer.js';
 import { launchChromium, type TestBrowser } from './support/chromium.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots', import.meta.url));
-const PROMPT = 'Copy the following text word for word.\n\nShe filled a big pitcher and set it, with glasses, on a tray. Carrying it to the living room, she imagined the picture she made.';
+const PROMPT = 'Make a markdown table with columns city, year from these records: Berlin, 1946; Madrid, 1903; Vienna, 1954; Berlin, 1923.';
 const MAX_NEW_TOKENS = 60;
-const WINDOW = 5;
+const WINDOW = 8;
 
 let app: TestApp;
 let browser: TestBrowser;
@@ -62,8 +62,6 @@ afterAll(async () => {
 });
 
 describe('perplexity against speed', () => {
-  let trace: Trace;
-
   it('draws, per macro step, the rolling perplexity, group size, rate and mean entropy of the recorded steps', async () => {
     await page.fill('[data-testid="prompt"]', PROMPT);
     await page.fill('[data-testid="setting-maxNewTokens"]', String(MAX_NEW_TOKENS));
@@ -71,7 +69,7 @@ describe('perplexity against speed', () => {
     await page.fill('[data-testid="perplexity-window"]', String(WINDOW));
     await page.click('[data-testid="generate"]');
     await page.waitForSelector('[data-testid="status-playground"][data-phase="finished"]', { timeout: 30_000 });
-    trace = traceSchema.parse(JSON.parse(readFileSync(await download('[data-testid="save-trace"]'), 'utf8')));
+    const trace = traceSchema.parse(JSON.parse(readFileSync(await download('[data-testid="save-trace"]'), 'utf8')));
     const steps = trace.steps;
     const view = page.locator('[data-testid="perplexity-playground"]');
     await expect.poll(() => view.getAttribute('data-steps'), { timeout: 10_000 }).toBe(String(steps.length));
@@ -99,6 +97,7 @@ describe('perplexity against speed', () => {
     // Three stacked panels on one step axis, the scatter with a dot a step.
     expect(await view.locator('.ppl-panel').count()).toBe(3);
     expect(await view.locator('.ppl-scatter circle').count()).toBe(steps.length);
+    for (const close of await page.locator('.notice button[aria-label="Dismiss"]').all()) await close.click();
     await shot(page, 'perplexity-speed');
   }, 90_000);
 
@@ -108,6 +107,26 @@ describe('perplexity against speed', () => {
     expect(await page.getAttribute('[data-testid="perplexity-playground"]', 'data-window')).toBe(String(WINDOW));
     await page.fill('[data-testid="perplexity-window"]', String(WINDOW));
     await expect.poll(() => page.locator('[data-testid="perplexity-window-error"]').count()).toBe(0);
+  });
+});
+
+describe('SVG for papers', () => {
+  it('exports the KV strip as vector cells and the token stream over a chosen range of steps', async () => {
+    const strip = page.locator('[data-testid="kv-strip-playground"]');
+    const entries = ['data-prompt-entries', 'data-group-entries', 'data-pending-entries'];
+    const cells = (await Promise.all(entries.map((name) => strip.getAttribute(name)))).reduce((sum, v) => sum + Number(v), 0);
+    const kv = readFileSync(await download('[data-testid="export-kv-svg"]'), 'utf8');
+    expect(kv.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect([...kv.matchAll(/<g><title>/g)]).toHaveLength(cells);
+    expect([...kv.matchAll(/<title>prompt entry /g)]).toHaveLength(Number(await strip.getAttribute('data-prompt-entries')));
+
+    await page.fill('[data-testid="stream-svg-from"]', '2');
+    await page.fill('[data-testid="stream-svg-to"]', '4');
+    const stream = readFileSync(await download('[data-testid="export-stream-svg"]'), 'utf8');
+    expect([...stream.matchAll(/<g data-step="(\d+)">/g)].map((m) => Number(m[1]))).toEqual([2, 3, 4]);
+    const trace = traceSchema.parse(JSON.parse(readFileSync(await download('[data-testid="save-trace"]'), 'utf8')));
+    const tokens = [...stream.matchAll(/<title>p = [\d.]+<\/title>/g)];
+    expect(tokens).toHaveLength(trace.steps.slice(2, 5).reduce((sum, step) => sum + step.micro.length, 0));
   });
 });
 
