@@ -55,6 +55,19 @@ function GroupPanel({ points, x, height, width, maxGroup, last }: { points: Perp
   );
 }
 
+const DOT_RADIUS = 2.5;
+
+/** Each step a small circle, spread inside its size's column by golden-ratio steps so equal sizes do not pile up. */
+function dots(points: readonly PerplexitySpeedPoint[], x: ScaleLinear<number, number>, y: ScaleLinear<number, number>): string {
+  const r = DOT_RADIUS;
+  return points
+    .map((p) => {
+      const cx = x(p.groupSize + (((p.step * 0.618034) % 1) - 0.5) * 0.5);
+      return `M${(cx - r).toFixed(1)},${y(p.meanEntropy).toFixed(1)}a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0`;
+    })
+    .join('');
+}
+
 function Scatter({ points, width, height, maxGroup }: { points: PerplexitySpeedPoint[]; width: number; height: number; maxGroup: number }) {
   const x = scaleLinear().domain([0.5, maxGroup + 0.5]).range([0, width]);
   const y = scaleLinear().domain([0, Math.max(0.5, max(points, (p) => p.meanEntropy) ?? 0)]).range([height, 0]).nice();
@@ -68,12 +81,10 @@ function Scatter({ points, width, height, maxGroup }: { points: PerplexitySpeedP
     <>
       <Axis scale={y} orient="left" span={width} ticks={4} label="mean entropy (nats)" />
       <Axis scale={x} orient="bottom" span={height} ticks={maxGroup} format={(v) => (Number.isInteger(v) ? String(v) : '')} label="group size" />
-      {points.map((p) => (
-        // A fixed spread inside the column (golden-ratio steps) so equal sizes do not pile up.
-        <circle key={p.step} className="dot series-2" cx={x(p.groupSize + (((p.step * 0.618034) % 1) - 0.5) * 0.5)} cy={y(p.meanEntropy)} r={2.5}>
-          <title>{`step ${p.step}: ${p.groupSize} token${p.groupSize === 1 ? '' : 's'}, mean entropy ${p.meanEntropy.toFixed(3)} nats`}</title>
-        </circle>
-      ))}
+      {/* One path for every dot: a live run of a thousand steps redraws one element, not a thousand. */}
+      <path className="dot series-2" d={dots(points, x, y)}>
+        <title>{`${points.length} macro steps: group size against the mean entropy of its tokens; dashes: each size's mean`}</title>
+      </path>
       {means.map((m, i) => m !== null && <line key={i} className="mean-line" x1={x(i + 1) - half} x2={x(i + 1) + half} y1={y(m)} y2={y(m)} />)}
     </>
   );
