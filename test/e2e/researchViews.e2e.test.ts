@@ -131,23 +131,28 @@ describe('SVG for papers', () => {
   });
 });
 
+/** Opens a file in a Chromium of its own, offline, with any request but the file itself refused and recorded. */
+async function openOffline(file: string): Promise<{ replay: Page; requests: string[]; errors: string[]; close(): Promise<void> }> {
+  const reader = await launchChromium({ width: 1400, height: 860 });
+  const replay = await reader.context.newPage();
+  await reader.context.setOffline(true);
+  const requests: string[] = [];
+  await replay.route(/^(?!file:|data:|blob:)/, (route) => {
+    requests.push(route.request().url());
+    return route.abort('internetdisconnected');
+  });
+  const errors: string[] = [];
+  replay.on('pageerror', (error) => errors.push(error.message));
+  await replay.goto(pathToFileURL(file).href);
+  return { replay, requests, errors, close: () => reader.close() };
+}
+
 describe('one-file HTML export', () => {
   it('opened from disk with the network refused, replays the run to its last step', async () => {
     const total = (await page.getAttribute('[data-testid="perplexity-playground"]', 'data-steps'))!;
     const file = await download('[data-testid="export-html"]');
     expect(path.basename(file)).toMatch(/hamburger-run-.*\.html$/);
-    // A browser of its own, offline, and any request but the file itself refused and recorded.
-    const reader = await launchChromium({ width: 1400, height: 860 });
-    const replay = await reader.context.newPage();
-    await reader.context.setOffline(true);
-    const requests: string[] = [];
-    await replay.route(/^(?!file:|data:|blob:)/, (route) => {
-      requests.push(route.request().url());
-      return route.abort('internetdisconnected');
-    });
-    const errors: string[] = [];
-    replay.on('pageerror', (error) => errors.push(error.message));
-    await replay.goto(pathToFileURL(file).href);
+    const { replay, requests, errors, close } = await openOffline(file);
     await replay.waitForFunction((n) => document.querySelector('[data-testid="step-count"]')?.textContent === `step ${n} / ${n}`, total, { timeout: 30_000 });
     expect(await replay.locator('[data-testid="kv-strip-playground"]').count()).toBe(1);
     expect(await replay.locator('.token').count()).toBeGreaterThan(0);
@@ -155,6 +160,28 @@ describe('one-file HTML export', () => {
     await shot(replay, 'html-export');
     expect(requests).toEqual([]);
     expect(errors).toEqual([]);
-    await reader.close();
+    await close();
   }, 90_000);
+
+  it('a race: one perplexity view per lane, and the export replays every lane to its last step offline', async () => {
+    const lanes = ['race-0', 'race-1', 'race-2'];
+    await page.click('[data-testid="view-race"]');
+    await page.click('[data-testid="generate"]');
+    const steps: Record<string, string> = {};
+    for (const lane of lanes) {
+      await page.waitForSelector(`[data-testid="status-${lane}"][data-phase="finished"]`, { timeout: 90_000 });
+      steps[lane] = await page.innerText(`[data-testid="tally-${lane}"] [data-tally="forwards"]`);
+      await expect.poll(() => page.getAttribute(`[data-testid="perplexity-${lane}"]`, 'data-steps'), { timeout: 10_000 }).toBe(steps[lane]);
+    }
+    const file = await download('[data-testid="export-html"]');
+    expect(path.basename(file)).toMatch(/hamburger-race-.*\.html$/);
+    const { replay, requests, errors, close } = await openOffline(file);
+    for (const lane of lanes) {
+      await replay.waitForFunction(([id, n]) => document.querySelector(`[data-testid="step-count-${id}"]`)?.textContent === `step ${n} / ${n}`, [lane, steps[lane]!] as const, { timeout: 30_000 });
+      expect(await replay.locator(`[data-testid="kv-strip-${lane}"]`).count()).toBe(1);
+    }
+    expect(requests).toEqual([]);
+    expect(errors).toEqual([]);
+    await close();
+  }, 180_000);
 });
