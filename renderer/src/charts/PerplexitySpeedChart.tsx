@@ -18,9 +18,10 @@ const SCATTER_AXIS = 38;
 
 type Value = (p: PerplexitySpeedPoint) => number | null;
 
-function LinePanel({ points, x, height, width, value, label, last }: { points: PerplexitySpeedPoint[]; x: ScaleLinear<number, number>; height: number; width: number; value: Value; label: string; last: boolean }) {
+/** `floor`: the least the value can be (perplexity 1, a rate 0), where its axis starts. */
+function LinePanel({ points, x, height, width, value, floor, label, last }: { points: PerplexitySpeedPoint[]; x: ScaleLinear<number, number>; height: number; width: number; value: Value; floor: number; label: string; last: boolean }) {
   const top = max(points, (p) => value(p) ?? 0) ?? 0;
-  const y = scaleLinear().domain([label.startsWith('perplexity') ? Math.min(1, top) : 0, Math.max(top, 2)]).range([height, 0]).nice();
+  const y = scaleLinear().domain([floor, Math.max(top, floor + 1)]).range([height, 0]).nice();
   const d =
     line<PerplexitySpeedPoint>()
       .defined((p) => value(p) !== null)
@@ -103,13 +104,13 @@ function draw(points: PerplexitySpeedPoint[], maxGroup: number, windowTokens: nu
   return (
     <>
       <g className="ppl-panel">
-        <LinePanel points={drawn} x={x} height={panel} width={stackWidth} value={(p) => p.perplexity} label={`perplexity (last ${windowTokens} tokens)`} last={false} />
+        <LinePanel points={drawn} x={x} height={panel} width={stackWidth} value={(p) => p.perplexity} floor={1} label={`perplexity (last ${windowTokens} tokens)`} last={false} />
       </g>
       <g className="ppl-panel" transform={`translate(0,${panel + PANEL_GAP})`}>
         <GroupPanel points={points} x={x} height={panel} width={stackWidth} maxGroup={maxGroup} last={false} />
       </g>
       <g className="ppl-panel" transform={`translate(0,${2 * (panel + PANEL_GAP)})`}>
-        <LinePanel points={drawn} x={x} height={panel} width={stackWidth} value={(p) => p.tokensPerSecond} label="tokens/s (per step)" last />
+        <LinePanel points={drawn} x={x} height={panel} width={stackWidth} value={(p) => p.tokensPerSecond} floor={0} label="tokens/s (per step)" last />
       </g>
       <g className="ppl-scatter" transform={`translate(${scatterLeft},${scatterTop})`}>
         <Scatter points={points} width={Math.max(10, width - scatterLeft)} height={Math.max(10, height - scatterTop)} maxGroup={maxGroup} />

@@ -14,7 +14,7 @@ function WindowField() {
     setText(value);
     const parsed = windowTokensSchema.safeParse(value.trim() === '' ? Number.NaN : Number(value));
     if (parsed.success) setWindowTokens(parsed.data);
-    setError(parsed.success ? null : `${parsed.error.issues[0]!.message}; "${value}" kept the window at ${windowTokens}`);
+    setError(parsed.success ? null : `"${value}": ${parsed.error.issues[0]!.message}; it stays at ${windowTokens}`);
   };
   return (
     <label className="ppl-window">
