@@ -2,7 +2,8 @@
 // (two runs of 1,000 tokens back to back: the model's context holds 1,024 positions): long
 // tasks, frame intervals, and the latency of keys typed into the prompt box for as long as it
 // generates.
-// Usage: npm run smoothness [-- --json] [-- --trace FILE] [-- --url http://127.0.0.1:5170/] [-- --during-load DIR]
+// Usage: npm run smoothness [-- --json] [-- --trace FILE] [-- --url http://127.0.0.1:5170/] [-- --during-load DIR] [-- --view perplexity]
+// --view perplexity: the perplexity-against-speed view open in place of the charts while it generates.
 // --during-load DIR: instead of generating, load the package at DIR from the model picker (a
 // real-size one: seconds of ONNX Runtime sessions opening in the engine's worker) and type for
 // as long as it loads; the figures are those keys' latencies (target: p95 under 50 ms).
@@ -93,8 +94,10 @@ async function startTrace(cdp: CDPSession): Promise<() => Promise<TraceEvent[]>>
 }
 
 const { values: options } = parseArgs({
-  options: { json: { type: 'boolean' }, trace: { type: 'string' }, url: { type: 'string' }, 'during-load': { type: 'string' } },
+  options: { json: { type: 'boolean' }, trace: { type: 'string' }, url: { type: 'string' }, 'during-load': { type: 'string' }, view: { type: 'string', default: 'charts' } },
 });
+const SIDE_VIEWS = ['charts', 'perplexity'];
+if (!SIDE_VIEWS.includes(options.view)) throw new Error(`--view ${options.view}: the side column shows one of ${SIDE_VIEWS.join(', ')}`);
 const traceFile = options.trace;
 
 // By default the browser mode runs inside this script's process; with --url the page is
@@ -109,6 +112,7 @@ try {
   // A string, not a function: tsx's transform would add helpers the page does not have.
   await page.evaluate(OBSERVE_SCRIPT);
   await page.getByLabel('Wrap in the chat template').setChecked(false);
+  if (options.view === 'perplexity') await page.click('[data-testid="toggle-perplexity"]');
   const stopTrace = traceFile === undefined ? null : await startTrace(await browser.context.newCDPSession(page));
   await page.focus('[data-testid="prompt"]');
   for (let i = 0; i < IDLE_KEYS; i++) {
@@ -187,6 +191,7 @@ try {
     const { slow: slowKeys, all: latencies } = keyLatencies(stats, stats.typed, keys);
     const { slow: slowIdleKeys, all: idleLatencies } = keyLatencies(stats, stats.idle, IDLE_KEYS);
     const result = {
+      view: options.view,
       browser: `Debian Chromium ${/Chrome\/(\d+)/.exec((await page.evaluate('navigator.userAgent')) as string)?.[1] ?? '?'} (headless, --disable-gpu)`,
       tokens,
       runs,

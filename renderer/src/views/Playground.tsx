@@ -9,12 +9,15 @@ import { TokensPerStepChart } from '../charts/TokensPerStepChart';
 import type { ChartLane } from '../hooks/useLaneSeries';
 import { useRun } from '../hooks/useRun';
 import { AnalysisFigures } from './AnalysePanel';
+import { useResearchStore } from '../stores/researchStore';
 import { DebuggerPanel } from './DebuggerPanel';
 import { ContextBar } from './ContextBar';
 import { ConversationBar } from './ConversationBar';
 import { ForkColumn } from './ForkColumn';
 import { ForkControls } from './ForkControls';
 import { KvStrip, KvSummary } from './KvStrip';
+import { PaperExports } from './PaperExports';
+import { PerplexitySpeedPanel } from './PerplexitySpeedPanel';
 import { RenderBoundary } from './RenderBoundary';
 import { ReplayBar } from './ReplayBar';
 import { RunStatus } from './RunStatus';
@@ -27,6 +30,7 @@ const LANES = ['playground'] as const;
 export function Playground({ debug }: { debug: boolean }) {
   const checked = useRun('playground', (record) => record.started.settings.verifier !== undefined) ?? false;
   const forked = useRun('fork', () => true) ?? false;
+  const perplexity = useResearchStore((state) => state.perplexityOpen) && !debug;
   return (
     <div className={`playground${forked ? ' with-fork' : ''}`}>
       <div className="run-column">
@@ -42,16 +46,19 @@ export function Playground({ debug }: { debug: boolean }) {
         <ReplayBar lane="playground" />
         <ForkControls />
         <ConversationBar />
+        <PaperExports lane="playground" />
       </div>
       {forked && (
         <RenderBoundary what="the fork" lanes={['fork']}>
           <ForkColumn />
         </RenderBoundary>
       )}
-      <div className={`side-column${checked ? ' checked' : ''}`}>
+      <div className={`side-column${perplexity ? ' research' : checked ? ' checked' : ''}`}>
         <RenderBoundary what={debug ? 'the step-through panel' : 'the charts'} lanes={LANES}>
           {debug ? (
             <DebuggerPanel />
+          ) : perplexity ? (
+            <PerplexitySpeedPanel lanes={PLAYGROUND_LANES} />
           ) : (
             <>
               <AnalysisFigures lane="playground" />

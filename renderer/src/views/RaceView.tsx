@@ -8,6 +8,8 @@ import { RACE_LANES } from '../controller';
 import type { ChartLane } from '../hooks/useLaneSeries';
 import { useRun } from '../hooks/useRun';
 import { firstTokenText } from '../model/firstTokenTime';
+import { useResearchStore } from '../stores/researchStore';
+import { PerplexitySpeedPanel } from './PerplexitySpeedPanel';
 import { KvStrip } from './KvStrip';
 import { RenderBoundary } from './RenderBoundary';
 import { RunStatus } from './RunStatus';
@@ -15,7 +17,7 @@ import { SimulationBanner } from './SimulationBanner';
 import { TokenStream } from './TokenStream';
 
 const LANE_TITLES: Record<string, string> = { hamburger: 'HAMburger', verify: 'Verified (lossless)', baseline: 'Baseline' };
-const CHART_LANES: readonly ChartLane[] = RACE_LANES.map(({ lane, mode }) => ({ lane, label: LANE_TITLES[mode] ?? mode }));
+export const CHART_LANES: readonly ChartLane[] = RACE_LANES.map(({ lane, mode }) => ({ lane, label: LANE_TITLES[mode] ?? mode }));
 const LANE_IDS = RACE_LANES.map(({ lane }) => lane);
 
 function Tally({ lane }: { lane: LaneId }) {
@@ -45,6 +47,7 @@ function Tally({ lane }: { lane: LaneId }) {
 }
 
 export function RaceView() {
+  const perplexity = useResearchStore((state) => state.perplexityOpen);
   return (
     <div className="race">
       <SimulationBanner lanes={LANE_IDS} />
@@ -61,10 +64,16 @@ export function RaceView() {
           </section>
         ))}
       </div>
-      <div className="race-charts">
+      <div className={`race-charts${perplexity ? ' research' : ''}`}>
         <RenderBoundary what="the race charts" lanes={LANE_IDS}>
-          <KvGrowthChart lanes={CHART_LANES} />
-          <ThroughputChart lanes={CHART_LANES} />
+          {perplexity ? (
+            <PerplexitySpeedPanel lanes={CHART_LANES} />
+          ) : (
+            <>
+              <KvGrowthChart lanes={CHART_LANES} />
+              <ThroughputChart lanes={CHART_LANES} />
+            </>
+          )}
         </RenderBoundary>
       </div>
     </div>

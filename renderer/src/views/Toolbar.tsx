@@ -2,8 +2,11 @@
 // first use, and the connection state.
 import { useRef } from 'react';
 import { openTrace, saveTrace } from '../controller';
+import { exportReplayHtml } from '../replayExport';
 import { useModelStore } from '../stores/modelStore';
+import { useResearchStore } from '../stores/researchStore';
 import { VIEWS, useViewStore, type View } from '../stores/viewStore';
+import { CHART_LANES as RACE_CHART_LANES } from './RaceView';
 
 const VIEW_LABELS: Record<View, string> = { playground: 'Playground', race: 'Race', debugger: 'Step-through' };
 
@@ -14,6 +17,7 @@ export function Toolbar({ onPresent }: { onPresent: () => void }) {
   const setTheme = useViewStore((state) => state.setTheme);
   const connection = useModelStore((state) => state.connection);
   const opening = useModelStore((state) => state.opening);
+  const perplexityOpen = useResearchStore((state) => state.perplexityOpen);
   const fileInput = useRef<HTMLInputElement>(null);
   return (
     <header className="toolbar">
@@ -28,8 +32,26 @@ export function Toolbar({ onPresent }: { onPresent: () => void }) {
         ))}
       </nav>
       <div className="toolbar-actions">
+        <button
+          type="button"
+          aria-pressed={perplexityOpen}
+          className={perplexityOpen ? 'on' : ''}
+          onClick={() => useResearchStore.getState().setPerplexityOpen(!perplexityOpen)}
+          data-testid="toggle-perplexity"
+          title="Perplexity against speed in place of the charts"
+        >
+          Perplexity vs speed
+        </button>
         <button type="button" onClick={() => saveTrace(view === 'race' ? 'race-0' : 'playground')} data-testid="save-trace" title="Save the run as a trace file (Ctrl+S)">
           Save trace
+        </button>
+        <button
+          type="button"
+          onClick={() => void (view === 'race' ? exportReplayHtml(RACE_CHART_LANES, 'hamburger-race') : exportReplayHtml([{ lane: 'playground', label: 'this run' }], 'hamburger-run'))}
+          data-testid="export-html"
+          title="Export the run (or the race) as one HTML file that replays it in any browser, offline"
+        >
+          Export HTML
         </button>
         <button type="button" onClick={() => fileInput.current?.click()} data-testid="open-trace" title="Open a trace file and replay it (Ctrl+O)">
           Open trace

@@ -14,9 +14,10 @@ function newestMtime(target: string): number {
   return readdirSync(target).reduce((newest, name) => Math.max(newest, newestMtime(path.join(target, name))), stat.mtimeMs);
 }
 
+/** The older of the app's page and the one-file replay page (built after it, by the same build). */
 function builtMtime(): number {
   try {
-    return statSync(path.join(RENDERER_ROOT, 'index.html')).mtimeMs;
+    return Math.min(...['index.html', 'replay.html'].map((name) => statSync(path.join(RENDERER_ROOT, name)).mtimeMs));
   } catch {
     return 0;
   }
