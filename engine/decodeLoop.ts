@@ -140,7 +140,7 @@ export class DecodeLoop {
    */
   private async prefill(): Promise<void> {
     const { decoders, promptIds: ids } = this.input;
-    const calls = this.input.calls ?? [ids.map((id) => ({ tokenIds: [id], kind: 'prompt' as const }))];
+    const calls: readonly ReplayCall[] = this.input.calls ?? [ids.map((id) => ({ tokenIds: [id], kind: 'prompt' as const }))];
     const d = decoders.architecture.hidden_size;
     const embeddings = new Float32Array(ids.length * d); // [n, D]
     await decoders.embedder.embedInto(ids, embeddings);
@@ -154,7 +154,7 @@ export class DecodeLoop {
       let last = tokens - 1;
       for (const entry of call) {
         last += entry.tokenIds.length;
-        positions.push(contextEntryPosition(convention, entry.kind, last));
+        positions.push(entry.positionId ?? contextEntryPosition(convention, entry.kind, last));
       }
       await decoders.base.runEntries(embeddings.subarray(tokens * d), sizes, positions);
       call.forEach((entry, i) => entries.push({ index: entries.length, positionId: positions[i]!, kind: entry.kind, tokenIds: entry.tokenIds }));

@@ -28,6 +28,17 @@ export const forkRequestSchema = z
   .object({
     groups: groupsSchema('fork.groups'),
     token: tokenIdSchema('fork.token').optional(),
+    /**
+     * Where the original put each group (its entries' positionIds); a fork that changes the
+     * position convention still rebuilds the original's cache. Default: where this run's
+     * convention puts them.
+     */
+    positions: z
+      .array(z.number({ error: () => 'fork.positions must hold positions' }).int({ error: () => 'fork.positions must hold whole numbers' }).min(0, { error: () => 'fork.positions must be >= 0' }), {
+        error: () => 'fork.positions must be an array of positions, one per group',
+      })
+      .max(MAX_FORK_GROUPS, { error: () => `fork.positions holds at most ${MAX_FORK_GROUPS} positions` })
+      .optional(),
     /** The original's step the fork continues from, as the views name it (the engine replays `groups`). */
     fromStep: z.number({ error: () => 'fork.fromStep must be a number' }).int({ error: () => 'fork.fromStep must be a whole number' }).min(0, { error: () => 'fork.fromStep must be >= 0' }).optional(),
   })
@@ -59,7 +70,7 @@ export const runHistorySchema = z.object({
   turnCache: turnCacheSchema,
   /** Index of the first KV entry of each user turn among step 0's entries: turn 1 first, this run's turn last. */
   turnStarts: z.array(z.number()),
-  fork: z.object({ groups: z.array(z.array(z.number())), token: z.number().optional(), fromStep: z.number().optional() }).optional(),
+  fork: z.object({ groups: z.array(z.array(z.number())), token: z.number().optional(), positions: z.array(z.number()).optional(), fromStep: z.number().optional() }).optional(),
   /** Index of the first KV entry the fork replayed (its shared prefix's first group); absent without a fork. */
   forkStart: z.number().optional(),
 });

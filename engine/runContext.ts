@@ -15,6 +15,8 @@ export interface ContextEntry {
   tokenIds: number[];
   /** `prompt`: one token of text the run was given; `group`: a group an earlier decode smashed. */
   kind: 'prompt' | 'group';
+  /** Where an earlier run put this group (a fork's recorded positions); absent: the run's convention places it. */
+  positionId?: number;
 }
 
 /** One base-forward call's entries (HAMburger's base splits it after each longer group: BaseForward.runEntries). */
@@ -151,12 +153,26 @@ export function runContext(request: GenerateRequest, sources: ContextSources): R
     }
   }
   let forkStart: number | undefined;
+  const forkCalls: ReplayCall[] = [];
   if (fork !== undefined) {
     forkStart = entries;
-    for (const group of fork.groups) {
-      push([{ tokenIds: group, kind: 'group' }]);
-      tokenIds.push(...group);
+    if (fork.positions !== undefined && fork.positions.length !== fork.groups.length) {
+      throw new EngineError('invalid_fork', `fork.positions holds ${fork.positions.length} positions for ${fork.groups.length} groups`, { field: 'fork.positions', limit: 'one position per group' });
     }
+    fork.groups.forEach((group, g) => {
+      tokenIds.push(...group);
+      const positionId = fork.positions?.[g];
+      const last = tokenIds.length - 1;
+      // A group sits at its last token's index or one above (the two position conventions).
+      if (positionId !== undefined && positionId !== last && positionId !== last + 1) {
+        throw new EngineError('invalid_fork', `fork.positions.${g} is ${positionId}; group ${g} ends at the context's token ${last}, so it sat at ${last} or ${last + 1}`, {
+          field: `fork.positions.${g}`,
+          limit: `${last} or ${last + 1}`,
+        });
+      }
+      forkCalls.push([{ tokenIds: group, kind: 'group', ...(positionId === undefined ? {} : { positionId }) }]);
+    });
+    forkCalls.forEach(push);
   }
   const unmergedTurns = turns.length > 0 && request.turnCache === 'unmerged';
   let replay = calls;
@@ -164,7 +180,7 @@ export function runContext(request: GenerateRequest, sources: ContextSources): R
   else if (unmergedTurns) {
     // The conversation re-prefilled as a plain prompt of its tokens; a fork's groups still replay as groups.
     const conversationTokens = tokenIds.length - (fork?.groups.flat().length ?? 0);
-    replay = [singles(tokenIds.slice(0, conversationTokens)), ...(fork === undefined ? [] : fork.groups.map((g): ReplayCall => [{ tokenIds: g, kind: 'group' }]))];
+    replay = [singles(tokenIds.slice(0, conversationTokens)), ...forkCalls];
   }
   const history: RunHistory | undefined =
     turns.length === 0 && fork === undefined

@@ -144,8 +144,10 @@ function checkContextEntries(trace: Trace): void {
     if (entry.tokenIds.length === 0 || (entry.kind === 'prompt' && entry.tokenIds.length !== 1)) fail(at(i, 'tokenIds'), `a ${entry.kind} entry holds ${entry.kind === 'prompt' ? 'one token' : 'one or more tokens'}, got ${entry.tokenIds.length}`);
     expectIds(entry.tokenIds, trace.started.prompt.tokenIds.slice(tokens, tokens + entry.tokenIds.length), at(i, 'tokenIds'), `context entry ${i} holds the context's next tokens`);
     tokens += entry.tokenIds.length;
-    const position = contextEntryPosition(convention, entry.kind, tokens - 1);
-    const where = position === tokens - 1 ? 'the position of its last token' : 'one above its last token (tokens_so_far)';
+    // A fork's groups sit where the original put them, when the fork names it.
+    const recorded = history.forkStart === undefined || entry.kind !== 'group' ? undefined : history.fork?.positions?.[i - history.forkStart];
+    const position = recorded ?? contextEntryPosition(convention, entry.kind, tokens - 1);
+    const where = recorded !== undefined ? "where the original put it (fork.positions)" : position === tokens - 1 ? 'the position of its last token' : 'one above its last token (tokens_so_far)';
     expectEqual(entry.positionId, position, at(i, 'positionId'), `a ${entry.kind} entry sits at ${where}; positionId`);
   });
   expectEqual(tokens, trace.started.prompt.tokenIds.length, ['steps', 0, 'appended'], "step 0's entries hold every context token; tokens");

@@ -80,6 +80,21 @@ describe('a fork from a step', () => {
     expect(fork.started.settings.confidence).toBe(0.5);
   });
 
+  it("under the other position convention rebuilds the original's cache from its recorded positions", async () => {
+    const original = await run(BASE);
+    const step = 4;
+    const positions = original.steps.slice(1, step + 1).flatMap((s) => s.appended.map((e) => e.positionId));
+    const fork = await run({ ...BASE, positionConvention: 'tokens_so_far', fork: { groups: prefix(original, step), positions } });
+    expect(fork.steps[0]!.appended.map((e) => [e.positionId, ...e.tokenIds])).toEqual(
+      original.steps.slice(0, step + 1).flatMap((s) => s.appended.map((e) => [e.positionId, ...e.tokenIds])),
+    );
+    expect(fork.steps[0]!.micro[0]!.prob).toBe(original.steps[step]!.micro[0]!.prob);
+    // From there on its own groups sit one above their last token.
+    const contextTokens = fork.started.prompt.tokenIds.length;
+    const first = fork.steps[1]!.appended[0]!;
+    expect(first.positionId).toBe(contextTokens - 1 + first.tokenIds.length + 1);
+  });
+
   it('in baseline mode sees the replayed groups unmerged, one entry per token', async () => {
     const original = await run(BASE);
     const groups = prefix(original, 3);
@@ -96,6 +111,8 @@ describe('a fork from a step', () => {
     [{ groups: [[5, 2], [7]] }, 'fork.groups.0.1', /stop id/],
     [{ groups: [[]] }, 'fork.groups.0', /empty group/],
     [{ groups: [[1.5]] }, 'fork.groups.0.0', /token id/],
+    [{ groups: [[5], [7]], positions: [40] }, 'fork.positions', /1 positions for 2 groups/],
+    [{ groups: [[5]], positions: [0] }, 'fork.positions.0', /sat at/],
   ])('refuses %j, naming %s', async (fork, field, message) => {
     const error = await run({ ...BASE, fork }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineError);

@@ -28,6 +28,18 @@ function generatedGroups(run: Run): number[][] {
   return [...(run.started.history?.fork?.groups ?? []), ...fedGroups(run.steps, run.steps.length)];
 }
 
+/**
+ * Where `run` put the groups a fork from its step `step` replays (a fork of a fork: the first
+ * fork's too): the entries that hold them, so a fork with another position convention still
+ * rebuilds the original's cache.
+ */
+function groupPositions(run: Run, step: number): number[] {
+  const forkStart = run.started.history?.forkStart;
+  const replayed = forkStart === undefined ? [] : (run.steps[0]?.appended.slice(forkStart) ?? []);
+  // Step s + 1 appends what step s emitted.
+  return [...replayed, ...run.steps.slice(1, step + 1).flatMap((s) => s.appended)].map((entry) => entry.positionId);
+}
+
 /** The context a run carries on: a later turn's earlier turns. */
 function earlierTurns(run: Run): Pick<GenerateRequestInput, 'turns' | 'turnCache'> {
   const history = run.started.history;
@@ -45,7 +57,7 @@ export function forkRequest(run: Run, step: number, settings: GenerateRequestInp
     return { ok: false, error: { code: 'invalid_fork', message: `a fork starts at one of the run's steps 0..${last}, got ${step}`, field: 'fork.fromStep', limit: `0..${last}` } };
   }
   const groups = [...(run.started.history?.fork?.groups ?? []), ...fedGroups(run.steps, step)];
-  const fork = { groups, fromStep: step, ...(token === null ? {} : { token }) };
+  const fork = { groups, positions: groupPositions(run, step), fromStep: step, ...(token === null ? {} : { token }) };
   return { ok: true, request: { ...settings, prompt: run.started.prompt.text, chatTemplate: run.started.settings.chatTemplate, ...earlierTurns(run), fork } };
 }
 

@@ -5,6 +5,7 @@ import type { LaneId } from '../../../host/protocol';
 import { downloadBlob } from '../download';
 import { useKvPalette } from '../hooks/useKvPalette';
 import { useRun } from '../hooks/useRun';
+import { conventionOf } from '../../../engine/positionConvention';
 import { kvLayout } from '../model/kvCells';
 import { KV_METRICS, stripCells } from '../model/kvGeometry';
 import { kvStripSvg } from '../model/kvStripSvg';
@@ -27,7 +28,7 @@ export function PaperExports({ lane }: { lane: LaneId }) {
   const shown = record?.shown ?? 0;
   if (record === undefined || shown === 0) return null;
   const range = clampRange({ from: Number(from) || 0, to: to.trim() === '' || Number.isNaN(Number(to)) ? shown - 1 : Number(to) }, shown);
-  const onStrip = () => saveSvg(`kv-strip-${record.started.runId}.svg`, kvStripSvg(stripCells(kvLayout(record.steps, shown)), FIGURE_WIDTH, KV_METRICS.normal, palette, cssVariable('--panel')));
+  const onStrip = () => saveSvg(`kv-strip-${record.started.runId}.svg`, kvStripSvg(stripCells(kvLayout(record.steps, shown, conventionOf(record.started.settings))), FIGURE_WIDTH, KV_METRICS.normal, palette, cssVariable('--panel')));
   const onStream = () => {
     if (range === null) return;
     const style = { font: cssVariable('--mono'), fontPx: 12, text: cssVariable('--text'), border: cssVariable('--border'), muted: cssVariable('--muted'), background: cssVariable('--panel') };

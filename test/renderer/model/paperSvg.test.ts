@@ -20,7 +20,7 @@ const STYLE = { font: 'monospace', fontPx: 12, text: '#eee', border: '#555', mut
 
 describe('KV strip as SVG', () => {
   const run = steps([1, 3, 2, 4]);
-  const cells = stripCells(kvLayout(run, run.length));
+  const cells = stripCells(kvLayout(run, run.length, 'last_token'));
 
   it('draws every cell where the canvas geometry puts it, filled by its size, the last group hatched', () => {
     const svg = kvStripSvg(cells, 120, KV_METRICS.normal, PALETTE, '#101010');

@@ -58,6 +58,10 @@ describe('requests that continue a run', () => {
     // A fork of the fork carries both prefixes.
     const again = forkRequest(fork, 1, SETTINGS, null);
     expect(again.ok && again.request.fork?.groups).toEqual([...fedGroups(original.steps, 2), ...fedGroups(fork.steps, 1)]);
+    // With where each group sat: the original's entries, then the fork's own.
+    const sat = (trace: Trace, from: number, to: number) => trace.steps.slice(from, to).flatMap((s) => s.appended.map((e) => e.positionId));
+    expect(built.ok && built.request.fork?.positions).toEqual(sat(original, 1, 3));
+    expect(again.ok && again.request.fork?.positions).toEqual([...sat(fork, 0, 1).slice(forkStart), ...sat(fork, 1, 2)]);
   });
 
   it('a next turn carries the turns so far; the strip counts and marks them; the trace reopens', async () => {
