@@ -1,4 +1,5 @@
-"""The shipped model's recipe (recipes/hamburger-tiny.sh) stays runnable: every command it would
+"""The shipped model's recipe (recipes/hamburger-tiny.sh) and the paper's 1B recipe
+(recipes/hamburger-1b.sh, on one or several processes) stay runnable: every command they would
 run parses with today's CLI and passes its stage's checks. Nothing is trained."""
 import argparse
 import os
@@ -65,3 +66,71 @@ def test_every_command_of_the_recipe_parses_and_passes_its_stage_checks(tmp_path
     final = parsed[-1]
     assert (final.command, final.hamburger_stage, final.baseline_weights) == ("export", "stop", "ema")
     assert [a.command for a in parsed].count("import-package") == 1
+
+
+RECIPE_1B = RECIPE.with_name("hamburger-1b.sh")
+# The 1B recipe moves no files between commands: the stand-in only records.
+RECORD_ONLY = """#!/bin/sh
+printf '%s\\n' "$*" >> "$RECIPE_LOG"
+"""
+
+
+def recorded_1b_commands(tmp_path, nproc: int, rows: int) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
+    """recipes/hamburger-1b.sh run with a recorder for python: each command's arguments after `-m hamburger`."""
+    recorder, log = tmp_path / "python", tmp_path / "commands.txt"
+    recorder.write_text(RECORD_ONLY)
+    recorder.chmod(0o755)
+    script = RECIPE_1B.read_text()
+    assert script.count("py=.venv/bin/python\n") == 1
+    (tmp_path / "recipes").mkdir(exist_ok=True)
+    (tmp_path / "recipes" / RECIPE_1B.name).write_text(script.replace("py=.venv/bin/python\n", f"py={recorder}\n"))
+    data = tmp_path / "chat.jsonl"
+    data.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n' * 300)
+    done = subprocess.run(["bash", str(tmp_path / "recipes" / RECIPE_1B.name), str(tmp_path / "llama"), str(data)],
+                          env={**os.environ, "RECIPE_LOG": str(log), "NPROC": str(nproc), "ROWS": str(rows)},
+                          capture_output=True, text=True)
+    lines = log.read_text().splitlines() if log.exists() else []
+    commands = []
+    for line in lines:
+        argv = shlex.split(line)
+        at = argv.index("hamburger")         # after `-m` (and, on several processes, torch.distributed.run's own)
+        commands.append((argv[:at - 1], argv[at + 1:]))
+    return done, commands
+
+
+@pytest.mark.parametrize("nproc, rows, accum", [(1, 8, 16), (8, 8, 2), (8, 2, 8)])
+def test_the_1b_recipe_parses_on_one_or_several_processes(tmp_path, monkeypatch, nproc, rows, accum):
+    done, commands = recorded_1b_commands(tmp_path, nproc, rows)
+    assert done.returncode == 0, done.stderr
+    real_parse = argparse.ArgumentParser.parse_args
+
+    def parse_only(self, args=None, namespace=None):
+        raise Parsed(real_parse(self, args, namespace))
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_only)
+    parsed = []
+    for launcher, argv in commands:
+        with pytest.raises(Parsed) as caught:
+            cli.main(argv)
+        args = caught.value.args[0]
+        parsed.append(args)
+        if args.command in STAGES:
+            given = {f.name: getattr(args, f.name) for f in stage_options(args.command)
+                     if getattr(args, f.name) is not None}
+            cfg = stage_config(args.command, cli.PRESETS[args.preset][args.command], given, CONFIGS[args.config])
+            # The authors' 128 rows a step: processes x rows a pass x passes accumulated.
+            assert (cfg.batch_size, args.grad_accum, args.activation_checkpointing) == (128, accum, True)
+            assert launcher == (["-m", "torch.distributed.run", f"--nproc_per_node={nproc}"] if nproc > 1 else [])
+        else:
+            assert launcher == []             # segmentation runs in one process
+        if args.command != "stop":            # the stop stage reads the grown work folder
+            assert str(args.init_from_hf) == str(tmp_path / "llama")
+    assert [a.command for a in parsed] == ["segment", "hamburger", "stop"]
+    # One epoch of the 300 examples: 3 steps of 128.
+    assert parsed[1].steps == 3
+
+
+def test_the_1b_recipe_refuses_processes_that_do_not_divide_the_batch(tmp_path):
+    done, commands = recorded_1b_commands(tmp_path, 3, 8)
+    assert done.returncode == 1 and commands == []
+    assert "NPROC=3 processes of ROWS=8 rows a pass do not divide the authors' 128 rows a step" in done.stderr
