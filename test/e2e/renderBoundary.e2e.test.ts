@@ -105,14 +105,15 @@ describe('trace files the app refuses', () => {
 
 describe('a run a view cannot draw', () => {
   it('fails in that view only, saying what failed and why; the other views show the run', async () => {
-    // The KV strip looks for a group entry's tokens in the step before it: step 0 has none.
+    // The KV strip draws each group entry from the micro steps of the step before it: one
+    // that holds more tokens than that step emitted cannot be drawn.
     sendBroken(proseRun, 'run-broken-strip', (step) => {
-      if (step.index === 0) step.appended[1]!.kind = 'group';
+      if (step.index === 1) step.appended[0]!.tokenIds.push(...step.appended[0]!.tokenIds, 1);
     });
     const error = page.locator('[data-testid="render-error"][data-what="the KV cache strip"]');
     await error.waitFor();
     expect(await error.innerText()).toContain('Could not draw the KV cache strip.');
-    expect(await page.innerText('[data-testid="render-error-message"]')).toMatch(/^TypeError: /);
+    expect(await page.innerText('[data-testid="render-error-message"]')).toMatch(/^Error: KV entry \d+ of step 1 holds \d+ tokens from the 0th on, but step 0 emitted \d+/);
     expect(await page.getAttribute('[data-testid="status-playground"]', 'data-run')).toBe('run-broken-strip');
     expect(await page.locator('[data-testid="stream-playground"] .token').count()).toBeGreaterThan(0);
     expect(await page.locator('[data-chart="tokens-per-step"]').count()).toBe(1);

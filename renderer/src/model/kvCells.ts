@@ -54,6 +54,11 @@ const cellOfEntry = new WeakMap<KvEntry, KvCell>();
 function entryCell(steps: readonly MacroStep[], s: number, entry: KvEntry, from: number): KvCell {
   const cached = cellOfEntry.get(entry);
   if (cached !== undefined) return cached;
+  // Live events are checked for shape only: an entry that holds tokens its step did not emit is refused here, by name.
+  const emitted = s === 0 ? 0 : steps[s - 1]!.micro.length;
+  if (entry.kind === 'group' && s > 0 && from + entry.tokenIds.length > emitted) {
+    throw new Error(`KV entry ${entry.index} of step ${s} holds ${entry.tokenIds.length} tokens from the ${from}th on, but step ${s - 1} emitted ${emitted}`);
+  }
   // Step 0's group entries are an earlier run's (a fork's prefix, an earlier turn's answer): no step of this run emitted them.
   const cell: KvCell =
     entry.kind === 'prompt' || s === 0

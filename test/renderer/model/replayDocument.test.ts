@@ -45,7 +45,7 @@ describe('the traces embedded in the replay page', () => {
     expect(readEmbeddedTraces([])).toEqual({ ok: false, message: 'this page holds no trace: export it from the app (Export HTML)' });
     expect(readEmbeddedTraces([{ lane: 'race-9', label: 'x', text: TEXT }])).toEqual({
       ok: false,
-      message: 'embedded trace for an unknown lane "race-9" (lanes: playground, race-0, race-1, race-2)',
+      message: 'embedded trace for an unknown lane "race-9" (lanes: playground, race-0, race-1, race-2, fork)',
     });
     const broken = readEmbeddedTraces([{ lane: 'playground', label: 'x', text: TEXT.replace('"steps"', '"stops"') }]);
     expect(broken.ok).toBe(false);
