@@ -26,5 +26,14 @@ function builtMtime(): number {
 export async function ensureRendererBuilt(): Promise<void> {
   if (builtMtime() > Math.max(...SOURCES.map(newestMtime))) return;
   const { build } = await import('vite');
-  await build({ configFile: path.join(ROOT, 'renderer/vite.config.ts'), logLevel: 'warn' });
+  // The build users run: vitest sets NODE_ENV=test, which Vite would bake in (React's
+  // development build, several times slower per frame: npm run smoothness reuses this build).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: path.join(ROOT, 'renderer/vite.config.ts'), logLevel: 'warn' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
 }
