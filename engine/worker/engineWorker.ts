@@ -1,8 +1,8 @@
 // Worker-thread side of the engine host: owns one HamburgerEngine, answers HostRequests,
 // forwards every engine event, and keeps the trace of each run for `trace` requests.
 import { parentPort } from 'node:worker_threads';
-import { HamburgerEngine } from '../engine.js';
-import type { LoadProgress } from '../api.js';
+import { HamburgerEngine, type GenerateOptions, type RunHandle } from '../engine.js';
+import type { EngineEvent, LoadProgress } from '../api.js';
 import { EngineError, toErrorInfo } from '../errors.js';
 import { TraceRecorder } from '../traceRecorder.js';
 import { hostRequestSchema, type HostRequest, type ReplyValues, type WorkerMessage } from './protocol.js';
@@ -36,6 +36,19 @@ function keepTrace(runId: string, recorder: TraceRecorder): void {
   while (traces.size > KEPT_TRACES) traces.delete(traces.keys().next().value!);
 }
 
+/** A run whose events are posted as they come and kept as its trace (`trace` requests). */
+function startRecorded(current: HamburgerEngine, start: (onEvent: (event: EngineEvent) => void) => RunHandle): { runId: string } {
+  const recorder = new TraceRecorder({ name: current.info.name, description: current.info.description });
+  const handle = start((event) => {
+    recorder.record(event);
+    post({ kind: 'event', event });
+  });
+  keepTrace(handle.runId, recorder);
+  return { runId: handle.runId };
+}
+
+const runOptions = (runId: string | undefined): GenerateOptions => (runId === undefined ? {} : { runId });
+
 async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['kind']]> {
   switch (request.kind) {
     case 'load': {
@@ -60,31 +73,11 @@ async function answer(request: HostRequest): Promise<ReplyValues[HostRequest['ki
       const current = requireEngine();
       // Graphs the run needs that the load left closed open first, with progress like a load's.
       await current.prepare(request.request, (progress) => post({ kind: 'loadProgress', id: request.id, progress }));
-      const recorder = new TraceRecorder({ name: current.info.name, description: current.info.description });
-      const handle = current.generate(
-        request.request,
-        (event) => {
-          recorder.record(event);
-          post({ kind: 'event', event });
-        },
-        request.runId === undefined ? {} : { runId: request.runId },
-      );
-      keepTrace(handle.runId, recorder);
-      return { runId: handle.runId };
+      return startRecorded(current, (onEvent) => current.generate(request.request, onEvent, runOptions(request.runId)));
     }
     case 'analyse': {
       const current = requireEngine();
-      const recorder = new TraceRecorder({ name: current.info.name, description: current.info.description });
-      const handle = current.analyse(
-        request.request,
-        (event) => {
-          recorder.record(event);
-          post({ kind: 'event', event });
-        },
-        request.runId === undefined ? {} : { runId: request.runId },
-      );
-      keepTrace(handle.runId, recorder);
-      return { runId: handle.runId };
+      return startRecorded(current, (onEvent) => current.analyse(request.request, onEvent, runOptions(request.runId)));
     }
     case 'control':
       requireEngine().control(request.action, request.runId);

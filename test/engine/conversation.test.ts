@@ -5,14 +5,14 @@
 // `unmerged` setting re-prefills the whole conversation one entry per token. Real runs of the
 // shipped package; the kept cache is checked against base forwards driven by hand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { traceSchema, type GenerateRequestInput, type Trace } from '../../engine/api.js';
+import type { GenerateRequestInput, Trace } from '../../engine/api.js';
 import { createRunDecoders, prepareDecoding } from '../../engine/decoderSet.js';
 import { HamburgerEngine } from '../../engine/engine.js';
 import { EngineError } from '../../engine/errors.js';
 import { loadModelPackage, releaseModelPackage, type ModelPackage } from '../../engine/modelPackage.js';
 import { summarizeLogits } from '../../engine/sampling/distribution.js';
 import { SessionClock } from '../../engine/timedSession.js';
-import { TraceRecorder } from '../../engine/traceRecorder.js';
+import { recordTrace } from '../support/runRecorder.js';
 import { MODEL_DIR } from '../support/shippedModel.js';
 
 const FIRST = 'Tell me about the sea.';
@@ -26,14 +26,7 @@ afterAll(async () => {
   await engine.dispose();
 });
 
-async function run(request: GenerateRequestInput): Promise<Trace> {
-  const recorder = new TraceRecorder({ name: engine.info.name, description: '' });
-  await engine.generate(request, (e) => recorder.record(e)).done;
-  const trace = recorder.trace()!;
-  const parsed = traceSchema.safeParse(trace);
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.error.issues[0]));
-  return trace;
-}
+const run = (request: GenerateRequestInput): Promise<Trace> => recordTrace(engine, request);
 
 /** A finished turn as the next one carries it: its user message and the groups its steps fed back. */
 function turnOf(trace: Trace) {

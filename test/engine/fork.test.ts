@@ -5,10 +5,10 @@
 // convention); a forced token starts the
 // continuation; bad groups and tokens are refused by name. Real runs of the shipped package.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { traceSchema, type GenerateRequestInput, type Trace } from '../../engine/api.js';
+import type { GenerateRequestInput, Trace } from '../../engine/api.js';
 import { HamburgerEngine } from '../../engine/engine.js';
 import { EngineError } from '../../engine/errors.js';
-import { TraceRecorder } from '../../engine/traceRecorder.js';
+import { recordTrace } from '../support/runRecorder.js';
 import { MODEL_DIR } from '../support/shippedModel.js';
 
 const PROMPT = 'Write a short story about a lighthouse keeper.';
@@ -22,14 +22,7 @@ afterAll(async () => {
   await engine.dispose();
 });
 
-async function run(request: GenerateRequestInput): Promise<Trace> {
-  const recorder = new TraceRecorder({ name: engine.info.name, description: '' });
-  await engine.generate(request, (e) => recorder.record(e)).done;
-  const trace = recorder.trace()!;
-  const parsed = traceSchema.safeParse(trace);
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.error.issues[0]));
-  return trace;
-}
+const run = (request: GenerateRequestInput): Promise<Trace> => recordTrace(engine, request);
 
 /** The original's first `step` groups, as a fork request replays them. */
 function prefix(trace: Trace, step: number): number[][] {

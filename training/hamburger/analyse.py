@@ -24,7 +24,7 @@ import torch
 
 from .config import ModelConfig
 from .data import load_heldout
-from .decode import KvCache, should_stop
+from .decode import KvCache, micro_step, should_stop
 from .graphs import BaseGraph, EmbedGraph, MicroGraph, hamburger_graphs
 from .package import load_package
 
@@ -83,12 +83,7 @@ def analyse_text(graphs: dict, cfg: ModelConfig, prompt_ids: list[int], text_ids
             current["tokens"].append(scored)
             if reason:
                 break
-            tok_emb = embed(torch.tensor([token]))[None]                 # [1, 1, D]
-            hiddens = torch.cat([hiddens, tok_emb], dim=1) if micro_cache.length == 0 else tok_emb
-            m = hiddens.shape[1]
-            micro_pos = torch.arange(micro_cache.length, micro_cache.length + m)[None]
-            logits, stop_logit, *new_micro = micro(hiddens, micro_pos, *micro_cache.view())
-            micro_cache.append(tuple(new_micro))
+            logits, stop_logit = micro_step(micro, embed, micro_cache, hiddens, token)
         groups.append(current)
         if reason in ("eos", "limit"):
             break

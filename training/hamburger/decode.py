@@ -87,6 +87,18 @@ class KvCache:
 
 
 @torch.no_grad()
+def micro_step(micro, embed, micro_cache: KvCache, features: torch.Tensor, token: int):
+    """The micro decoder one token on, from `token`: its input is [features [1, F, D], emb(token)]
+    on the group's first call, emb(token) [1, 1, D] alone after. Returns its logits and stop logit."""
+    tok_emb = embed(torch.tensor([token]))[None]                    # [1, 1, D]
+    inputs = torch.cat([features, tok_emb], dim=1) if micro_cache.length == 0 else tok_emb
+    m = inputs.shape[1]
+    micro_pos = torch.arange(micro_cache.length, micro_cache.length + m)[None]
+    logits, stop_logit, *new_micro = micro(inputs, micro_pos, *micro_cache.view())
+    micro_cache.append(tuple(new_micro))
+    return logits, stop_logit
+
+
 def generate_hamburger(graphs: dict, cfg: ModelConfig, prompt_ids: list[int], eos_id: int,
                        confidence: float | None = 0.9, max_new_tokens: int = 128,
                        position_convention: str = "last_token") -> Trace:
@@ -128,12 +140,7 @@ def generate_hamburger(graphs: dict, cfg: ModelConfig, prompt_ids: list[int], eo
             step.micro.append(MicroStep(token, prob, top, stop_prob, reason))
             if reason:
                 break
-            tok_emb = embed(torch.tensor([token]))[None]                # [1, 1, D]
-            hiddens = torch.cat([hiddens, tok_emb], dim=1) if micro_cache.length == 0 else tok_emb
-            m = hiddens.shape[1]
-            micro_pos = torch.arange(micro_cache.length, micro_cache.length + m)[None]
-            logits, stop_logit, *new_micro = micro(hiddens, micro_pos, *micro_cache.view())
-            micro_cache.append(tuple(new_micro))
+            logits, stop_logit = micro_step(micro, embed, micro_cache, hiddens, token)
         trace.steps.append(step)
         if step.micro[-1].reason in ("eos", "limit"):
             return trace

@@ -31,6 +31,29 @@ class Parsed(Exception):
     pass
 
 
+def parse_each(argvs, monkeypatch) -> list[argparse.Namespace]:
+    """Each command line parsed by the CLI's own parser, run no further; a stage's options also
+    pass its stage_config checks. Returns the namespaces with their stage configs set as `cfg`."""
+    real_parse = argparse.ArgumentParser.parse_args
+
+    def parse_only(self, args=None, namespace=None):
+        raise Parsed(real_parse(self, args, namespace))
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_only)
+    parsed = []
+    for argv in argvs:
+        with pytest.raises(Parsed) as caught:
+            cli.main(argv)
+        args = caught.value.args[0]
+        args.cfg = None
+        if args.command in STAGES:
+            given = {f.name: getattr(args, f.name) for f in stage_options(args.command)
+                     if getattr(args, f.name) is not None}
+            args.cfg = stage_config(args.command, cli.PRESETS[args.preset][args.command], given, CONFIGS[args.config])
+        parsed.append(args)
+    return parsed
+
+
 def test_every_command_of_the_recipe_parses_and_passes_its_stage_checks(tmp_path, monkeypatch):
     recorder, log = tmp_path / "python", tmp_path / "commands.txt"
     recorder.write_text(RECORDER)
@@ -46,22 +69,7 @@ def test_every_command_of_the_recipe_parses_and_passes_its_stage_checks(tmp_path
                    env={**os.environ, "RECIPE_LOG": str(log)})
     commands = [shlex.split(line)[2:] for line in log.read_text().splitlines() if line.startswith("-m hamburger ")]
 
-    real_parse = argparse.ArgumentParser.parse_args
-
-    def parse_only(self, args=None, namespace=None):
-        raise Parsed(real_parse(self, args, namespace))
-
-    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_only)
-    parsed = []
-    for argv in commands:
-        with pytest.raises(Parsed) as caught:
-            cli.main(argv)
-        args = caught.value.args[0]
-        parsed.append(args)
-        if args.command in STAGES:
-            given = {f.name: getattr(args, f.name) for f in stage_options(args.command)
-                     if getattr(args, f.name) is not None}
-            stage_config(args.command, cli.PRESETS[args.preset][args.command], given, CONFIGS[args.config])
+    parsed = parse_each(commands, monkeypatch)
     assert parsed[0].command == "prepare" and parsed[0].tokenizer == Path("../models/hamburger-tiny/tokenizer.json")
     final = parsed[-1]
     assert (final.command, final.hamburger_stage, final.baseline_weights) == ("export", "stop", "ema")
@@ -102,24 +110,11 @@ def recorded_1b_commands(tmp_path, nproc: int, rows: int) -> tuple[subprocess.Co
 def test_the_1b_recipe_parses_on_one_or_several_processes(tmp_path, monkeypatch, nproc, rows, accum):
     done, commands = recorded_1b_commands(tmp_path, nproc, rows)
     assert done.returncode == 0, done.stderr
-    real_parse = argparse.ArgumentParser.parse_args
-
-    def parse_only(self, args=None, namespace=None):
-        raise Parsed(real_parse(self, args, namespace))
-
-    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_only)
-    parsed = []
-    for launcher, argv in commands:
-        with pytest.raises(Parsed) as caught:
-            cli.main(argv)
-        args = caught.value.args[0]
-        parsed.append(args)
-        if args.command in STAGES:
-            given = {f.name: getattr(args, f.name) for f in stage_options(args.command)
-                     if getattr(args, f.name) is not None}
-            cfg = stage_config(args.command, cli.PRESETS[args.preset][args.command], given, CONFIGS[args.config])
+    parsed = parse_each([argv for _, argv in commands], monkeypatch)
+    for (launcher, _), args in zip(commands, parsed):
+        if args.cfg is not None:
             # The authors' 128 rows a step: processes x rows a pass x passes accumulated.
-            assert (cfg.batch_size, args.grad_accum, args.activation_checkpointing) == (128, accum, True)
+            assert (args.cfg.batch_size, args.grad_accum, args.activation_checkpointing) == (128, accum, True)
             assert launcher == (["-m", "torch.distributed.run", f"--nproc_per_node={nproc}"] if nproc > 1 else [])
         else:
             assert launcher == []             # segmentation runs in one process

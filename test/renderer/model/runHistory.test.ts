@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRACE_VERSION, type GenerateRequestInput, type Trace } from '../../../engine/api.js';
 import { HamburgerEngine } from '../../../engine/engine.js';
-import { TraceRecorder } from '../../../engine/traceRecorder.js';
 import { kvLayout } from '../../../renderer/src/model/kvCells.js';
 import { recordFromTrace } from '../../../renderer/src/model/runReducer.js';
 import { contextMarks, fedGroups, forkRequest, nextTurnRequest, promptEntriesOf, turnTexts } from '../../../renderer/src/model/runHistory.js';
 import { parseTraceText, traceOf } from '../../../renderer/src/model/traceFile.js';
+import { recordTrace } from '../../support/runRecorder.js';
 import { MODEL_DIR } from '../../support/shippedModel.js';
 
 const OLD_TRACES = fileURLToPath(new URL('../../fixtures/traces-v1', import.meta.url));
@@ -26,11 +26,7 @@ afterAll(async () => {
   await engine.dispose();
 });
 
-async function run(request: GenerateRequestInput): Promise<Trace> {
-  const recorder = new TraceRecorder({ name: engine.info.name, description: '' });
-  await engine.generate(request, (e) => recorder.record(e)).done;
-  return recorder.trace()!;
-}
+const run = (request: GenerateRequestInput): Promise<Trace> => recordTrace(engine, request);
 
 /** Saved as the app saves it, opened as the app opens it. */
 function reopened(trace: Trace): Trace {
