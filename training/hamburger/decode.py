@@ -86,7 +86,6 @@ class KvCache:
         self.length += t
 
 
-@torch.no_grad()
 def micro_step(micro, embed, micro_cache: KvCache, features: torch.Tensor, token: int):
     """The micro decoder one token on, from `token`: its input is [features [1, F, D], emb(token)]
     on the group's first call, emb(token) [1, 1, D] alone after. Returns its logits and stop logit."""
@@ -99,6 +98,7 @@ def micro_step(micro, embed, micro_cache: KvCache, features: torch.Tensor, token
     return logits, stop_logit
 
 
+@torch.no_grad()
 def generate_hamburger(graphs: dict, cfg: ModelConfig, prompt_ids: list[int], eos_id: int,
                        confidence: float | None = 0.9, max_new_tokens: int = 128,
                        position_convention: str = "last_token") -> Trace:
