@@ -2,7 +2,10 @@
 // (two runs of 1,000 tokens back to back: the model's context holds 1,024 positions): long
 // tasks, frame intervals, and the latency of keys typed into the prompt box for as long as it
 // generates.
-// Usage: npm run smoothness [-- --json] [-- --trace FILE] [-- --url http://127.0.0.1:5170/] [-- --during-load DIR] [-- --view perplexity]
+// Usage: npm run smoothness [-- --json] [-- --trace FILE] [-- --url http://127.0.0.1:5170/] [-- --during-load DIR] [-- --view perplexity] [-- --repeat N]
+// --repeat N: N times the 2,000 tokens on the same page, the figures pooled over all of them.
+// One measurement types 50-70 keys, so its p95 is its third or fourth slowest key; pooled over
+// N it is a figure that holds from one sitting to the next.
 // --view perplexity: the perplexity-against-speed view open in place of the charts while it generates.
 // --during-load DIR: instead of generating, load the package at DIR from the model picker (a
 // real-size one: seconds of ONNX Runtime sessions opening in the engine's worker) and type for
@@ -16,12 +19,12 @@ import { startTestApp } from '../test/e2e/support/appServer.js';
 import { launchChromium } from '../test/e2e/support/chromium.js';
 import { mainThreadCpu, type TraceEvent } from './traceCpu.js';
 
-const TOTAL_TOKENS = 2000;
+const TOKENS_PER_REPEAT = 2000;
 const MAX_TOKENS_PER_RUN = 1000;
 // Each run is held to its full length by the min-new-tokens setting (end of sequence
 // suppressed), so two runs make the 2,000 tokens whatever the model would say; the cap on
 // runs only guards against a run that ends otherwise (cancelled, failed).
-const MAX_RUNS = 4;
+const MAX_RUNS_PER_REPEAT = 4;
 // Plain text without the chat template (HAMburger mode, the playground's Generate).
 const PROMPT = 'The';
 const KEY_INTERVAL_MS = 60;
@@ -94,10 +97,14 @@ async function startTrace(cdp: CDPSession): Promise<() => Promise<TraceEvent[]>>
 }
 
 const { values: options } = parseArgs({
-  options: { json: { type: 'boolean' }, trace: { type: 'string' }, url: { type: 'string' }, 'during-load': { type: 'string' }, view: { type: 'string', default: 'charts' } },
+  options: { json: { type: 'boolean' }, trace: { type: 'string' }, url: { type: 'string' }, 'during-load': { type: 'string' }, view: { type: 'string', default: 'charts' }, repeat: { type: 'string', default: '1' } },
 });
 const SIDE_VIEWS = ['charts', 'perplexity'];
 if (!SIDE_VIEWS.includes(options.view)) throw new Error(`--view ${options.view}: the side column shows one of ${SIDE_VIEWS.join(', ')}`);
+const repeat = Number(options.repeat);
+if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50) throw new Error(`--repeat ${options.repeat}: an integer from 1 to 50`);
+const TOTAL_TOKENS = TOKENS_PER_REPEAT * repeat;
+const MAX_RUNS = MAX_RUNS_PER_REPEAT * repeat;
 const traceFile = options.trace;
 
 // By default the browser mode runs inside this script's process; with --url the page is
@@ -192,6 +199,7 @@ try {
     const { slow: slowIdleKeys, all: idleLatencies } = keyLatencies(stats, stats.idle, IDLE_KEYS);
     const result = {
       view: options.view,
+      repeat,
       browser: `Debian Chromium ${/Chrome\/(\d+)/.exec((await page.evaluate('navigator.userAgent')) as string)?.[1] ?? '?'} (headless, --disable-gpu)`,
       tokens,
       runs,

@@ -2,7 +2,7 @@
 // second, held back for a moment after the user's input) while events stream in; the last
 // change always lands. Four SVG charts redrawn on every animation frame of a live run cost
 // more than the rest of the page; ten times a second reads as live.
-import { useEffect, useState } from 'react';
+import { startTransition, useEffect, useState } from 'react';
 import { lastInputAt } from '../inputActivity';
 import { CHART_POLICY, msUntilUpdate } from '../model/inputFirst';
 import { useRunStore, type Runs } from '../stores/runStore';
@@ -21,7 +21,8 @@ export function useChartRuns(): Runs {
         return;
       }
       lastRefresh = now;
-      setRuns(useRunStore.getState().runs);
+      // As a transition: React renders the charts in slices and lets a key press in between.
+      startTransition(() => setRuns(useRunStore.getState().runs));
     };
     const unsubscribe = useRunStore.subscribe((state, previous) => {
       if (state.runs !== previous.runs && timer === null) refresh();

@@ -58,8 +58,9 @@ export function AnalyseBox() {
 }
 
 export function AnalysisFigures({ lane }: { lane: LaneId }) {
-  const record = useRun(lane);
-  const analysis = record?.started.settings.analysis === true;
+  // Only an analysis's record: a generation's folds do not re-render this.
+  const record = useRun(lane, (run) => (run.started.settings.analysis === true ? run : null)) ?? undefined;
+  const analysis = record !== undefined;
   const steps = record?.steps;
   const shown = record?.shown ?? 0;
   const figures = useMemo(() => (steps === undefined ? null : shownAnalysis(steps, shown)), [steps, shown]);

@@ -8,10 +8,11 @@ import { turnTexts } from '../model/runHistory';
 import { visibleToken } from '../model/tokenText';
 
 export function ConversationBar() {
-  const record = useRun('playground');
+  // A conversation continues a finished chat run: a run in progress does not re-render this.
+  const record = useRun('playground', (run) => (run.phase === 'finished' && run.started.settings.chatTemplate ? run : null)) ?? undefined;
   const [message, setMessage] = useState('');
   const [unmerged, setUnmerged] = useState(false);
-  if (record === undefined || record.phase !== 'finished' || !record.started.settings.chatTemplate) return null;
+  if (record === undefined) return null;
   const history = record.started.history;
   const earlier = turnTexts(record);
   const turn = (history?.turns.length ?? 0) + 1;

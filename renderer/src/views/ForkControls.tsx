@@ -9,7 +9,9 @@ import { useRun } from '../hooks/useRun';
 import { formatProb, visibleToken } from '../model/tokenText';
 
 export function ForkControls() {
-  const record = useRun('playground');
+  // Forks start from a step in step-through or after a run; while it runs the step under the
+  // cursor moves on every update, and the controls are left out.
+  const record = useRun('playground', (run) => (run.phase === 'running' ? null : run)) ?? undefined;
   const [token, setToken] = useState('');
   const [mode, setMode] = useState<Mode>('hamburger');
   if (record === undefined || record.steps.length === 0) return null;

@@ -6,7 +6,8 @@ import { defaultRangeExtractor, useVirtualizer } from '@tanstack/react-virtual';
 import { Fragment, memo, useEffect, useMemo, useRef, type MouseEvent } from 'react';
 import type { MacroStep, MicroStep, Verdict } from '../../../engine/api';
 import type { LaneId } from '../../../host/protocol';
-import { useRun } from '../hooks/useRun';
+import { useRunDeferredWhileRunning } from '../hooks/useRun';
+import type { RunRecord } from '../model/runRecord';
 import { followRange } from '../model/followRange';
 import { STOP_MARKS } from '../model/stopReason';
 import { streamRows } from '../model/streamRows';
@@ -67,7 +68,13 @@ const Group = memo(function Group({ step, highlighted }: { step: MacroStep; high
 });
 
 export function TokenStream({ lane }: { lane: LaneId }) {
-  const record = useRun(lane);
+  // The page's costliest view to update (docs/app.md, "Smoothness"): the rows below render
+  // only when the deferred record changes, not in the urgent render of every fold.
+  const record = useRunDeferredWhileRunning(lane);
+  return <StreamRows lane={lane} record={record} />;
+}
+
+const StreamRows = memo(function StreamRows({ lane, record }: { lane: LaneId; record: RunRecord | undefined }) {
   const selectedEntry = useViewStore((state) => state.selectedEntry);
   const hover = useViewStore((state) => state.hover);
   const scroller = useRef<HTMLDivElement>(null);
@@ -173,7 +180,7 @@ export function TokenStream({ lane }: { lane: LaneId }) {
       </div>
     </div>
   );
-}
+});
 
 /** The step being decoded (seen while stepping micro by micro). */
 function OpenGroup({ micros }: { micros: MicroStep[] }) {

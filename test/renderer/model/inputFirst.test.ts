@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHART_POLICY, FOLD_POLICY, msUntilUpdate } from '../../../renderer/src/model/inputFirst';
+import { CHART_POLICY, FOLD_POLICY, INPUT_FRAME_MS, msUntilUpdate } from '../../../renderer/src/model/inputFirst';
 
 const NEVER = Number.NEGATIVE_INFINITY;
 
@@ -11,17 +11,30 @@ describe('msUntilUpdate', () => {
     expect(msUntilUpdate(1050, 1000, NEVER, CHART_POLICY)).toBe(50);
   });
 
-  it('holds back for the grace period after input', () => {
-    // Key at 1040; last update at 1000: due at 1050 without input, now waits until 1160.
-    expect(msUntilUpdate(1050, 1000, 1040, FOLD_POLICY)).toBe(110);
-    expect(msUntilUpdate(1159, 1000, 1040, FOLD_POLICY)).toBe(1);
-    expect(msUntilUpdate(1160, 1000, 1040, FOLD_POLICY)).toBe(0);
+  it('never updates in the frame that shows an input: it waits until the input is 20 ms old', () => {
+    // The fold has no grace beyond that: a key 10 ms ago delays it 10 ms.
+    expect(msUntilUpdate(1050, 1000, 1040, FOLD_POLICY)).toBe(INPUT_FRAME_MS - 10);
+    expect(msUntilUpdate(1060, 1000, 1040, FOLD_POLICY)).toBe(0);
+    // Past its limit, the charts' update still waits for the input's frame.
+    expect(msUntilUpdate(1520, 1000, 1519, CHART_POLICY)).toBe(INPUT_FRAME_MS - 1);
   });
 
-  it('never leaves the view older than the limit while input keeps coming', () => {
-    // A key every 60 ms: the grace never runs out, the limit (250 ms after the last update) does.
-    expect(msUntilUpdate(1200, 1000, 1180, FOLD_POLICY)).toBe(50);
-    expect(msUntilUpdate(1250, 1000, 1240, FOLD_POLICY)).toBe(0);
-    expect(msUntilUpdate(1400, 1000, 1390, CHART_POLICY)).toBe(100);
+  it('holds the charts back for their grace period after input', () => {
+    // Key at 1140; last update at 1000: due at 1100 without input, now waits until 1260.
+    expect(msUntilUpdate(1150, 1000, 1140, CHART_POLICY)).toBe(110);
+    expect(msUntilUpdate(1259, 1000, 1140, CHART_POLICY)).toBe(1);
+    expect(msUntilUpdate(1260, 1000, 1140, CHART_POLICY)).toBe(0);
+  });
+
+  it('never leaves the charts older than their limit while input keeps coming', () => {
+    // A key every 60 ms: the grace never runs out, the limit (500 ms after the last update) does.
+    expect(msUntilUpdate(1450, 1000, 1430, CHART_POLICY)).toBe(50);
+    expect(msUntilUpdate(1500, 1000, 1470, CHART_POLICY)).toBe(0);
+  });
+
+  it('lets an auto-repeating key hold a view at most twice its limit', () => {
+    // A key younger than 20 ms before every frame: the fold's limit is 250 ms, so 500 ms at most.
+    expect(msUntilUpdate(1495, 1000, 1490, FOLD_POLICY)).toBe(5);
+    expect(msUntilUpdate(1500, 1000, 1499, FOLD_POLICY)).toBe(0);
   });
 });
