@@ -104,7 +104,7 @@ export type HostResult<M extends HostMethod> = { ok: true; value: HostReplies[M]
 export type ConnectionState = 'connecting' | 'open' | 'lost';
 
 /** Commands from the host's own UI (Electron's menus) to the page. */
-export const APP_COMMANDS = ['generate', 'stop', 'save-trace', 'open-trace', 'present', 'toggle-theme', 'view-playground', 'view-race', 'view-debugger'] as const;
+export const APP_COMMANDS = ['generate', 'stop', 'save-trace', 'open-trace', 'export-html', 'present', 'toggle-theme', 'view-playground', 'view-race', 'view-debugger'] as const;
 export const appCommandSchema = z.enum(APP_COMMANDS);
 export type AppCommand = z.infer<typeof appCommandSchema>;
 

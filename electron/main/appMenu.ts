@@ -8,7 +8,13 @@ export function buildAppMenu(send: (command: AppCommand) => void): Menu {
   const template: MenuItemConstructorOptions[] = [
     {
       label: 'File',
-      submenu: [item('Open Trace…', 'CmdOrCtrl+O', 'open-trace'), item('Save Trace', 'CmdOrCtrl+S', 'save-trace'), { type: 'separator' }, { role: 'quit' }],
+      submenu: [
+        item('Open Trace…', 'CmdOrCtrl+O', 'open-trace'),
+        item('Save Trace', 'CmdOrCtrl+S', 'save-trace'),
+        item('Export HTML…', 'CmdOrCtrl+E', 'export-html'),
+        { type: 'separator' },
+        { role: 'quit' },
+      ],
     },
     {
       label: 'Run',

@@ -9,7 +9,7 @@ import { Playground } from './views/Playground';
 import { PromptPanel } from './views/PromptPanel';
 import { RaceView } from './views/RaceView';
 import { RenderBoundary } from './views/RenderBoundary';
-import { Toolbar } from './views/Toolbar';
+import { exportShownAsHtml, Toolbar } from './views/Toolbar';
 
 const VIEW_NAMES: Record<View, string> = { playground: 'the playground', race: 'the race', debugger: 'the step-through view' };
 const RACE_LANE_IDS = RACE_LANES.map(({ lane }) => lane);
@@ -73,6 +73,8 @@ export function App() {
             return actions.save();
           case 'open-trace':
             return openTraceDialog();
+          case 'export-html':
+            return void exportShownAsHtml(views.view);
           case 'present':
             return void setPresentation(!views.presentation);
           case 'toggle-theme':

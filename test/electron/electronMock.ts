@@ -14,6 +14,8 @@ export const ipcMain = {
 
 export const dialog = { showOpenDialog: vi.fn(async () => ({ canceled: false, filePaths: ['/chosen/model'] })) };
 export const shell = { openExternal: vi.fn(async () => undefined) };
+/** Menus are their templates: `buildFromTemplate` hands the template back. */
+export const Menu = { buildFromTemplate: vi.fn((template: unknown[]) => ({ template })) };
 
 type Listener = (...args: unknown[]) => void;
 

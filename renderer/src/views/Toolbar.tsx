@@ -10,6 +10,11 @@ import { CHART_LANES as RACE_CHART_LANES } from './RaceView';
 
 const VIEW_LABELS: Record<View, string> = { playground: 'Playground', race: 'Race', debugger: 'Step-through' };
 
+/** Export HTML of what a view shows: the race's lanes, or the playground's run (this button and the File menu). */
+export function exportShownAsHtml(view: View): Promise<void> {
+  return view === 'race' ? exportReplayHtml(RACE_CHART_LANES, 'hamburger-race') : exportReplayHtml([{ lane: 'playground', label: 'this run' }], 'hamburger-run');
+}
+
 export function Toolbar({ onPresent }: { onPresent: () => void }) {
   const view = useViewStore((state) => state.view);
   const setView = useViewStore((state) => state.setView);
@@ -47,7 +52,7 @@ export function Toolbar({ onPresent }: { onPresent: () => void }) {
         </button>
         <button
           type="button"
-          onClick={() => void (view === 'race' ? exportReplayHtml(RACE_CHART_LANES, 'hamburger-race') : exportReplayHtml([{ lane: 'playground', label: 'this run' }], 'hamburger-run'))}
+          onClick={() => void exportShownAsHtml(view)}
           data-testid="export-html"
           title="Export the run (or the race) as one HTML file that replays it in any browser, offline"
         >
