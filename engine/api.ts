@@ -586,6 +586,13 @@ export const TRACE_FORMAT = 'hamburger-trace';
 export const TRACE_VERSION = 2;
 /** Versions a trace file may have: version 1 (before forks and turns) reads as it is. */
 export const TRACE_VERSIONS = [1, TRACE_VERSION] as const;
+/**
+ * Largest trace file the app and the CLI open. Measured (docs/app.md, "Trace files"): the
+ * shipped model's largest trace is 3.7 MB (1,023 tokens in verify mode, as Save writes it),
+ * about 3.6 KiB per token, so 8,192 tokens of a real-size model come to about 30 MB; this
+ * leaves twice that.
+ */
+export const TRACE_FILE_MAX_BYTES = 64 * 1024 * 1024;
 
 const traceDocumentSchema = z.object({
   format: z.literal(TRACE_FORMAT),

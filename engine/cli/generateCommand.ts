@@ -5,6 +5,7 @@ import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { EngineError } from '../errors.js';
 import { TraceRecorder } from '../traceRecorder.js';
 import { writeFileAtomic } from './atomicWrite.js';
+import { CONTINUE_OPTIONS, continuedRequest } from './continueFlags.js';
 import { MODEL_OPTIONS, SAMPLING_OPTIONS, requestFromFlags, loadEngine } from './requestOptions.js';
 import { snakeCaseFields } from './snakeCaseFields.js';
 import { round } from './stats.js';
@@ -12,7 +13,11 @@ import { probabilityLegend, styleFor } from './terminalStyle.js';
 
 export const GENERATE_USAGE = `usage: npm run cli -- generate --prompt TEXT [--model DIR] [--mode hamburger|baseline|verify] [--audit]
        [--confidence C] [--max-new-tokens N] [--min-new-tokens N] [--temperature T --top-k K --top-p P --seed S]
-       [--raw] [--trace FILE] [--position-convention last_token|tokens_so_far] [--threads N] [--context N] [--json]`;
+       [--raw] [--trace FILE] [--position-convention last_token|tokens_so_far] [--threads N] [--context N] [--json]
+  a fork of a saved run, from its step K (its prompt, the groups of steps 0..K-1 replayed, then these settings):
+       npm run cli -- generate --fork-from TRACE --fork-step K [--fork-token ID] [settings as above]
+  the next turn of a conversation a saved run answered (earlier answers kept smashed, or re-prefilled unmerged):
+       npm run cli -- generate --reply-to TRACE --prompt MESSAGE [--turn-cache smashed|unmerged] [settings as above]`;
 
 function microJson(m: MicroStep): Record<string, unknown> {
   return {
@@ -83,6 +88,7 @@ export async function generateCommand(args: string[]): Promise<number> {
     options: {
       ...MODEL_OPTIONS,
       ...SAMPLING_OPTIONS,
+      ...CONTINUE_OPTIONS,
       prompt: { type: 'string' },
       mode: { type: 'string' },
       confidence: { type: 'string' },
@@ -100,8 +106,8 @@ export async function generateCommand(args: string[]): Promise<number> {
     console.log(GENERATE_USAGE);
     return 0;
   }
-  if (values.prompt === undefined) throw new EngineError('empty_prompt', '--prompt is required', { field: 'prompt' });
-  const request = requestFromFlags(values, values.prompt);
+  if (values.prompt === undefined && values['fork-from'] === undefined) throw new EngineError('empty_prompt', '--prompt is required (or --fork-from TRACE)', { field: 'prompt' });
+  const request = await continuedRequest(values, requestFromFlags(values, values.prompt ?? ''));
   // One run: the baseline's graphs are opened only when its mode needs them.
   const engine = await loadEngine(values.model ?? DEFAULT_MODEL_DIR, values, { openOnDemand: true });
   try {

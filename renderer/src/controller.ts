@@ -7,7 +7,7 @@ import { hostApi } from './bridge/hostApi';
 import { downloadBlob } from './download';
 import { enqueueEvent, forgetCursors, wakeFrameLoop } from './frameLoop';
 import { isActive } from './model/runRecord';
-import { forkRequest, nextTurnRequest } from './model/runHistory';
+import { forkRequest, nextTurnRequest } from '../../engine/continuation';
 import { readTraceFile, traceFileName, traceOf } from './model/traceFile';
 import { useFormErrorStore } from './stores/formErrorStore';
 import { useModelStore } from './stores/modelStore';

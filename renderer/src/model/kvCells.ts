@@ -3,7 +3,8 @@
 // entries) plus the last group, which is pending until a next step would feed it back.
 import type { KvEntry, MacroStep, PositionConvention } from '../../../engine/api';
 import { fedEntryPosition } from '../../../engine/positionConvention';
-import { feedSizes, flaggedTokens, tokenChecks, type TokenCheck } from './tokenChecks';
+import { feedSizes } from '../../../engine/continuation';
+import { flaggedTokens, tokenChecks, type TokenCheck } from './tokenChecks';
 
 export interface KvCell {
   /** Index in the base model's KV cache. */

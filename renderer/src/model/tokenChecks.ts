@@ -39,18 +39,6 @@ export function rejectedDrafts(step: MacroStep): Verdict[] {
   return v?.kind === 'verify' ? v.verdicts.slice(v.acceptedPrefix) : [];
 }
 
-/**
- * How the step's tokens go back into the cache: one smashed entry, or (verify) the kept drafts
- * as one entry and the baseline's own token as another ("separate last").
- */
-export function feedSizes(step: MacroStep): number[] {
-  const v = step.verification;
-  const n = step.micro.length;
-  if (v?.kind !== 'verify') return [n];
-  const kept = Math.min(v.acceptedPrefix, n);
-  return [kept, n - kept].filter((size) => size > 0);
-}
-
 /** Tokens of the step the baseline would not have written (audit: rejected or discarded). */
 export function flaggedTokens(checks: readonly (TokenCheck | null)[]): number {
   return checks.filter((c) => c !== null && (c.kind === 'rejected' || c.kind === 'discarded')).length;

@@ -1,5 +1,5 @@
 // Trace files: what Save writes and Open reads (the engine's trace document, engine/api.ts).
-import { TRACE_FORMAT, TRACE_VERSION, traceSchema, type Trace } from '../../../engine/api';
+import { TRACE_FILE_MAX_BYTES, TRACE_FORMAT, TRACE_VERSION, traceSchema, type Trace } from '../../../engine/api';
 import type { RunRecord } from './runRecord';
 
 export function traceOf(record: RunRecord, modelDescription: string): Trace {
@@ -16,13 +16,6 @@ export function traceOf(record: RunRecord, modelDescription: string): Trace {
 }
 
 export type TraceParse = { ok: true; trace: Trace } | { ok: false; message: string };
-
-/**
- * Largest trace file the app opens. Measured (docs/app.md, "Trace files"): the shipped model's
- * largest trace is 3.7 MB (1,023 tokens in verify mode, as Save writes it), about 3.6 KiB per
- * token, so 8,192 tokens of a real-size model come to about 30 MB; this leaves twice that.
- */
-export const TRACE_FILE_MAX_BYTES = 64 * 1024 * 1024;
 
 const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 

@@ -8,7 +8,8 @@ import { agreementSeries, entriesWithPending } from '../../../renderer/src/model
 import { holdsRejection, kvLayout } from '../../../renderer/src/model/kvCells.js';
 import type { RunRecord } from '../../../renderer/src/model/runRecord.js';
 import { applyEvent, recordFromTrace } from '../../../renderer/src/model/runReducer.js';
-import { feedSizes, flaggedTokens, rejectedDrafts, tokenChecks } from '../../../renderer/src/model/tokenChecks.js';
+import { feedSizes } from '../../../engine/continuation.js';
+import { flaggedTokens, rejectedDrafts, tokenChecks } from '../../../renderer/src/model/tokenChecks.js';
 import { parseTraceText, traceOf } from '../../../renderer/src/model/traceFile.js';
 import { recordRun, type RecordedRun } from '../../support/runRecorder.js';
 import { MODEL_DIR } from '../../support/shippedModel.js';

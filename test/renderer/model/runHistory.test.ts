@@ -10,7 +10,8 @@ import { TRACE_VERSION, type GenerateRequestInput, type Trace } from '../../../e
 import { HamburgerEngine } from '../../../engine/engine.js';
 import { kvLayout } from '../../../renderer/src/model/kvCells.js';
 import { recordFromTrace } from '../../../renderer/src/model/runReducer.js';
-import { contextMarks, fedGroups, forkRequest, nextTurnRequest, promptEntriesOf, turnTexts } from '../../../renderer/src/model/runHistory.js';
+import { fedGroups, forkRequest, nextTurnRequest } from '../../../engine/continuation.js';
+import { contextMarks, promptEntriesOf, turnTexts } from '../../../renderer/src/model/runHistory.js';
 import { parseTraceText, traceOf } from '../../../renderer/src/model/traceFile.js';
 import { recordTrace } from '../../support/runRecorder.js';
 import { MODEL_DIR } from '../../support/shippedModel.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { traceEvents } from '../../../engine/api';
 import { applyEvent } from '../../../renderer/src/model/runReducer';
 import type { RunRecord } from '../../../renderer/src/model/runRecord';
-import { parseTraceText, readTraceFile, TRACE_FILE_MAX_BYTES, traceOf } from '../../../renderer/src/model/traceFile';
+import { TRACE_FILE_MAX_BYTES } from '../../../engine/api';
+import { parseTraceText, readTraceFile, traceOf } from '../../../renderer/src/model/traceFile';
 import { started, steps } from '../fixtures';
 
 const record: RunRecord = {
