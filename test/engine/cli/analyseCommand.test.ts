@@ -1,28 +1,17 @@
 // `npm run cli -- analyse` as scripts use it: a real process on the shipped package, the
 // documented JSON fields, the reference's figures, a replayable trace, errors by name.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCli, type CliOutcome } from '../../support/cliProcess.js';
 import { parseTrace } from '../../../engine/traceRecorder.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const GOLDEN = JSON.parse(await readFile(path.join(ROOT, 'test/fixtures/analysis/hamburger-tiny.json'), 'utf8')) as {
+const GOLDEN = JSON.parse(await readFile(path.join(REPO_ROOT, 'test/fixtures/analysis/hamburger-tiny.json'), 'utf8')) as {
   cases: { name: string; prompt: string; text: string; confidence: number; groups: { token_ids: number[] }[]; summary: { perplexity: number; kv_entries: number } }[];
 };
 
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'analyse', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const cli = (...args: string[]): Promise<CliOutcome> => runCli('analyse', ...args);
 
 let dir: string;
 beforeAll(async () => {

@@ -2,15 +2,12 @@
 // shipped package. A fork with unchanged settings writes what the saved run wrote after its
 // step; a reply keeps the answer's groups as entries (smashed) or its tokens (unmerged); bad
 // flags and files are refused by name.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliOutcome } from '../../support/cliProcess.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 const PROMPT = 'Count: 1 2 3';
 
 interface GenerateJson {
@@ -20,15 +17,7 @@ interface GenerateJson {
   steps: { token_ids: number[] }[];
 }
 
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', 'generate', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const cli = (...args: string[]): Promise<CliOutcome> => runCli('generate', ...args);
 
 async function generate(...args: string[]): Promise<GenerateJson> {
   const { stdout, stderr, code } = await cli(...args, '--json');

@@ -5,22 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCli as cli } from '../../support/cliProcess.js';
 import { firstPerFamily, readHeldout } from '../../../engine/cli/heldoutSet.js';
 import { parseTrace } from '../../../engine/traceRecorder.js';
 import { MODEL_DIR } from '../../support/shippedModel.js';
 
 const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
 
 /** Runs `check` in a new folder under the system's temporary folder, removed after. */
 async function inTempFolder(prefix: string, check: (dir: string) => Promise<void>): Promise<void> {
@@ -141,7 +131,7 @@ describe('cli generate --trace writes its file whole or not at all', () => {
   /** The CLI with at most `kib` KiB per file it writes (bash's ulimit -f; Node turns SIGXFSZ into an EFBIG write error). */
   async function cliWithFileLimit(kib: number, ...args: string[]): Promise<{ stderr: string; code: number }> {
     try {
-      const { stderr } = await run('/bin/bash', ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', 'engine/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      const { stderr } = await run('/bin/bash', ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', 'engine/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1' } });
       return { stderr, code: 0 };
     } catch (error) {
       const e = error as { stderr: string; code: number };
