@@ -2,11 +2,13 @@
 // (two runs of 1,000 tokens back to back: the model's context holds 1,024 positions): long
 // tasks, frame intervals, and the latency of keys typed into the prompt box for as long as it
 // generates.
-// Usage: npm run smoothness [-- --json] [-- --trace FILE] [-- --url http://127.0.0.1:5170/] [-- --during-load DIR] [-- --view perplexity] [-- --repeat N]
+// Usage: npm run smoothness [-- --json] [-- --trace FILE] [-- --url http://127.0.0.1:5170/] [-- --during-load DIR] [-- --view perplexity] [-- --race] [-- --repeat N]
 // --repeat N: N times the 2,000 tokens on the same page, the figures pooled over all of them.
 // One measurement types 50-70 keys, so its p95 is its third or fourth slowest key; pooled over
 // N it is a figure that holds from one sitting to the next.
 // --view perplexity: the perplexity-against-speed view open in place of the charts while it generates.
+// --race: the race view, its three lanes (HAMburger, baseline, verify) each writing the tokens;
+// the figures count the HAMburger lane's tokens, and the typing lasts until all three are done.
 // --during-load DIR: instead of generating, load the package at DIR from the model picker (a
 // real-size one: seconds of ONNX Runtime sessions opening in the engine's worker) and type for
 // as long as it loads; the figures are those keys' latencies (target: p95 under 50 ms).
@@ -97,7 +99,7 @@ async function startTrace(cdp: CDPSession): Promise<() => Promise<TraceEvent[]>>
 }
 
 const { values: options } = parseArgs({
-  options: { json: { type: 'boolean' }, trace: { type: 'string' }, url: { type: 'string' }, 'during-load': { type: 'string' }, view: { type: 'string', default: 'charts' }, repeat: { type: 'string', default: '1' } },
+  options: { json: { type: 'boolean' }, trace: { type: 'string' }, url: { type: 'string' }, 'during-load': { type: 'string' }, view: { type: 'string', default: 'charts' }, race: { type: 'boolean', default: false }, repeat: { type: 'string', default: '1' } },
 });
 const SIDE_VIEWS = ['charts', 'perplexity'];
 if (!SIDE_VIEWS.includes(options.view)) throw new Error(`--view ${options.view}: the side column shows one of ${SIDE_VIEWS.join(', ')}`);
@@ -106,6 +108,8 @@ if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50) throw new Error(`--r
 const TOTAL_TOKENS = TOKENS_PER_REPEAT * repeat;
 const MAX_RUNS = MAX_RUNS_PER_REPEAT * repeat;
 const traceFile = options.trace;
+// The lanes the runs go to; the first one's tokens are counted.
+const LANES = options.race ? ['race-0', 'race-1', 'race-2'] : ['playground'];
 
 // By default the browser mode runs inside this script's process; with --url the page is
 // served by a server of its own (`npm run serve`), so each process's CPU can be told apart.
@@ -119,6 +123,7 @@ try {
   // A string, not a function: tsx's transform would add helpers the page does not have.
   await page.evaluate(OBSERVE_SCRIPT);
   await page.getByLabel('Wrap in the chat template').setChecked(false);
+  if (options.race) await page.click('[data-testid="view-race"]');
   if (options.view === 'perplexity') await page.click('[data-testid="toggle-perplexity"]');
   const stopTrace = traceFile === undefined ? null : await startTrace(await browser.context.newCDPSession(page));
   await page.focus('[data-testid="prompt"]');
@@ -175,17 +180,19 @@ try {
       await page.fill('[data-testid="setting-maxNewTokens"]', runLength);
       await page.fill('[data-testid="setting-minNewTokens"]', runLength);
       await page.fill('[data-testid="prompt"]', PROMPT);
-      const previous = (await page.evaluate(`document.querySelector('[data-testid="status-playground"]')?.dataset.run ?? ''`)) as string;
-      // Ctrl+Enter starts the run and leaves the focus in the prompt box.
+      const previous = await Promise.all(LANES.map(async (lane) => (await page.evaluate(`document.querySelector('[data-testid="status-${lane}"]')?.dataset.run ?? ''`)) as string));
+      // Ctrl+Enter starts the run (the race) and leaves the focus in the prompt box.
       await page.keyboard.press('Control+Enter');
-      const status = `[data-testid="status-playground"][data-run]:not([data-run="${previous}"])`;
+      const statuses = LANES.map((lane, i) => `[data-testid="status-${lane}"][data-run]:not([data-run="${previous[i]}"])`);
       // Generous limits: on a loaded machine a busy page answers slowly.
-      await page.waitForSelector(status, { timeout: 120_000 });
+      for (const status of statuses) await page.waitForSelector(status, { timeout: 120_000 });
       // Type for as long as it generates.
-      await typeUntil(page.waitForSelector(`${status}:not([data-phase="running"])`, { timeout: 900_000 }));
-      const phase = await page.getAttribute('[data-testid="status-playground"]', 'data-phase');
-      if (phase !== 'finished') throw new Error(`run ${runs + 1} ended ${phase}: ${await page.innerText('[data-testid="status-playground"]')}`);
-      const figures = await page.innerText('[data-testid="status-playground"] .figures');
+      await typeUntil(Promise.all(statuses.map((status) => page.waitForSelector(`${status}:not([data-phase="running"])`, { timeout: 900_000 }))));
+      for (const lane of LANES) {
+        const phase = await page.getAttribute(`[data-testid="status-${lane}"]`, 'data-phase');
+        if (phase !== 'finished') throw new Error(`run ${runs + 1} on ${lane} ended ${phase}: ${await page.innerText(`[data-testid="status-${lane}"]`)}`);
+      }
+      const figures = await page.innerText(`[data-testid="status-${LANES[0]}"] .figures`);
       const runTokens = Number(/^(\d+) tokens/.exec(figures)?.[1] ?? 0);
       tokens += runTokens;
       runs += 1;
@@ -199,6 +206,7 @@ try {
     const { slow: slowIdleKeys, all: idleLatencies } = keyLatencies(stats, stats.idle, IDLE_KEYS);
     const result = {
       view: options.view,
+      race: options.race,
       repeat,
       browser: `Debian Chromium ${/Chrome\/(\d+)/.exec((await page.evaluate('navigator.userAgent')) as string)?.[1] ?? '?'} (headless, --disable-gpu)`,
       tokens,
