@@ -2,13 +2,13 @@
 // text"): each token's probability and entropy, the groups decoding would make of it, the
 // perplexity. Streamed like `generate` (tokens coloured by probability, groups on alternating
 // backgrounds), or one JSON object with --json.
-import { stat, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { MAX_TEXT_CHARS, type AnalyseRequestInput, type MacroStep, type MicroStep, type TextAnalysis } from '../api.js';
 import { DEFAULT_MODEL_DIR } from '../defaultModel.js';
 import { EngineError } from '../errors.js';
 import { TraceRecorder } from '../traceRecorder.js';
 import { writeFileAtomic } from './atomicWrite.js';
+import { readFlagFile } from './flagFile.js';
 import { MODEL_OPTIONS, loadEngine, numberFlag } from './requestOptions.js';
 import { snakeCaseFields } from './snakeCaseFields.js';
 import { round } from './stats.js';
@@ -29,15 +29,7 @@ async function textFromFlags(values: { text?: string | undefined; 'text-file'?: 
     if (values.text === undefined) throw new EngineError('empty_text', '--text or --text-file is required: the text to analyse', { field: 'text' });
     return values.text;
   }
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new Error('not a regular file');
-    if (info.size > MAX_TEXT_FILE_BYTES) throw new Error(`${info.size} bytes; at most ${MAX_TEXT_FILE_BYTES} are read`);
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new EngineError('invalid_request', `--text-file ${file} cannot be read: ${reason}`, { field: 'text-file', cause });
-  }
+  return readFlagFile(file, 'text-file', MAX_TEXT_FILE_BYTES);
 }
 
 export function analysisJson(analysis: TextAnalysis): Record<string, unknown> {

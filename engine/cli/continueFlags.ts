@@ -1,12 +1,12 @@
 // `generate --fork-from TRACE --fork-step K [--fork-token ID]` and `generate --reply-to TRACE
 // --prompt MESSAGE [--turn-cache smashed|unmerged]`: a run that carries on from a saved trace,
 // built by the same functions as the app's "Fork here" and next turn (engine/continuation.ts).
-import { readFile, stat } from 'node:fs/promises';
 import { TRACE_FILE_MAX_BYTES, type GenerateRequestInput, type Trace } from '../api.js';
 import { forkRequest, nextTurnRequest, type BuiltRequest } from '../continuation.js';
 import { EngineError } from '../errors.js';
-import { TURN_CACHES, type TurnCache } from '../history.js';
+import { TURN_CACHES, turnCacheSchema } from '../history.js';
 import { parseTrace } from '../traceRecorder.js';
+import { readFlagFile } from './flagFile.js';
 import { numberFlag } from './requestOptions.js';
 
 export const CONTINUE_OPTIONS = {
@@ -17,19 +17,9 @@ export const CONTINUE_OPTIONS = {
   'turn-cache': { type: 'string' },
 } as const;
 
-/** A trace file named by `--flag`: a regular file within the app's size limit, a valid trace. */
+/** A trace file named by `--flag`: within the app's size limit, a valid trace. */
 async function readTraceFlag(file: string, flag: string): Promise<Trace> {
-  let text: string;
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new Error('not a regular file');
-    if (info.size > TRACE_FILE_MAX_BYTES) throw new Error(`${info.size} bytes; a trace file holds at most ${TRACE_FILE_MAX_BYTES}`);
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new EngineError('invalid_request', `--${flag} ${file} cannot be read: ${reason}`, { field: flag, cause });
-  }
-  return parseTrace(text);
+  return parseTrace(await readFlagFile(file, flag, TRACE_FILE_MAX_BYTES));
 }
 
 function built(result: BuiltRequest): GenerateRequestInput {
@@ -68,10 +58,11 @@ export async function continuedRequest(values: Record<string, unknown>, settings
     return built(forkRequest(await readTraceFlag(forkFrom, 'fork-from'), step, settings, token ?? null));
   }
   if (replyTo !== undefined) {
-    if (turnCache !== undefined && !(TURN_CACHES as readonly string[]).includes(turnCache)) {
+    const cache = turnCacheSchema.safeParse(turnCache ?? 'smashed');
+    if (!cache.success) {
       throw new EngineError('invalid_request', `--turn-cache must be one of: ${TURN_CACHES.join(', ')}, got "${turnCache}"`, { field: 'turn-cache', limit: TURN_CACHES.join(' | ') });
     }
-    return built(nextTurnRequest(await readTraceFlag(replyTo, 'reply-to'), settings.prompt, settings, (turnCache ?? 'smashed') as TurnCache));
+    return built(nextTurnRequest(await readTraceFlag(replyTo, 'reply-to'), settings.prompt, settings, cache.data));
   }
   return settings;
 }

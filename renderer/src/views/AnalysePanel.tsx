@@ -59,7 +59,7 @@ export function AnalyseBox() {
 
 export function AnalysisFigures({ lane }: { lane: LaneId }) {
   // Only an analysis's record: a generation's folds do not re-render this.
-  const record = useRun(lane, (run) => (run.started.settings.analysis === true ? run : null)) ?? undefined;
+  const record = useRun(lane, (run) => (run.started.settings.analysis === true ? run : undefined));
   const analysis = record !== undefined;
   const steps = record?.steps;
   const shown = record?.shown ?? 0;

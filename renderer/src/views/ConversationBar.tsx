@@ -9,7 +9,7 @@ import { visibleToken } from '../model/tokenText';
 
 export function ConversationBar() {
   // A conversation continues a finished chat run: a run in progress does not re-render this.
-  const record = useRun('playground', (run) => (run.phase === 'finished' && run.started.settings.chatTemplate ? run : null)) ?? undefined;
+  const record = useRun('playground', (run) => (run.phase === 'finished' && run.started.settings.chatTemplate ? run : undefined));
   const [message, setMessage] = useState('');
   const [unmerged, setUnmerged] = useState(false);
   if (record === undefined) return null;

@@ -11,7 +11,7 @@ import { formatProb, visibleToken } from '../model/tokenText';
 export function ForkControls() {
   // Forks start from a step in step-through or after a run; while it runs the step under the
   // cursor moves on every update, and the controls are left out.
-  const record = useRun('playground', (run) => (run.phase === 'running' ? null : run)) ?? undefined;
+  const record = useRun('playground', (run) => (run.phase === 'running' ? undefined : run));
   const [token, setToken] = useState('');
   const [mode, setMode] = useState<Mode>('hamburger');
   if (record === undefined || record.steps.length === 0) return null;

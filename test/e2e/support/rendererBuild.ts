@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const RENDERER_ROOT = path.join(ROOT, 'dist/renderer');
-// The engine modules the renderer bundles: the API, the trace checks it runs, where entries sit,
-// the requests that continue a run.
-const SOURCES = [path.join(ROOT, 'renderer'), path.join(ROOT, 'engine/api.ts'), path.join(ROOT, 'engine/traceConsistency.ts'), path.join(ROOT, 'engine/positionConvention.ts'), path.join(ROOT, 'engine/continuation.ts'), path.join(ROOT, 'engine/history.ts')];
+// The renderer bundles browser-safe engine modules (the API, trace checks, positions, the
+// requests that continue a run): any change under engine/ counts, rather than a list of them
+// that goes stale as the page imports more.
+const SOURCES = [path.join(ROOT, 'renderer'), path.join(ROOT, 'engine')];
 
 function newestMtime(target: string): number {
   const stat = statSync(target);
